@@ -1,0 +1,1 @@
+"""The ``ztai`` command line."""

@@ -1,0 +1,163 @@
+"""``ztai demo``: a fresh configuration, demo keys, the gateway on the simulator, and a short
+scripted scenario that shows allowed and denied requests with their reasons."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+import uvicorn
+from rich.table import Table
+
+from ztai.audit.reader import verify_store
+from ztai.audit.signing import CheckpointSigner
+from ztai.cli.context import audit_store, console, key_store
+from ztai.cli.serve import init_dir
+from ztai.config.settings import Settings, load_settings
+from ztai.core.clock import FixedClock, SystemClock
+from ztai.core.model import PrincipalKind
+from ztai.gateway.app import create_app
+from ztai.gateway.build import build_parts
+from ztai.identity.apikey import KeySpec, issue_key
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    title: str
+    who: str
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+
+
+def _chat(model: str, text: str, stream: bool = False) -> dict[str, Any]:
+    return {"model": model, "stream": stream, "messages": [{"role": "user", "content": text}]}
+
+
+SCENARIO = (
+    Step("staff member chats", "alice", "POST", "/v1/chat/completions",
+         _chat("demo-chat", "Summarise our zero trust rollout plan.")),
+    Step("staff member streams", "alice", "POST", "/v1/chat/completions",
+         _chat("demo-chat", "Stream a short answer please.", stream=True)),
+    Step("contractor uses an internal model", "bob", "POST", "/v1/chat/completions",
+         _chat("demo-chat", "Draft a status update.")),
+    Step("contractor tries a consumer-tier model", "bob", "POST", "/v1/chat/completions",
+         _chat("demo-consumer-chat", "Draft a status update.")),
+    Step("contractor lists models", "bob", "GET", "/v1/models"),
+    Step("service without any grant", "ci-bot", "POST", "/v1/embeddings",
+         {"model": "demo-embed", "input": "hello"}),
+    Step("no API key", "nobody", "POST", "/v1/chat/completions", _chat("demo-chat", "hi")),
+    Step("revoked key", "carol", "POST", "/v1/chat/completions", _chat("demo-chat", "hi")),
+    Step("expired key", "dave", "POST", "/v1/chat/completions", _chat("demo-chat", "hi")),
+    Step("malformed request", "alice", "POST", "/v1/chat/completions", {"model": "demo-chat"}),
+)
+
+
+def demo(
+    directory: Annotated[Path, typer.Option(help="Where to write the demo config")] = Path(
+        ".ztai-demo"),
+    port: Annotated[int, typer.Option(help="Port to serve on (0 picks a free one)")] = 8080,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+                                              help="Keep serving after the scenario")] = True,
+) -> None:
+    """Run the gateway on the simulator with demo keys and show a scripted scenario."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    settings = load_settings(init_dir(directory))
+    keys = _demo_keys(settings)
+    asyncio.run(_run(settings, keys, port, serve_after))
+
+
+def _demo_keys(settings: Settings) -> dict[str, str]:
+    store, clock = key_store(settings), SystemClock()
+    specs = {
+        "alice": KeySpec("alice", PrincipalKind.USER, frozenset({"staff"}),
+                         {"dept": "eng"}),
+        "bob": KeySpec("bob", PrincipalKind.USER, frozenset({"staff", "contractors"})),
+        "ci-bot": KeySpec("ci-bot", PrincipalKind.SERVICE),
+        "carol": KeySpec("carol", PrincipalKind.USER, frozenset({"staff"})),
+    }
+    keys = {name: issue_key(store, spec, clock)[0].reveal() for name, spec in specs.items()}
+    store.revoke_key(keys["carol"].split("-")[2], clock.now())
+    an_hour_ago = FixedClock(clock.now() - 3600)
+    keys["dave"] = issue_key(store, KeySpec("dave", PrincipalKind.USER, frozenset({"staff"}),
+                                            ttl_s=60), an_hour_ago)[0].reveal()
+    store.close()
+    return keys
+
+
+async def _run(settings: Settings, keys: dict[str, str], port: int, serve_after: bool) -> None:
+    config = uvicorn.Config(create_app(build_parts(settings)), host="127.0.0.1", port=port,
+                            log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            await task  # raises the start-up error (e.g. port in use)
+            return
+        await asyncio.sleep(0.05)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{bound}"
+    await _scenario(base, keys)
+    _report_audit(settings)
+    _instructions(base, keys["alice"])
+    if not serve_after:
+        server.should_exit = True
+    else:
+        console().print("\nServing until Ctrl-C.")
+    await task
+
+
+async def _scenario(base: str, keys: dict[str, str]) -> None:
+    table = Table("step", "who", "request", "status", "outcome", title="ztai demo scenario")
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        for step in SCENARIO:
+            headers = {"authorization": f"Bearer {keys[step.who]}"} if step.who in keys else {}
+            response = await client.request(step.method, step.path, json=step.body,
+                                            headers=headers)
+            table.add_row(step.title, step.who, f"{step.method} {step.path}",
+                          str(response.status_code), _outcome(response))
+    console().print(table)
+
+
+def _outcome(response: httpx.Response) -> str:
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        chunks = response.text.count("data: ")
+        return f"streamed {chunks} events"
+    body = response.json()
+    if "error" in body:
+        return str(body["error"]["message"])
+    if body.get("object") == "list" and body.get("data") and "id" in body["data"][0]:
+        return "models: " + ", ".join(item["id"] for item in body["data"])
+    if "choices" in body:
+        return str(body["choices"][0]["message"]["content"])[:80]
+    return "ok"
+
+
+def _report_audit(settings: Settings) -> None:
+    signer = CheckpointSigner.from_pem_file(settings.path(settings.audit.signing_key))
+    report = verify_store(audit_store(settings), signer.public_key)
+    mark = "[green]verified[/green]" if report.ok else "[red]BROKEN[/red]"
+    console().print(f"Audit log: {report.count} events, hash chain {mark}. "
+                    f"Inspect with: ztai audit tail --config {settings.base_dir}/ztai.yaml")
+
+
+def _instructions(base: str, key: str) -> None:
+    out = console()
+    out.print(f"\nGateway: {base}   demo key for alice (staff): {key}\n")
+    out.print("curl:", style="bold")
+    out.print(f"  curl -s {base}/v1/chat/completions -H 'Authorization: Bearer {key}' \\\n"
+              "    -H 'Content-Type: application/json' \\\n"
+              "    -d '{\"model\": \"demo-chat\", \"messages\": "
+              "[{\"role\": \"user\", \"content\": \"Hello\"}]}'", soft_wrap=True, markup=False)
+    out.print("\nOpenAI Python SDK:", style="bold")
+    out.print(f"  from openai import OpenAI\n"
+              f"  client = OpenAI(base_url='{base}/v1', api_key='{key}')\n"
+              f"  print(client.chat.completions.create(model='demo-chat', messages=[\n"
+              f"      {{'role': 'user', 'content': 'Hello'}}]).choices[0].message.content)",
+              soft_wrap=True, markup=False)

@@ -1,0 +1,20 @@
+"""The ``ztai`` command: one entry point, a sub-command per job."""
+
+from __future__ import annotations
+
+import typer
+
+from ztai.cli import audit, demo, keys, policy, serve
+
+app = typer.Typer(help="ztai: a Zero Trust gateway for AI.", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
+app.command()(serve.init)
+app.command()(serve.serve)
+app.command()(demo.demo)
+app.add_typer(keys.app, name="keys")
+app.add_typer(policy.app, name="policy")
+app.add_typer(audit.app, name="audit")
+
+
+def run() -> None:
+    app()

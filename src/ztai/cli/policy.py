@@ -1,0 +1,60 @@
+"""``ztai policy``: validate the policy directory; explain a decision."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ztai.cli.context import ConfigOption, console, fail, settings_from
+from ztai.cli.keys import parse_attributes
+from ztai.core.errors import ZtaiError
+from ztai.core.model import Action, Principal, PrincipalId, PrincipalKind, Resource, ResourceKind
+from ztai.gateway.build import load_authorizer
+from ztai.policy.explain import explain as explain_request
+from ztai.policy.explain import render, validate_dir
+from ztai.policy.interface import AuthzRequest
+
+app = typer.Typer(help="Check and explain Cedar policies.", no_args_is_help=True)
+
+
+@app.command()
+def validate(config: ConfigOption = None) -> None:
+    """Validate every policy file against ztai's Cedar schema."""
+    settings = settings_from(config)
+    directory = settings.path(settings.policy.dir)
+    problems = validate_dir(directory)
+    for problem in problems:
+        console().print(f"[red]✗[/red] {problem}")
+    if problems:
+        raise typer.Exit(1)
+    console().print(f"[green]✓[/green] policies in {directory} are valid")
+
+
+@app.command()
+def explain(
+    principal: Annotated[str, typer.Option(help="Principal name")],
+    action: Annotated[Action, typer.Option(help="Action")] = Action.INVOKE_MODEL,
+    resource: Annotated[str, typer.Option(help="Model name, or 'gateway'")] = "gateway",
+    kind: Annotated[PrincipalKind, typer.Option(help="Principal kind")] = PrincipalKind.USER,
+    group: Annotated[list[str] | None, typer.Option(help="Group (repeatable)")] = None,
+    attr: Annotated[list[str] | None, typer.Option(help="Attribute key=value")] = None,
+    route: Annotated[str, typer.Option(help="Route in the context")] = "chat.completions",
+    stream: Annotated[bool, typer.Option(help="Streamed request")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Show how the policies decide a request and which policies decided it."""
+    who = Principal(PrincipalId(principal), kind, frozenset(group or ()),
+                    parse_attributes(attr or []), auth_method="api_key")
+    target = (Resource(ResourceKind.GATEWAY, "gateway") if resource == "gateway"
+              else Resource(ResourceKind.MODEL, resource))
+    context = {"route": route, "stream": stream, "auth_method": "api_key",
+               "principal_kind": kind.value}
+    try:
+        explanation = explain_request(load_authorizer(settings_from(config)),
+                                      AuthzRequest(who, action, target, context))
+    except ZtaiError as exc:
+        fail(exc.message)
+    console().print(render(explanation), markup=False)
+    if not explanation.decision.is_allow:
+        raise typer.Exit(2)

@@ -1,0 +1,53 @@
+"""The configuration ``ztai init`` writes: commented, runnable as is with the demo simulator."""
+
+CONFIG_TEMPLATE = """\
+# ztai gateway configuration. Relative paths are relative to this file.
+# Any field can be overridden from the environment: ZTAI_<SECTION>__<FIELD>,
+# e.g. ZTAI_SERVER__PORT=9000 or ZTAI_AUDIT__RECORD_CONTENT=true.
+
+server:
+  host: 127.0.0.1          # bind address; put a TLS-terminating proxy in front for remote use
+  port: 8080
+  max_body_bytes: 1048576  # larger requests get 413
+  stage_timeout_s: 2.0     # a check slower than this denies the request
+
+storage:
+  sqlite_path: ztai.db     # keys and the audit log (one file, WAL mode)
+
+policy:
+  dir: policies            # *.cedar files, validated at start, hot-reloaded on change
+  reload_interval_s: 1.0
+
+audit:
+  signing_key: audit-signing.key   # Ed25519 key for signed checkpoints (keep it private)
+  record_content: false            # true stores raw prompt text in the audit log
+  checkpoint_every: 256
+  checkpoint_interval_s: 5.0
+
+upstreams:
+  # The built-in simulator: deterministic fake answers, no network. For the demo and tests.
+  - name: simulator
+    kind: simulator
+  # An OpenAI-compatible provider (OpenAI, vLLM, Ollama, ...). The key is read from the
+  # environment (api_key_env) or a file (api_key_file) and is never logged.
+  # - name: openai
+  #   kind: openai
+  #   base_url: https://api.openai.com/v1
+  #   api_key_env: OPENAI_API_KEY
+  #   timeout_s: 60
+  # Azure OpenAI: one upstream per deployment.
+  # - name: azure-gpt4o
+  #   kind: azure
+  #   base_url: https://YOUR-RESOURCE.openai.azure.com
+  #   azure_deployment: gpt-4o
+  #   azure_api_version: "2024-10-21"
+  #   api_key_env: AZURE_OPENAI_API_KEY
+
+models:
+  # name: what clients ask for; upstream_model: what the provider calls it;
+  # tier: internal | sanctioned | consumer (policies can decide on it).
+  - {name: demo-chat, upstream: simulator, tier: internal}
+  - {name: demo-consumer-chat, upstream: simulator, tier: consumer}
+  - {name: demo-embed, upstream: simulator, tier: internal}
+  # - {name: gpt-4o-mini, upstream: openai, upstream_model: gpt-4o-mini, tier: sanctioned}
+"""

@@ -1,0 +1,1 @@
+"""Configuration: YAML plus environment overrides, validated once at the edge."""

@@ -1,0 +1,135 @@
+"""Settings, parsed once from ``ztai.yaml`` into frozen values. Environment variables override
+fields: ``ZTAI_SERVER__PORT=9000`` sets ``server.port``. Errors name the bad field."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ztai.core.errors import ZtaiError
+
+ENV_PREFIX = "ZTAI_"
+
+
+class ConfigError(ZtaiError):
+    code = "config_error"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerSettings(_Frozen):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(1_048_576, gt=0)
+    stage_timeout_s: float = Field(2.0, gt=0)
+
+
+class StorageSettings(_Frozen):
+    sqlite_path: Path = Path("ztai.db")
+
+
+class PolicySettings(_Frozen):
+    dir: Path = Path("policies")
+    reload_interval_s: float = Field(1.0, gt=0)
+
+
+class AuditSettings(_Frozen):
+    signing_key: Path = Path("audit-signing.key")
+    record_content: bool = False
+    checkpoint_every: int = Field(256, gt=0)
+    checkpoint_interval_s: float = Field(5.0, gt=0)
+    anchor_file: Path | None = None
+
+
+class UpstreamSettings(_Frozen):
+    name: str = Field(min_length=1)
+    kind: Literal["openai", "azure", "simulator"]
+    base_url: str | None = None
+    api_key_env: str | None = None
+    api_key_file: Path | None = None
+    timeout_s: float = Field(60.0, gt=0)
+    connect_timeout_s: float = Field(5.0, gt=0)
+    max_connections: int = Field(100, gt=0)
+    azure_deployment: str | None = None
+    azure_api_version: str | None = None
+
+    @model_validator(mode="after")
+    def _needs_url(self) -> UpstreamSettings:
+        if self.kind != "simulator" and not self.base_url:
+            raise ValueError(f"upstream {self.name!r} of kind {self.kind} needs base_url")
+        return self
+
+
+class ModelSettings(_Frozen):
+    name: str = Field(min_length=1, max_length=256)
+    upstream: str
+    upstream_model: str | None = None
+    tier: Literal["internal", "sanctioned", "consumer"] = "internal"
+
+
+class Settings(_Frozen):
+    server: ServerSettings = ServerSettings()
+    storage: StorageSettings = StorageSettings()
+    policy: PolicySettings = PolicySettings()
+    audit: AuditSettings = AuditSettings()
+    upstreams: tuple[UpstreamSettings, ...] = ()
+    models: tuple[ModelSettings, ...] = ()
+    base_dir: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        names = [u.name for u in self.upstreams]
+        if len(set(names)) != len(names):
+            raise ValueError("upstream names must be unique")
+        models = [m.name for m in self.models]
+        if len(set(models)) != len(models):
+            raise ValueError("model names must be unique")
+        for model in self.models:
+            if model.upstream not in names:
+                raise ValueError(f"model {model.name!r} names unknown upstream {model.upstream!r}")
+        return self
+
+    def path(self, relative: Path) -> Path:
+        """A configured path, resolved against the config file's directory."""
+        return relative if relative.is_absolute() else self.base_dir / relative
+
+
+def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings:
+    """Read, override and validate; raises ``ConfigError`` naming the file and the field."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    apply_overrides(raw, os.environ if environ is None else environ)
+    raw["base_dir"] = str(path.resolve().parent)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe(exc)}") from exc
+
+
+def apply_overrides(raw: dict[str, Any], environ: dict[str, str] | os._Environ[str]) -> None:
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, field = name[len(ENV_PREFIX):].lower().partition("__")
+        target = raw.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"{name}: section {section!r} is not a mapping")
+        target[field] = yaml.safe_load(value)
+
+
+def describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        location = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        parts.append(f"{location}: {error['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,1 @@
+"""The canonical model every capability speaks: principals, exchanges, findings, decisions."""

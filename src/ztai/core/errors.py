@@ -1,0 +1,58 @@
+"""The error tree. An exception means "could not decide"; the pipeline runner turns it into a deny.
+
+Each error carries an OpenAI-style ``code`` and a message that is safe to show to the caller
+(never a secret, never raw content). The gateway maps error classes to HTTP statuses.
+"""
+
+from __future__ import annotations
+
+
+class ZtaiError(Exception):
+    code = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(ZtaiError):
+    """The caller sent something malformed: wrong JSON, wrong types, missing fields."""
+
+    code = "invalid_request_error"
+
+
+class PayloadTooLarge(BadRequest):
+    code = "payload_too_large"
+
+
+class UnknownModel(BadRequest):
+    code = "model_not_found"
+
+
+class AuthenticationFailed(ZtaiError):
+    """No credential, or one that is unknown, malformed, revoked or expired."""
+
+    code = "invalid_api_key"
+
+
+class StageFailed(ZtaiError):
+    """A pipeline stage could not complete; the runner denies."""
+
+    code = "stage_failed"
+
+
+class StoreUnavailable(ZtaiError):
+    code = "store_unavailable"
+
+
+class UpstreamError(ZtaiError):
+    """The model provider failed. ``status`` is the status the gateway should return."""
+
+    code = "upstream_error"
+
+    def __init__(self, message: str, *, status: int = 502, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status = status

@@ -1,0 +1,118 @@
+"""``create_app(parts)``: the ASGI app. No work at import; everything comes in ``parts``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import orjson
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ztai.core.clock import Clock
+from ztai.core.flow import RequestStage, ResponseStage
+from ztai.gateway.catalog import Catalog
+from ztai.gateway.metrics import Metrics
+from ztai.gateway.openai.models import ModelLister
+from ztai.gateway.pipeline import Auditor, Pipeline, PipelineOptions, PipelineServices
+from ztai.gateway.routes import openai_routes
+from ztai.identity.interface import Authenticator
+from ztai.policy.interface import Authorizer
+
+log = logging.getLogger("ztai.gateway")
+
+
+class LifecycleAuditor(Auditor, Protocol):
+    def start(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+    def is_healthy(self) -> bool: ...
+
+
+class PolicyWatcher(Protocol):
+    def poll(self, metrics: Metrics) -> None:
+        """Reload policies if their files changed; report the result (never raise)."""
+        ...
+
+
+@dataclass(slots=True)
+class Parts:
+    """Everything the gateway is made of. ``build_parts`` makes them from settings; tests
+    assemble their own (memory stores, fake upstreams, extra stages)."""
+
+    clock: Clock
+    authenticator: Authenticator
+    authorizer: Authorizer
+    catalog: Catalog
+    auditor: LifecycleAuditor
+    stages: Sequence[RequestStage]
+    response_stages: Sequence[ResponseStage] = ()
+    options: PipelineOptions = field(default_factory=PipelineOptions)
+    max_body_bytes: int = 1_048_576
+    watcher: PolicyWatcher | None = None
+    reload_interval_s: float = 1.0
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+
+def create_app(parts: Parts) -> FastAPI:
+    metrics = Metrics()
+    pipeline = Pipeline(parts.authenticator, parts.stages, parts.response_stages, parts.auditor,
+                        PipelineServices(parts.clock, metrics, parts.options))
+    lister = ModelLister(parts.catalog, parts.authorizer)
+    routes: list[BaseRoute] = [
+        *openai_routes(pipeline, parts.catalog, lister, parts.max_body_bytes),
+        *_operational_routes(parts, metrics),
+    ]
+    return FastAPI(title="ztai gateway", routes=routes, lifespan=_lifespan(parts, metrics),
+                   docs_url=None, redoc_url=None, openapi_url=None)
+
+
+def _lifespan(parts: Parts, metrics: Metrics):  # type: ignore[no-untyped-def]  # FastAPI's type
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        parts.auditor.start()
+        watcher = asyncio.create_task(_watch(parts, metrics)) if parts.watcher else None
+        try:
+            yield
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            for upstream in {route.upstream for route in parts.catalog}:
+                await upstream.aclose()
+            await parts.auditor.aclose()
+            for close in parts.closers:
+                close()
+
+    return lifespan
+
+
+async def _watch(parts: Parts, metrics: Metrics) -> None:
+    while parts.watcher is not None:
+        await asyncio.sleep(parts.reload_interval_s)
+        await asyncio.to_thread(parts.watcher.poll, metrics)
+
+
+def _operational_routes(parts: Parts, metrics: Metrics) -> list[Route]:
+    async def healthz(request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    async def readyz(request: Request) -> Response:
+        problems = [] if parts.auditor.is_healthy() else ["audit writer is not running"]
+        body = orjson.dumps({"status": "not ready" if problems else "ready",
+                             "problems": problems})
+        return Response(body, 503 if problems else 200, media_type="application/json")
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return [Route("/healthz", healthz), Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint)]

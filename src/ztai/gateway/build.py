@@ -1,0 +1,149 @@
+"""Assemble the gateway's parts from settings: stores, keys, policies, upstreams, audit.
+Every problem found here stops the start with a message naming what to fix."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from ztai.audit.committer import WriterOptions
+from ztai.audit.signing import CheckpointSigner
+from ztai.audit.writer import AuditWriter
+from ztai.config.settings import ConfigError, ModelSettings, Settings, UpstreamSettings
+from ztai.core.clock import Clock, SystemClock
+from ztai.core.model import Resource, ResourceKind
+from ztai.core.secret import Secret
+from ztai.gateway.app import Parts
+from ztai.gateway.catalog import Catalog, ModelRoute
+from ztai.gateway.metrics import Metrics
+from ztai.gateway.pipeline import PipelineOptions
+from ztai.gateway.stages import AuthorizeStage
+from ztai.identity.apikey import ApiKeyAuthenticator
+from ztai.policy.bundled import load_schema
+from ztai.policy.cedar import CedarAuthorizer
+from ztai.policy.compiler import PolicyLoadError
+from ztai.policy.loader import load_policies
+from ztai.policy.model import ReloadStatus, ResourceEntity
+from ztai.policy.reload import PolicyReloader
+from ztai.storage.sqlite import SqliteAuditStore, SqliteKeyStore
+from ztai.upstream.interface import Upstream
+from ztai.upstream.model import Flavour, OpenAIOptions, Pool, SimulatorOptions, Timeouts
+from ztai.upstream.openai import OpenAIUpstream
+from ztai.upstream.simulator import SimulatorUpstream
+
+log = logging.getLogger("ztai.gateway")
+
+
+class PolicyFileWatcher:
+    def __init__(self, reloader: PolicyReloader) -> None:
+        self._reloader = reloader
+
+    def poll(self, metrics: Metrics) -> None:
+        result = self._reloader.check()
+        if result.status is ReloadStatus.UNCHANGED:
+            return
+        metrics.policy_reloads.labels(result.status.value).inc()
+        if result.status is ReloadStatus.RELOADED:
+            metrics.policies_loaded.set(result.policy_count)
+            log.info("policies reloaded: %d in force", result.policy_count)
+        else:
+            log.error("policy edit rejected, last good set stays in force: %s",
+                      "; ".join(str(p) for p in result.problems))
+
+
+def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
+    clock = clock or SystemClock()
+    database = settings.path(settings.storage.sqlite_path)
+    keys, audit = SqliteKeyStore(database), SqliteAuditStore(database)
+    upstreams = _upstreams(settings)
+    catalog = Catalog(_route(m, upstreams) for m in settings.models)
+    authorizer = load_authorizer(settings)
+    writer = AuditWriter(audit, _signer(settings), clock, WriterOptions(
+        checkpoint_every=settings.audit.checkpoint_every,
+        checkpoint_interval_s=settings.audit.checkpoint_interval_s,
+        anchor_path=settings.path(settings.audit.anchor_file) if settings.audit.anchor_file
+        else None))
+    return Parts(
+        clock=clock,
+        authenticator=ApiKeyAuthenticator(keys, clock),
+        authorizer=authorizer,
+        catalog=catalog,
+        auditor=writer,
+        stages=[AuthorizeStage(authorizer)],
+        options=PipelineOptions(settings.server.stage_timeout_s, settings.audit.record_content),
+        max_body_bytes=settings.server.max_body_bytes,
+        watcher=PolicyFileWatcher(PolicyReloader(authorizer, _policy_dir(settings))),
+        reload_interval_s=settings.policy.reload_interval_s,
+        closers=[keys.close, audit.close],
+    )
+
+
+def _policy_dir(settings: Settings) -> Path:
+    return settings.path(settings.policy.dir)
+
+
+def load_authorizer(settings: Settings) -> CedarAuthorizer:
+    """The configured policies over the configured models; ``ConfigError`` if invalid."""
+    try:
+        policies = load_policies(_policy_dir(settings), load_schema())
+    except PolicyLoadError as exc:
+        raise ConfigError("invalid policies: " + "; ".join(str(p) for p in exc.problems)) from exc
+    resources = [
+        ResourceEntity(Resource(ResourceKind.MODEL, model.name),
+                       {"upstream": model.upstream, "tier": model.tier})
+        for model in settings.models
+    ]
+    return CedarAuthorizer(policies, resources)
+
+
+def _signer(settings: Settings) -> CheckpointSigner:
+    path = settings.path(settings.audit.signing_key)
+    if not path.exists():
+        raise ConfigError(f"audit signing key {path} is missing; 'ztai init' creates one")
+    return CheckpointSigner.from_pem_file(path)
+
+
+def _upstreams(settings: Settings) -> dict[str, Upstream]:
+    return {u.name: _upstream(u, settings) for u in settings.upstreams}
+
+
+def _upstream(u: UpstreamSettings, settings: Settings) -> Upstream:
+    if u.kind == "simulator":
+        return SimulatorUpstream(SimulatorOptions(name=u.name))
+    try:
+        return OpenAIUpstream(_options(u, settings))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _options(u: UpstreamSettings, settings: Settings) -> OpenAIOptions:
+    return OpenAIOptions(
+        name=u.name,
+        base_url=u.base_url or "",
+        api_key=_api_key(u, settings),
+        flavour=Flavour.AZURE if u.kind == "azure" else Flavour.OPENAI,
+        azure_deployment=u.azure_deployment,
+        azure_api_version=u.azure_api_version,
+        timeouts=Timeouts(connect=u.connect_timeout_s, read=u.timeout_s, total=u.timeout_s),
+        pool=Pool(max_connections=u.max_connections),
+    )
+
+
+def _api_key(u: UpstreamSettings, settings: Settings) -> Secret | None:
+    if u.api_key_env:
+        value = os.environ.get(u.api_key_env)
+        if not value:
+            raise ConfigError(f"upstream {u.name}: environment variable {u.api_key_env} is unset")
+        return Secret(value)
+    if u.api_key_file:
+        try:
+            return Secret(settings.path(u.api_key_file).read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ConfigError(f"upstream {u.name}: cannot read api_key_file: {exc}") from exc
+    return None
+
+
+def _route(model: ModelSettings, upstreams: dict[str, Upstream]) -> ModelRoute:
+    return ModelRoute(model.name, upstreams[model.upstream], model.upstream_model or model.name,
+                      model.tier)

@@ -1,0 +1,1 @@
+"""Translation of the OpenAI wire protocol to and from Exchanges."""

@@ -1,0 +1,140 @@
+"""``POST /v1/chat/completions``: messages become segments; the body is forwarded as is, with
+the model renamed to the upstream's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ztai.core.errors import BadRequest
+from ztai.core.model import (
+    Action,
+    Exchange,
+    ExchangeId,
+    Provenance,
+    Resource,
+    ResourceKind,
+    Role,
+    Segment,
+)
+from ztai.gateway.catalog import Catalog
+from ztai.gateway.openai.fields import (
+    as_object,
+    opt_bool,
+    opt_object,
+    opt_str,
+    parse_object,
+    req_list,
+    req_str,
+)
+from ztai.gateway.plan import Plan, usage_counts
+from ztai.upstream.interface import Endpoint, StreamEvent, UpstreamCall
+
+MAX_MESSAGES = 4096
+_ROLES = {"system": Role.SYSTEM, "developer": Role.DEVELOPER, "user": Role.USER,
+          "assistant": Role.ASSISTANT, "tool": Role.TOOL, "function": Role.TOOL}
+
+
+class ChatReader:
+    def texts(self, body: Mapping[str, Any]) -> list[str]:
+        texts = []
+        for choice in body.get("choices") or ():
+            message = choice.get("message") if isinstance(choice, dict) else None
+            if isinstance(message, dict):
+                texts.extend(_message_texts(message))
+        return texts
+
+    def event_text(self, event: StreamEvent) -> str:
+        parts = []
+        for choice in (event.data or {}).get("choices") or ():
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            if isinstance(delta, dict):
+                parts.extend(_message_texts(delta))
+        return "".join(parts)
+
+    def usage(self, body: Mapping[str, Any]) -> dict[str, int]:
+        return usage_counts(body)
+
+
+def _message_texts(message: Mapping[str, Any]) -> list[str]:
+    texts = [message["content"]] if isinstance(message.get("content"), str) else []
+    for call in message.get("tool_calls") or ():
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+            texts.append(function["arguments"])
+    return texts
+
+
+def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Plan:
+    request = parse_object(body)
+    model = req_str(request, "model")
+    messages = req_list(request, "messages", MAX_MESSAGES)
+    stream = opt_bool(request, "stream")
+    opt_bool(opt_object(request, "stream_options"), "include_usage", "stream_options.")
+    segments, unscanned = _segments(messages)
+    target = catalog.route(model)
+    exchange = Exchange(
+        id=exchange_id,
+        route="chat.completions",
+        action=Action.INVOKE_MODEL,
+        resource=Resource(ResourceKind.MODEL, model),
+        segments=tuple(segments),
+        stream=stream,
+        signals={"unscanned_parts": unscanned, "tools": len(request.get("tools") or ())},
+    )
+    call = UpstreamCall(Endpoint.CHAT, {**request, "model": target.upstream_model}, stream)
+    return Plan(exchange, ChatReader(), call, target)
+
+
+def _segments(messages: list[Any]) -> tuple[list[Segment], int]:
+    segments: list[Segment] = []
+    unscanned = 0
+    for i, raw in enumerate(messages):
+        where = f"messages[{i}]."
+        message = as_object(raw, f"messages[{i}]")
+        role = _ROLES.get(req_str(message, "role", where))
+        if role is None:
+            raise BadRequest(f"'{where}role' must be one of {sorted(_ROLES)}", param=where + "role")
+        opt_str(message, "name", where)
+        provenance = Provenance.UNTRUSTED if role is Role.TOOL else Provenance.TRUSTED
+        for text, source in _content(message.get("content"), where):
+            if text is None:
+                unscanned += 1
+            else:
+                segments.append(Segment(role, text, source, provenance))
+        for text, source in _tool_call_arguments(message, where):
+            segments.append(Segment(role, text, source, provenance))
+    return segments, unscanned
+
+
+def _content(content: Any, where: str) -> list[tuple[str | None, str]]:
+    """Text pieces of a message; None for a part that cannot be scanned (an image, audio)."""
+    if content is None or isinstance(content, str):
+        return [] if not content else [(content, where + "content")]
+    if not isinstance(content, list):
+        raise BadRequest(f"'{where}content' must be a string or an array of parts",
+                         param=where + "content")
+    pieces: list[tuple[str | None, str]] = []
+    for j, raw in enumerate(content):
+        part = as_object(raw, f"{where}content[{j}]")
+        kind = req_str(part, "type", f"{where}content[{j}].")
+        if kind in ("text", "refusal"):
+            pieces.append((req_str(part, kind, f"{where}content[{j}]."), f"{where}content[{j}]"))
+        else:
+            pieces.append((None, f"{where}content[{j}]"))
+    return pieces
+
+
+def _tool_call_arguments(message: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
+    calls = message.get("tool_calls")
+    if calls is None:
+        return []
+    if not isinstance(calls, list):
+        raise BadRequest(f"'{where}tool_calls' must be an array", param=where + "tool_calls")
+    found = []
+    for j, raw in enumerate(calls):
+        function = opt_object(as_object(raw, f"{where}tool_calls[{j}]"), "function")
+        arguments = opt_str(function, "arguments", f"{where}tool_calls[{j}].function.")
+        if arguments:
+            found.append((arguments, f"{where}tool_calls[{j}]"))
+    return found

@@ -1,0 +1,247 @@
+"""The one pipeline every route runs. The order of controls, readable in one screen:
+
+    authenticate → translate → request stages (enrich, classify, detect, authorize, protect)
+    → forward → inspect response → audit (always; the response waits for the commit)
+
+Fail closed, here alone: any stage error, timeout or unavailable dependency becomes a deny
+with a reason and an audit event. A response leaves only after its audit event is committed;
+a stream's terminal event is held back until then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+from ztai.core.audit import AuditEvent, CheckStatus
+from ztai.core.clock import Clock, new_id
+from ztai.core.errors import StageFailed, StoreUnavailable, ZtaiError
+from ztai.core.flow import Flow, RequestStage, ResponseStage
+from ztai.core.model import Decision, ExchangeId, Principal
+from ztai.core.secret import Secret
+from ztai.gateway.errors import error_body
+from ztai.gateway.metrics import Metrics
+from ztai.gateway.plan import Plan
+from ztai.gateway.relay import Relay
+from ztai.gateway.trail import Trail
+from ztai.identity.header import parse_authorization
+from ztai.identity.interface import Authenticator
+
+log = logging.getLogger("ztai.pipeline")
+
+Translate = Callable[[bytes, ExchangeId], Plan]
+
+
+class Auditor(Protocol):
+    async def record(self, event: AuditEvent) -> int:
+        """Return once ``event`` is durably committed; raise if it cannot be."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    stage_timeout_s: float = 2.0
+    record_content: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A request as the route received it. The body is read only after authentication, so
+    unauthenticated requests cost no body parsing."""
+
+    route: str
+    authorization: Secret | None
+    read_body: Callable[[], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A finished answer (``body``) or a stream (``chunks``), with the exchange id."""
+
+    status: int
+    exchange_id: str
+    body: bytes = b""
+    chunks: AsyncIterator[bytes] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Pipeline:
+    def __init__(self, authenticator: Authenticator, stages: Sequence[RequestStage],
+                 response_stages: Sequence[ResponseStage], auditor: Auditor,
+                 services: PipelineServices) -> None:
+        self._authenticator = authenticator
+        self._stages = tuple(stages)
+        self._response_stages = tuple(response_stages)
+        self._auditor = auditor
+        self._clock = services.clock
+        self._metrics = services.metrics
+        self._options = services.options
+        self._checks = ("authenticate", "parse", *(s.name for s in self._stages), "forward",
+                        *(s.name for s in self._response_stages))
+        self._background: set[asyncio.Task[Outcome]] = set()
+
+    async def run(self, inbound: Inbound, translate: Translate) -> Outcome:
+        trail = Trail(new_id("x-"), inbound.route, self._clock.monotonic(), self._checks)
+        try:
+            return await self._run(inbound, translate, trail)
+        except ZtaiError as exc:
+            trail.fail(exc)
+        except Exception as exc:  # the one broad catch: could not decide → deny
+            log.error("exchange %s: %s in pipeline", trail.id, type(exc).__name__, exc_info=exc)
+            trail.fail(StageFailed("internal error while deciding; the request was denied"))
+        return await self.finish(trail, None)
+
+    async def _run(self, inbound: Inbound, translate: Translate, trail: Trail) -> Outcome:
+        with self._timed(trail, "authenticate"):
+            credential = parse_authorization(
+                inbound.authorization.reveal() if inbound.authorization else None)
+            principal = self._authenticator.authenticate(credential)
+        trail.principal = principal
+        with self._timed(trail, "parse"):
+            plan = translate(await inbound.read_body(), ExchangeId(trail.id))
+        trail.exchange = plan.exchange
+        flow = Flow(plan.exchange, principal, context=_context(plan, principal))
+        decision = await self._decide(flow, trail)
+        trail.decision = decision
+        if not decision.is_allow:
+            trail.status = 403
+            return await self.finish(trail, None)
+        return await self._forward(flow, plan, trail)
+
+    async def _decide(self, flow: Flow, trail: Trail) -> Decision:
+        for stage in self._stages:
+            verdict = await self._run_stage(stage, flow, trail)
+            if verdict is not None and not verdict.is_allow:
+                return verdict
+            if verdict is not None:
+                flow.decision = _merge(flow.decision, verdict)
+        return flow.decision or Decision.deny("no stage authorized this request (default deny)")
+
+    async def _run_stage(self, stage: RequestStage, flow: Flow, trail: Trail) -> Decision | None:
+        started = self._clock.monotonic()
+        try:
+            async with asyncio.timeout(self._options.stage_timeout_s):
+                verdict = await stage.run(flow)
+        except TimeoutError:
+            self._record(trail, stage.name, started, CheckStatus.ERROR, "timed out")
+            raise StageFailed(f"check '{stage.name}' timed out; the request was denied") from None
+        except ZtaiError:
+            self._record(trail, stage.name, started, CheckStatus.ERROR)
+            raise
+        except Exception as exc:  # a broken stage denies, never passes
+            self._record(trail, stage.name, started, CheckStatus.ERROR, type(exc).__name__)
+            log.error("exchange %s: check %s failed", trail.id, stage.name, exc_info=exc)
+            raise StageFailed(f"check '{stage.name}' failed; the request was denied") from None
+        flagged = verdict is not None and not verdict.is_allow
+        self._record(trail, stage.name, started,
+                     CheckStatus.FLAGGED if flagged else CheckStatus.PASSED)
+        return verdict
+
+    async def _forward(self, flow: Flow, plan: Plan, trail: Trail) -> Outcome:
+        started = self._clock.monotonic()
+        if plan.target is not None:
+            trail.model, trail.upstream = plan.target.name, plan.target.upstream.name
+        try:
+            if plan.local is not None:
+                body: dict[str, Any] = await plan.local(flow)
+            elif plan.call is not None and plan.target is not None and plan.call.stream:
+                relay = await Relay.open(plan, flow, self._response_stages, trail)
+                self._record(trail, "forward", started, CheckStatus.PASSED, "stream opened")
+                return Outcome(200, trail.id, chunks=relay.chunks(self))
+            elif plan.call is not None and plan.target is not None:
+                reply = await plan.target.upstream.send(plan.call)
+                body = reply.body
+                trail.usage = plan.reader.usage(body)
+            else:
+                raise StageFailed("route produced no way to answer")
+        except ZtaiError:
+            self._record(trail, "forward", started, CheckStatus.ERROR)
+            raise
+        self._record(trail, "forward", started, CheckStatus.PASSED)
+        verdict = await Relay.inspect_all(self._response_stages, flow, plan, body, trail)
+        if verdict is not None:
+            trail.decision, trail.status = verdict, 403
+            return await self.finish(trail, None)
+        trail.status = 200
+        return await self.finish(trail, orjson.dumps(body))
+
+    async def finish(self, trail: Trail, body: bytes | None) -> Outcome:
+        """Commit the audit event, then release the answer; fail closed if the commit fails."""
+        now, elapsed = self._clock.now(), self._clock.monotonic() - trail.started
+        event = trail.event(now, elapsed, self._options.record_content)
+        self._metrics.requests.labels(trail.route, str(trail.status)).inc()
+        self._metrics.decisions.labels(event.decision.effect.value, trail.reason_code()).inc()
+        try:
+            await self._auditor.record(event)
+        except (StoreUnavailable, OSError, RuntimeError) as exc:
+            log.error("exchange %s: audit commit failed (%s); answer withheld", trail.id, exc)
+            return Outcome(503, trail.id, error_body(
+                503, "the audit log is unavailable; the request was not completed",
+                "audit_unavailable"))
+        if body is not None:
+            return Outcome(trail.status, trail.id, body)
+        return Outcome(trail.status, trail.id, _denial(trail))
+
+    @contextmanager
+    def _timed(self, trail: Trail, name: str) -> Iterator[None]:
+        """Time a built-in step: passed, or flagged when it raises."""
+        started = self._clock.monotonic()
+        try:
+            yield
+        except BaseException:
+            self._record(trail, name, started, CheckStatus.FLAGGED)
+            raise
+        self._record(trail, name, started, CheckStatus.PASSED)
+
+    def finish_later(self, trail: Trail) -> None:
+        """Audit an exchange whose client went away; nobody waits for this commit."""
+        task = asyncio.get_running_loop().create_task(self.finish(trail, None))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _record(self, trail: Trail, name: str, started: float, status: CheckStatus,
+                detail: str = "") -> None:
+        seconds = self._clock.monotonic() - started
+        trail.check(name, status, seconds, detail)
+        self._metrics.stage_seconds.labels(name).observe(seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineServices:
+    clock: Clock
+    metrics: Metrics
+    options: PipelineOptions
+
+
+def _context(plan: Plan, principal: Principal) -> dict[str, object]:
+    return {
+        "route": plan.exchange.route,
+        "stream": plan.exchange.stream,
+        "auth_method": principal.auth_method,
+        "principal_kind": principal.kind.value,
+    }
+
+
+def _merge(previous: Decision | None, verdict: Decision) -> Decision:
+    if previous is None:
+        return verdict
+    return Decision(verdict.effect, previous.reasons + verdict.reasons,
+                    previous.policy_ids + verdict.policy_ids,
+                    previous.obligations + verdict.obligations)
+
+
+def _denial(trail: Trail) -> bytes:
+    if trail.error is not None:
+        error = trail.error
+        return error_body(trail.status, error.message, error.code, error.param)
+    decision = trail.decision or Decision.deny("no decision was reached")
+    message = "denied: " + "; ".join(decision.reasons)
+    if decision.policy_ids:
+        message += f" (policies: {', '.join(decision.policy_ids)})"
+    return error_body(trail.status, message, "policy_denied")

@@ -1,0 +1,130 @@
+"""Relaying answers through the response stages. A stream is inspected event by event with a
+bounded overlap window (never buffered whole); its last event is held back until the audit
+event is committed, so a client that saw the end of a stream knows it was audited."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, Protocol
+
+import orjson
+
+from ztai.core.errors import StageFailed, UpstreamError
+from ztai.core.flow import Flow, ResponseStage
+from ztai.core.model import Decision
+from ztai.gateway.plan import Plan
+from ztai.gateway.trail import Trail
+from ztai.upstream.interface import StreamEvent
+
+WINDOW_CHARS = 256
+
+
+class Finisher(Protocol):
+    async def finish(self, trail: Trail, body: bytes | None) -> Any: ...
+
+    def finish_later(self, trail: Trail) -> None: ...
+
+
+class Relay:
+    def __init__(self, plan: Plan, flow: Flow, stages: Sequence[ResponseStage], trail: Trail,
+                 events: AsyncIterator[StreamEvent], first: StreamEvent) -> None:
+        self._plan, self._flow, self._stages, self._trail = plan, flow, stages, trail
+        self._events, self._first = events, first
+        self._tail = ""
+
+    @classmethod
+    async def open(cls, plan: Plan, flow: Flow, stages: Sequence[ResponseStage],
+                   trail: Trail) -> Relay:
+        """Start the upstream stream; its errors before the first event surface here."""
+        if plan.target is None or plan.call is None:
+            raise StageFailed("stream without an upstream")
+        events = aiter(plan.target.upstream.stream(plan.call))
+        try:
+            first = await anext(events)
+        except StopAsyncIteration:
+            raise UpstreamError("upstream ended the stream before any event",
+                                code="upstream_bad_response") from None
+        return cls(plan, flow, stages, trail, events, first)
+
+    @staticmethod
+    async def inspect_all(stages: Sequence[ResponseStage], flow: Flow, plan: Plan,
+                          body: Mapping[str, Any], trail: Trail) -> Decision | None:
+        text = "\n".join(plan.reader.texts(body))
+        for stage in stages:
+            verdict = await stage.inspect(flow, text, True)
+            if verdict is not None and not verdict.is_allow:
+                return verdict
+        return None
+
+    async def chunks(self, finisher: Finisher) -> AsyncIterator[bytes]:
+        committed = False
+        try:
+            held = self._first
+            async for event in self._events:
+                denied = await self._inspect(held, final=False)
+                if denied is not None:
+                    committed = True
+                    yield await self._deny(finisher, denied)
+                    return
+                yield self._pass(held)
+                held = event
+            denied = await self._inspect(held, final=True)
+            committed = True
+            if denied is not None:
+                yield await self._deny(finisher, denied)
+                return
+            self._note_usage(held)
+            self._trail.status = 200
+            outcome = await finisher.finish(self._trail, b"")
+            yield encode_event(held) if outcome.status == 200 else _error_event(outcome.body)
+        except UpstreamError as exc:
+            self._trail.fail(exc)
+            committed = True
+            yield _error_event((await finisher.finish(self._trail, None)).body)
+        finally:
+            await _close(self._events)
+            if not committed:
+                self._trail.status = 499  # the client went away before the end
+                finisher.finish_later(self._trail)
+
+    async def _inspect(self, event: StreamEvent, final: bool) -> Decision | None:
+        if not self._stages:
+            return None
+        text = self._plan.reader.event_text(event)
+        window, self._tail = self._tail + text, (self._tail + text)[-WINDOW_CHARS:]
+        for stage in self._stages:
+            verdict = await stage.inspect(self._flow, window, final)
+            if verdict is not None and not verdict.is_allow:
+                return verdict
+        return None
+
+    async def _deny(self, finisher: Finisher, verdict: Decision) -> bytes:
+        self._trail.decision, self._trail.status = verdict, 403
+        return _error_event((await finisher.finish(self._trail, None)).body)
+
+    def _pass(self, event: StreamEvent) -> bytes:
+        self._note_usage(event)
+        return encode_event(event)
+
+    def _note_usage(self, event: StreamEvent) -> None:
+        if event.data is not None:
+            usage = self._plan.reader.usage(event.data)
+            if usage:
+                self._trail.usage = usage
+
+
+async def _close(events: AsyncIterator[StreamEvent]) -> None:
+    close = getattr(events, "aclose", None)
+    if close is not None:
+        await close()
+
+
+def encode_event(event: StreamEvent) -> bytes:
+    if event.data is None:
+        return b"data: [DONE]\n\n"
+    head = f"event: {event.event}\n".encode() if event.event else b""
+    return head + b"data: " + orjson.dumps(event.data) + b"\n\n"
+
+
+def _error_event(error_json: bytes) -> bytes:
+    return b"data: " + error_json + b"\n\n"

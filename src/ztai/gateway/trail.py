@@ -1,0 +1,75 @@
+"""What the pipeline learns about one exchange as it runs, turned into its one audit event."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from ztai.core.audit import AuditEvent, CheckRecord, CheckStatus
+from ztai.core.errors import ZtaiError
+from ztai.core.model import Decision, Effect, Exchange, Principal
+from ztai.gateway.errors import status_of
+
+
+@dataclass(slots=True)
+class Trail:
+    id: str
+    route: str
+    started: float
+    planned_checks: tuple[str, ...]
+    exchange: Exchange | None = None
+    principal: Principal | None = None
+    decision: Decision | None = None
+    status: int = 0
+    error: ZtaiError | None = None
+    checks: dict[str, CheckRecord] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)
+    model: str | None = None
+    upstream: str | None = None
+
+    def check(self, name: str, status: CheckStatus, seconds: float, detail: str = "") -> None:
+        self.checks[name] = CheckRecord(name, status, round(seconds * 1000, 4), detail)
+
+    def fail(self, error: ZtaiError) -> None:
+        """Record that the exchange ended in ``error``: a deny unless it was already allowed
+        and then failed downstream (an upstream error after an allow stays an allow)."""
+        self.error = error
+        self.status = status_of(error)
+        if self.decision is None or not self.decision.is_allow:
+            self.decision = Decision.deny(f"{error.code}: {error.message}")
+
+    def reason_code(self) -> str:
+        if self.error is not None:
+            return self.error.code
+        if self.decision is None:
+            return "undecided"
+        if self.decision.effect is Effect.ALLOW:
+            return "allowed"
+        return "policy_deny" if self.decision.policy_ids else "default_deny"
+
+    def event(self, now: float, elapsed: float, record_content: bool) -> AuditEvent:
+        exchange, principal = self.exchange, self.principal
+        segments = exchange.segments if exchange is not None else ()
+        not_run = (CheckRecord(n, CheckStatus.NOT_RUN) for n in self.planned_checks
+                   if n not in self.checks)
+        return AuditEvent(
+            id=self.id,
+            time=now,
+            route=self.route,
+            action=exchange.action.value if exchange is not None else "",
+            resource=f"{exchange.resource.kind}::{exchange.resource.id}" if exchange else "",
+            principal=principal.id if principal else None,
+            principal_kind=principal.kind.value if principal else None,
+            credential_id=principal.credential_id if principal else None,
+            decision=self.decision or Decision.deny("no decision was reached"),
+            status=self.status,
+            checks=(*self.checks.values(), *not_run),
+            content_hashes=tuple(hashlib.sha256(s.text.encode()).hexdigest() for s in segments),
+            content=tuple(s.text for s in segments) if record_content else None,
+            model=self.model,
+            upstream=self.upstream,
+            stream=exchange.stream if exchange is not None else False,
+            usage=self.usage,
+            latency_ms=round(elapsed * 1000, 3),
+            error=None if self.error is None else f"{self.error.code}: {self.error.message}",
+        )

@@ -1,0 +1,1 @@
+"""Verify explicitly: every request names a principal, proven by a credential."""

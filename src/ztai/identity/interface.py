@@ -1,0 +1,13 @@
+"""The authenticator interface: a credential in, a verified Principal out, or
+``AuthenticationFailed``. Implementations never return a principal they did not verify."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ztai.core.model import Principal
+from ztai.identity.header import BearerCredential
+
+
+class Authenticator(Protocol):
+    def authenticate(self, credential: BearerCredential) -> Principal: ...

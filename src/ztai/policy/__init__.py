@@ -1,0 +1,1 @@
+"""Least privilege: Cedar policies decide every action, default deny."""

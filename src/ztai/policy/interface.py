@@ -1,0 +1,31 @@
+"""The authorizer interface. ``decide`` never raises for an ordinary deny: a deny is a value.
+It raises ``PolicyError`` only when it could not decide; the pipeline turns that into a deny."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ztai.core.errors import ZtaiError
+from ztai.core.model import Action, Decision, Principal, Resource
+
+
+class PolicyError(ZtaiError):
+    code = "policy_error"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthzRequest:
+    principal: Principal
+    action: Action
+    resource: Resource
+    context: Mapping[str, object] = field(default_factory=dict)
+
+
+class Authorizer(Protocol):
+    def decide(self, request: AuthzRequest) -> Decision: ...
+
+    def decide_many(self, requests: Sequence[AuthzRequest]) -> list[Decision]:
+        """Decide several requests at once (e.g. which models a caller may list)."""
+        ...

@@ -1,0 +1,82 @@
+"""Values of the policy capability: loaded policy sets, their sources, problems, resources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import cedarpy
+
+from ztai.core.model import Resource
+
+# A directory's state as (file name, mtime_ns, size) per policy file, sorted by name.
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyProblem:
+    """Why a policy file could not be used. ``line`` is 1-based, None where unknown."""
+
+    file: str
+    message: str
+    line: int | None = None
+    policy_id: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySource:
+    """One policy as loaded: its stable id, where it is written, and what it says."""
+
+    id: str
+    file: str
+    line: int | None
+    effect: str
+    annotations: Mapping[str, str]
+    text: str
+
+    @property
+    def reason(self) -> str | None:
+        return self.annotations.get("reason")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPolicies:
+    """A validated policy set: the parsed handle, the schema it was checked against, its sources
+    by id, and the fingerprint of the directory taken before it was read."""
+
+    policy_set: cedarpy.PolicySet
+    schema: cedarpy.Schema
+    sources: Mapping[str, PolicySource]
+    directory: Path | None = None
+    fingerprint: Fingerprint = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceEntity:
+    """A resource the policies may name, with its attributes (e.g. a Model's upstream and tier)
+    and the resources it belongs to."""
+
+    resource: Resource
+    attributes: Mapping[str, str | int | bool] = field(default_factory=dict)
+    parents: tuple[Resource, ...] = ()
+
+
+class ReloadStatus(StrEnum):
+    UNCHANGED = "unchanged"
+    RELOADED = "reloaded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    """What a reload check did. On FAILED the last good policy set stays in force."""
+
+    status: ReloadStatus
+    problems: tuple[PolicyProblem, ...] = ()
+    policy_count: int = 0

@@ -1,0 +1,1 @@
+"""Model providers behind one interface: OpenAI-compatible HTTP upstreams and the demo simulator."""

@@ -1,0 +1,124 @@
+"""A gateway assembled from real parts (Cedar, simulator, audit writer) over memory stores, for
+driving through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from ztai.audit.committer import WriterOptions
+from ztai.audit.signing import generate_key_file
+from ztai.audit.writer import AuditWriter
+from ztai.core.clock import FixedClock
+from ztai.core.flow import RequestStage, ResponseStage
+from ztai.core.model import PrincipalKind, Resource, ResourceKind
+from ztai.gateway.app import Parts, create_app
+from ztai.gateway.catalog import Catalog, ModelRoute
+from ztai.gateway.pipeline import PipelineOptions
+from ztai.gateway.stages import AuthorizeStage
+from ztai.identity.apikey import ApiKeyAuthenticator, KeySpec, issue_key
+from ztai.policy.bundled import load_schema, starter_policies
+from ztai.policy.cedar import CedarAuthorizer
+from ztai.policy.loader import load_policies
+from ztai.policy.model import ResourceEntity
+from ztai.storage.memory import MemoryAuditStore, MemoryKeyStore
+from ztai.upstream.interface import Upstream
+from ztai.upstream.simulator import SimulatorUpstream
+
+MODELS = (("demo-chat", "internal"), ("demo-consumer-chat", "consumer"), ("demo-embed", "internal"))
+
+
+@dataclass
+class Harness:
+    client: httpx.AsyncClient
+    keys: dict[str, str]
+    audit: MemoryAuditStore
+    key_store: MemoryKeyStore
+    clock: FixedClock
+    parts: Parts
+
+    def events(self) -> list[dict[str, Any]]:
+        return [orjson.loads(e.payload) for e in self.audit.read()]
+
+    def last_event(self) -> dict[str, Any]:
+        events = self.events()
+        assert events, "no audit event was written"
+        return events[-1]
+
+
+@dataclass
+class Options:
+    before: Sequence[RequestStage] = ()  # stages that run before authorize
+    authorize: bool = True
+    stage_timeout_s: float = 2.0
+    response_stages: Sequence[ResponseStage] = ()
+    upstream: Upstream | None = None
+    audit: Any = None
+    policy_texts: dict[str, str] = field(default_factory=dict)
+
+
+def _keys(store: MemoryKeyStore, clock: FixedClock) -> dict[str, str]:
+    specs = {
+        "alice": KeySpec("alice", PrincipalKind.USER, frozenset({"staff"}), {"dept": "eng"}),
+        "bob": KeySpec("bob", PrincipalKind.USER, frozenset({"staff", "contractors"})),
+        "nogrant": KeySpec("ci-bot", PrincipalKind.SERVICE),
+        "revoked": KeySpec("carol", PrincipalKind.USER, frozenset({"staff"})),
+        "expiring": KeySpec("dave", PrincipalKind.USER, frozenset({"staff"}), ttl_s=60),
+    }
+    keys = {}
+    for name, spec in specs.items():
+        key, record = issue_key(store, spec, clock)
+        keys[name] = key.reveal()
+        if name == "revoked":
+            store.revoke_key(record.key_id, clock.now())
+    return keys
+
+
+@contextlib.asynccontextmanager
+async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterator[Harness]:
+    options = options or Options()
+    clock = FixedClock()
+    key_store, audit_store = MemoryKeyStore(), options.audit or MemoryAuditStore()
+    keys = _keys(key_store, clock)
+    policy_dir = tmp_path / "policies"
+    policy_dir.mkdir(exist_ok=True)
+    for name, text in (options.policy_texts or starter_policies()).items():
+        (policy_dir / name).write_text(text)
+    upstream = options.upstream or SimulatorUpstream(clock=clock)
+    catalog = Catalog(ModelRoute(name, upstream, name, tier) for name, tier in MODELS)
+    authorizer = CedarAuthorizer(load_policies(policy_dir, load_schema()), [
+        ResourceEntity(Resource(ResourceKind.MODEL, name), {"upstream": upstream.name, "tier": t})
+        for name, t in MODELS])
+    signer = generate_key_file(tmp_path / "audit.key")
+    parts = Parts(
+        clock=clock,
+        authenticator=ApiKeyAuthenticator(key_store, clock),
+        authorizer=authorizer,
+        catalog=catalog,
+        auditor=AuditWriter(audit_store, signer, clock, WriterOptions(checkpoint_every=4)),
+        stages=[*options.before, *([AuthorizeStage(authorizer)] if options.authorize else [])],
+        options=PipelineOptions(stage_timeout_s=options.stage_timeout_s),
+        response_stages=options.response_stages,
+        max_body_bytes=64 * 1024,
+    )
+    app = create_app(parts)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ztai.test") as client:
+            yield Harness(client, keys, audit_store, key_store, clock, parts)
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key}"}
+
+
+def chat(model: str = "demo-chat", text: str = "hello there", stream: bool = False,
+         **extra: Any) -> dict[str, Any]:
+    return {"model": model, "stream": stream,
+            "messages": [{"role": "user", "content": text}], **extra}

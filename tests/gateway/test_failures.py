@@ -1,0 +1,214 @@
+"""Fail closed: broken stages, broken upstreams, bad input and a broken audit log each end in a
+clean OpenAI-style error and (where the log works) exactly one audit event."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.gateway.harness import Options, auth, chat, harness
+from ztai.core.errors import StoreUnavailable
+from ztai.core.flow import Flow
+from ztai.core.model import Decision
+from ztai.storage.memory import MemoryAuditStore
+from ztai.storage.model import ChainedEntry, Checkpoint
+from ztai.upstream.model import OpenAIOptions, Timeouts
+from ztai.upstream.openai import OpenAIUpstream
+
+pytestmark = pytest.mark.anyio
+
+
+class RaisingStage:
+    name = "broken"
+
+    async def run(self, flow: Flow) -> Decision | None:
+        raise KeyError("bug in a detector")
+
+
+class SleepingStage:
+    name = "sleepy"
+
+    async def run(self, flow: Flow) -> Decision | None:
+        await asyncio.sleep(10)
+        return None
+
+
+async def _chat_as_alice(options: Options, tmp_path: Path, **body: Any) -> tuple[Any, Any]:
+    async with harness(tmp_path, options) as h:
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json=chat(**body))
+        return response, h.events()
+
+
+@pytest.mark.parametrize(("stage", "detail"), [(RaisingStage(), "KeyError"),
+                                               (SleepingStage(), "timed out")])
+async def test_a_stage_that_fails_denies(tmp_path: Path, stage: Any, detail: str) -> None:
+    async with harness(tmp_path, Options(before=[stage], stage_timeout_s=0.2)) as h:
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json=chat())
+        event = h.last_event()
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "stage_failed"
+    assert "traceback" not in response.text.lower()
+    assert event["decision"]["effect"] == "deny"
+    checks = {c["name"]: c for c in event["checks"]}
+    assert checks[stage.name]["status"] == "error"
+    assert detail in checks[stage.name]["detail"]
+    assert checks["authorize"]["status"] == "not_run"
+    assert checks["forward"]["status"] == "not_run"
+
+
+async def test_no_stage_that_authorizes_means_deny(tmp_path: Path) -> None:
+    response, events = await _chat_as_alice(Options(authorize=False), tmp_path)
+    assert response.status_code == 403
+    assert "default deny" in response.json()["error"]["message"]
+    assert events[-1]["decision"]["effect"] == "deny"
+
+
+def _upstream(handler: Any, timeout: float = 5.0) -> OpenAIUpstream:
+    options = OpenAIOptions(name="flaky", base_url="http://upstream.test/v1",
+                            timeouts=Timeouts(connect=timeout, read=timeout, total=timeout))
+    return OpenAIUpstream(options, transport=httpx.MockTransport(handler))
+
+
+def _refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+def _read_timeout(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+def _status(code: int, body: bytes) -> Any:
+    return lambda request: httpx.Response(code, content=body)
+
+
+UPSTREAM_FAILURES = [
+    ("down", _refused, 502, "upstream_unavailable"),
+    ("slow", _read_timeout, 504, "upstream_timeout"),
+    ("5xx", _status(500, b'{"error": {"message": "boom"}}'), 502, "upstream_error"),
+    ("garbage", _status(200, b"<html>not json"), 502, "upstream_bad_response"),
+    ("not-an-object", _status(200, b"[1, 2]"), 502, "upstream_bad_response"),
+]
+
+
+@pytest.mark.parametrize(("name", "handler", "status", "code", "stream"), [
+    (*case, stream) for case in UPSTREAM_FAILURES for stream in (False, True)
+    if not (stream and case[0] == "not-an-object")  # a stream has no body shape to check
+])
+async def test_upstream_failures_are_clean_errors(tmp_path: Path, name: str, handler: Any,
+                                                  status: int, code: str, stream: bool) -> None:
+    response, events = await _chat_as_alice(Options(upstream=_upstream(handler)), tmp_path,
+                                            stream=stream)
+    assert response.status_code == status, response.text
+    assert code in response.text
+    assert len(events) == 1
+    assert events[0]["error"].startswith(code)
+    checks = {c["name"]: c["status"] for c in events[0]["checks"]}
+    assert checks["authorize"] == "passed"
+
+
+async def test_upstream_timeout_for_real(tmp_path: Path) -> None:
+    async def stall(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200, json={})
+
+    response, events = await _chat_as_alice(Options(upstream=_upstream(stall, 0.2)), tmp_path)
+    assert response.status_code == 504
+    assert events[0]["status"] == 504
+
+
+BAD_INPUT = [
+    (b"{not json", 400, "invalid_request_error"),
+    (b"\xff\xfe{}", 400, "invalid_request_error"),
+    (b'"just a string"', 400, "invalid_request_error"),
+    (b'{"messages": [{"role": "user", "content": "hi"}]}', 400, "invalid_request_error"),
+    (b'{"model": "demo-chat"}', 400, "invalid_request_error"),
+    (b'{"model": "demo-chat", "messages": []}', 400, "invalid_request_error"),
+    (b'{"model": 5, "messages": [{"role": "user", "content": "hi"}]}', 400,
+     "invalid_request_error"),
+    (b'{"model": "demo-chat", "messages": [{"role": "wizard", "content": "hi"}]}', 400,
+     "invalid_request_error"),
+    (b'{"model": "demo-chat", "messages": [{"role": "user", "content": 7}]}', 400,
+     "invalid_request_error"),
+    (b'{"model": "demo-chat", "stream": "yes", "messages": [{"role": "user", "content": "x"}]}',
+     400, "invalid_request_error"),
+    (b'{"model": "nope", "messages": [{"role": "user", "content": "hi"}]}', 404,
+     "model_not_found"),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "code"), BAD_INPUT)
+async def test_bad_input_gets_a_clear_4xx(tmp_path: Path, body: bytes, status: int,
+                                          code: str) -> None:
+    async with harness(tmp_path) as h:
+        response = await h.client.post("/v1/chat/completions", content=body,
+                                       headers={**auth(h.keys["alice"]),
+                                                "content-type": "application/json"})
+        events = h.events()
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["message"]
+    assert len(events) == 1
+    assert events[0]["status"] == status
+    assert events[0]["decision"]["effect"] == "deny"
+
+
+async def test_oversized_body_is_413(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        big = chat(text="x" * 100_000)
+        response = await h.client.post("/v1/chat/completions", json=big,
+                                       headers=auth(h.keys["alice"]))
+        event = h.last_event()
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    assert event["status"] == 413
+
+
+async def test_unauthenticated_requests_never_read_the_body(tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        response = await h.client.post("/v1/chat/completions", content=b"\xff" * 100_000)
+    assert response.status_code == 401  # not 400 or 413: the body was never looked at
+
+
+class FailingAuditStore(MemoryAuditStore):
+    def append(self, entries: Sequence[ChainedEntry], checkpoint: Checkpoint | None) -> None:
+        raise StoreUnavailable("disk full")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_no_answer_without_a_committed_audit_event(tmp_path: Path, stream: bool) -> None:
+    response, events = await _chat_as_alice(Options(audit=FailingAuditStore()), tmp_path,
+                                            stream=stream)
+    assert events == []
+    assert "simulated reply" not in response.text or stream
+    assert "audit_unavailable" in response.text
+    if stream:
+        assert "[DONE]" not in response.text
+    else:
+        assert response.status_code == 503
+
+
+class WordBlocker:
+    name = "blocker"
+
+    async def inspect(self, flow: Flow, text: str, final: bool) -> Decision | None:
+        return Decision.deny("response mentions 'simulated'") if "simulated" in text else None
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_response_stage_can_deny(tmp_path: Path, stream: bool) -> None:
+    response, events = await _chat_as_alice(Options(response_stages=[WordBlocker()]), tmp_path,
+                                            stream=stream)
+    assert "response mentions 'simulated'" in response.text
+    assert "[DONE]" not in response.text
+    assert events[-1]["decision"]["effect"] == "deny"
+    assert events[-1]["status"] == 403
+    if not stream:
+        assert response.status_code == 403

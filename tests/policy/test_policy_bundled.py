@@ -1,0 +1,65 @@
+"""The package data: the schema and the starter policies, read through importlib.resources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cedarpy
+import pytest
+
+from ztai.core.model import Action
+from ztai.policy.bundled import load_schema, schema_text, starter_policies
+from ztai.policy.cedar import CedarAuthorizer
+from ztai.policy.compiler import compile_policies
+from ztai.policy.explain import validate_dir
+
+from .support import ask, catalogue, model, user
+
+
+def test_schema_declares_the_actions() -> None:
+    text = schema_text()
+    for action in Action:
+        assert f"{action.value}" in text
+    assert isinstance(load_schema(), cedarpy.Schema)
+
+
+def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> None:
+    starters = starter_policies()
+    assert sorted(starters) == ["00-baseline.cedar", "10-guardrails.cedar"]
+    for name, text in starters.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert validate_dir(tmp_path) == []
+    ids = set(compile_policies(starters, schema).sources)
+    assert ids == {"staff-use-models", "admins-use-models", "contractors-no-consumer-models"}
+
+
+def test_every_starter_policy_has_a_reason(schema: cedarpy.Schema) -> None:
+    sources = compile_policies(starter_policies(), schema).sources.values()
+    assert all(source.reason for source in sources)
+
+
+STARTER_CASES = [
+    (("staff",), "gpt-consumer", True),
+    (("admins",), "gpt-internal", True),
+    (("staff", "contractors"), "gpt-consumer", False),
+    (("staff", "contractors"), "gpt-sanctioned", True),
+    ((), "gpt-sanctioned", False),
+]
+
+
+@pytest.mark.parametrize(("groups", "name", "allowed"), STARTER_CASES)
+def test_starter_decisions(
+    schema: cedarpy.Schema, groups: tuple[str, ...], name: str, allowed: bool
+) -> None:
+    authorizer = CedarAuthorizer(compile_policies(starter_policies(), schema), catalogue())
+    assert authorizer.decide(ask(user(groups=groups), resource=model(name))).is_allow is allowed
+
+
+def test_commented_tag_example_is_valid(schema: cedarpy.Schema) -> None:
+    text = starter_policies()["10-guardrails.cedar"]
+    example = text[text.index('// @id("internal-models-eng-only")') :]
+    uncommented = "\n".join(
+        line.removeprefix("//").removeprefix(" ") for line in example.splitlines()
+    )
+    loaded = compile_policies({"example.cedar": uncommented}, schema)
+    assert list(loaded.sources) == ["internal-models-eng-only"]
