@@ -92,6 +92,12 @@ def test_the_report_keeps_a_bounded_number_of_problems() -> None:
     assert report.problem_count > MAX_PROBLEMS
 
 
+def test_a_checkpoint_naming_a_deleted_entry_is_reported(signer: CheckpointSigner) -> None:
+    entries, checkpoints = _signed_log(signer)
+    report = verify_chain(entries[:4] + entries[5:], checkpoints, signer.public_key)
+    assert any(p.seq == 5 and "missing" in p.message for p in report.problems)
+
+
 def test_out_of_order_entries_are_reported() -> None:
     entries = link(None, PAYLOADS)
     report = verify_chain([entries[0], entries[2], entries[1], *entries[3:]], [], None)

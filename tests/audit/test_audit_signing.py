@@ -7,6 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ztai.audit.signing import (
@@ -52,7 +54,30 @@ def test_public_key_loads_from_public_or_private_pem(signer: CheckpointSigner,
 def test_a_non_key_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.pem"
     path.write_text("not a key")
-    with pytest.raises(ValueError, match=r".*"):
+    with pytest.raises(ValueError, match="PEM"):
+        load_public_key(path)
+
+
+def test_an_encrypted_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "enc.pem"
+    path.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"pw")))
+    with pytest.raises(ValueError, match="encrypted"):
+        CheckpointSigner.from_pem_file(path)
+
+
+def test_a_key_of_another_algorithm_is_refused(tmp_path: Path) -> None:
+    private = ec.generate_private_key(ec.SECP256R1())
+    path = tmp_path / "ec.pem"
+    path.write_bytes(private.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    with pytest.raises(ValueError, match="Ed25519"):
+        load_public_key(path)
+    path.write_bytes(private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    with pytest.raises(ValueError, match="Ed25519"):
         load_public_key(path)
 
 

@@ -295,3 +295,55 @@ async def test_an_idle_writer_recovers_its_health() -> None:
         await writer.record(make_event(0))
     await _wait_until(writer.is_healthy)
     await writer.aclose()
+
+
+async def test_a_failed_final_checkpoint_is_reported_by_close(signer: CheckpointSigner) -> None:
+    store = CountingStore(MemoryAuditStore())
+    writer = AuditWriter(store, signer, FixedClock(), WriterOptions(checkpoint_every=1000))
+    writer.start()
+    await writer.record(make_event(0))
+    store.fail_with = StoreUnavailable("disk on fire")
+    with pytest.raises(StoreUnavailable, match="not committed"):
+        await writer.aclose()
+    assert store.checkpoints() == []
+
+
+def test_close_before_start_and_twice_is_harmless() -> None:
+    writer = AuditWriter(MemoryAuditStore())
+    writer.close()
+    writer.start()
+    writer.close()
+    writer.close()
+
+
+def test_batches_are_capped_at_max_batch() -> None:
+    store = CountingStore(MemoryAuditStore())
+    writer = AuditWriter(store, options=WriterOptions(max_batch=4))
+
+    async def burst() -> list[int]:
+        first = await _hold_first_append(writer, store)
+        rest = [asyncio.create_task(writer.record(make_event(i))) for i in range(1, 9)]
+        await asyncio.sleep(0)
+        store.gate.set()
+        return await asyncio.gather(first, *rest)
+
+    writer.start()
+    assert sorted(asyncio.run(burst())) == list(range(1, 10))
+    writer.close()
+    assert store.appends == 3  # 1 held, then 8 queued in batches of 4
+
+
+def test_results_for_a_closed_event_loop_are_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    store = CountingStore(MemoryAuditStore())
+    writer = AuditWriter(store)
+    writer.start()
+
+    async def abandon() -> None:
+        # asyncio.run cancels the pending record and closes its loop before the commit ends
+        await _hold_first_append(writer, store)
+
+    asyncio.run(abandon())
+    store.gate.set()
+    assert writer.record_sync(make_event(1)) == 2
+    writer.close()
+    assert "closed event loop" in caplog.text

@@ -40,12 +40,15 @@ def verify(
             "ok": report.ok, "count": report.count, "last_seq": report.last_seq,
             "last_hash": report.last_hash, "checkpoints_verified": report.checkpoints_verified,
             "unanchored": report.unanchored, "problem_count": report.problem_count,
+            "signatures_checked": report.signatures_checked,
             "problems": [{"seq": p.seq, "message": p.message} for p in report.problems],
         }).decode() + "\n")
     else:
         out = console()
         for problem in report.problems:
             out.print(f"[red]✗[/red] seq {problem.seq}: {problem.message}")
+        if not report.signatures_checked:
+            out.print("[yellow]checkpoint signatures were not checked (no public key)[/yellow]")
         state = "[green]intact[/green]" if report.ok else "[red]TAMPERED[/red]"
         out.print(f"{report.count} events, {report.checkpoints_verified} signed checkpoints "
                   f"verified, {report.unanchored} events after the last checkpoint: {state}")

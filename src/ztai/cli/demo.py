@@ -13,6 +13,7 @@ import httpx
 import typer
 import uvicorn
 from rich.table import Table
+from rich.text import Text
 
 from ztai.audit.reader import verify_store
 from ztai.audit.signing import CheckpointSigner
@@ -59,8 +60,8 @@ SCENARIO = (
 
 
 def demo(
-    directory: Annotated[Path, typer.Option(help="Where to write the demo config")] = Path(
-        ".ztai-demo"),
+    directory: Annotated[Path, typer.Option("--dir", help="Where to write the demo config")] = (
+        Path(".ztai-demo")),
     port: Annotated[int, typer.Option(help="Port to serve on (0 picks a free one)")] = 8080,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
                                               help="Keep serving after the scenario")] = True,
@@ -121,7 +122,7 @@ async def _scenario(base: str, keys: dict[str, str]) -> None:
             response = await client.request(step.method, step.path, json=step.body,
                                             headers=headers)
             table.add_row(step.title, step.who, f"{step.method} {step.path}",
-                          str(response.status_code), _outcome(response))
+                          str(response.status_code), Text(_outcome(response)))
     console().print(table)
 
 

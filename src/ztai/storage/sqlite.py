@@ -173,7 +173,7 @@ class SqliteAuditStore(_Connected):
             row = self._conn.execute(
                 "SELECT seq, payload, prev_hash, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
             ).fetchone()
-        return None if row is None else ChainedEntry(row[0], bytes(row[1]), row[2], row[3])
+        return None if row is None else _entry(row)
 
     def read(self, after_seq: int = 0, limit: int | None = None) -> Iterator[ChainedEntry]:
         """Streams in pages of ``_PAGE`` rows (keyset pagination), so a log of millions of
@@ -192,7 +192,7 @@ class SqliteAuditStore(_Connected):
         query = "SELECT seq, payload, prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq"
         with self._lock, _translated():
             rows = self._conn.execute(query + " LIMIT ?", (after_seq, size)).fetchall()
-        return [ChainedEntry(r[0], bytes(r[1]), r[2], r[3]) for r in rows]
+        return [_entry(r) for r in rows]
 
     def checkpoints(self) -> list[Checkpoint]:
         with self._lock, _translated():
@@ -211,6 +211,17 @@ def _translated() -> Iterator[None]:
         raise
     except sqlite3.Error as exc:
         raise StoreUnavailable(f"SQLite error: {exc}") from exc
+
+
+def _entry(row: tuple[object, ...]) -> ChainedEntry:
+    """A row as stored, whatever was written into it: an edited payload may come back as TEXT
+    (or another type), and must reach the verifier as a mismatch, not crash the read."""
+    seq, payload, prev_hash, hash_ = row
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8", "surrogatepass")
+    elif not isinstance(payload, bytes):
+        payload = str(payload).encode()
+    return ChainedEntry(int(seq), payload, str(prev_hash), str(hash_))  # type: ignore[call-overload]  # seq is INTEGER
 
 
 def _bump(conn: sqlite3.Connection) -> None:

@@ -1,0 +1,171 @@
+"""The ``ztai`` commands, driven through typer's runner on a real configuration directory."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from ztai.audit.signing import CheckpointSigner
+from ztai.audit.writer import AuditWriter
+from ztai.cli.main import app
+from ztai.config.settings import load_settings
+from ztai.core.audit import AuditEvent
+from ztai.core.clock import SystemClock
+from ztai.core.model import Decision
+from ztai.storage.sqlite import SqliteAuditStore
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    result = runner.invoke(app, ["init", str(tmp_path / "cfg")])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "cfg" / "ztai.yaml"
+
+
+def ztai(config: Path, *args: str) -> tuple[int, str]:
+    result = runner.invoke(app, [*args, "--config", str(config)])
+    return result.exit_code, result.output
+
+
+def test_init_refuses_to_overwrite(config: Path) -> None:
+    result = runner.invoke(app, ["init", str(config.parent)])
+    assert result.exit_code == 1
+    assert "exists" in result.output
+    assert (config.parent / "policies" / "00-baseline.cedar").exists()
+    assert (config.parent / "audit-signing.key").stat().st_mode & 0o077 == 0
+
+
+def test_keys_create_list_revoke(config: Path) -> None:
+    code, out = ztai(config, "keys", "create", "--principal", "alice", "--group", "staff",
+                     "--group", "eng", "--attr", "dept=eng", "--expires", "30d", "--json")
+    assert code == 0, out
+    created = orjson.loads(out)
+    assert created["key"].startswith("ztai-sk-")
+    assert created["groups"] == ["eng", "staff"]
+    assert created["attributes"] == {"dept": "eng"}
+    assert created["expires_at"] - created["created_at"] == 30 * 86400
+    code, out = ztai(config, "keys", "list", "--json")
+    listed = orjson.loads(out.splitlines()[0])
+    assert listed["status"] == "active"
+    assert "key" not in listed
+    assert created["key"] not in out
+    assert ztai(config, "keys", "revoke", created["key_id"])[0] == 0
+    assert orjson.loads(ztai(config, "keys", "list", "--json")[1])["status"] == "revoked"
+    code, out = ztai(config, "keys", "revoke", created["key_id"])
+    assert code == 1
+    assert "no active key" in out
+
+
+def test_only_the_hash_is_stored(config: Path) -> None:
+    key = orjson.loads(ztai(config, "keys", "create", "--principal", "a", "--json")[1])["key"]
+    database = (config.parent / "ztai.db").read_bytes()
+    assert key.encode() not in database
+    assert key.split("-")[3].encode() not in database
+
+
+@pytest.mark.parametrize("bad", ["0d", "5y", "ten", "-3h"])
+def test_bad_durations_are_rejected(config: Path, bad: str) -> None:
+    code, out = ztai(config, "keys", "create", "--principal", "a", "--expires", bad)
+    assert code == 1
+    assert "invalid duration" in out
+
+
+def test_policy_validate_and_explain(config: Path) -> None:
+    assert ztai(config, "policy", "validate")[0] == 0
+    code, out = ztai(config, "policy", "explain", "--principal", "bob", "--group", "staff",
+                     "--group", "contractors", "--resource", "demo-consumer-chat")
+    assert code == 2
+    assert "decision: deny" in out
+    assert "contractors-no-consumer-models" in out
+    assert "forbid" in out
+    code, out = ztai(config, "policy", "explain", "--principal", "alice", "--group", "staff",
+                     "--resource", "demo-chat")
+    assert code == 0
+    assert "staff-use-models" in out
+
+
+def test_policy_validate_reports_the_broken_file(config: Path) -> None:
+    (config.parent / "policies" / "20-broken.cedar").write_text("permit(principal, action;\n")
+    code, out = ztai(config, "policy", "validate")
+    assert code == 1
+    assert "20-broken.cedar" in out
+
+
+def _audit_some(config: Path, n: int) -> None:
+    settings = load_settings(config)
+    signer = CheckpointSigner.from_pem_file(settings.path(settings.audit.signing_key))
+    writer = AuditWriter(SqliteAuditStore(settings.path(settings.storage.sqlite_path)), signer)
+    writer.start()
+    for i in range(n):
+        writer.record_sync(AuditEvent(
+            id=f"x-{i}", time=SystemClock().now(), route="chat.completions",
+            action="invoke_model", resource="Model::demo-chat", principal="alice",
+            principal_kind="user", credential_id="k", decision=Decision.allow("test"),
+            status=200))
+    writer.close()
+
+
+def test_audit_verify_tail_export(config: Path, tmp_path: Path) -> None:
+    _audit_some(config, 10)
+    code, out = ztai(config, "audit", "verify", "--json")
+    assert code == 0, out
+    report = orjson.loads(out)
+    assert report["ok"] is True
+    assert report["count"] == 10
+    assert report["checkpoints_verified"] >= 1
+    code, out = ztai(config, "audit", "tail", "-n", "3", "--json")
+    assert [orjson.loads(line)["seq"] for line in out.splitlines()] == [8, 9, 10]
+    target = tmp_path / "export.jsonl"
+    assert ztai(config, "audit", "export", "--out", str(target))[0] == 0
+    lines = target.read_bytes().splitlines()
+    assert len(lines) == 10
+    assert orjson.loads(lines[0])["event"]["id"] == "x-0"
+
+
+def test_audit_verify_fails_on_tampering(config: Path) -> None:
+    _audit_some(config, 5)
+    with sqlite3.connect(config.parent / "ztai.db") as conn:
+        conn.execute("UPDATE audit_log SET payload = replace(payload, 'alice', 'mallory') "
+                     "WHERE seq = 3")
+    code, out = ztai(config, "audit", "verify")
+    assert code == 1
+    assert "seq 3" in out
+    assert "TAMPERED" in out
+
+
+def test_a_bad_config_names_the_field(config: Path) -> None:
+    config.write_text(config.read_text().replace("port: 8080", "port: eighty"))
+    code, out = ztai(config, "keys", "list")
+    assert code == 1
+    assert "server.port" in out
+
+
+def test_environment_overrides_config(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZTAI_SERVER__PORT", "9999")
+    monkeypatch.setenv("ZTAI_AUDIT__RECORD_CONTENT", "true")
+    settings = load_settings(config)
+    assert settings.server.port == 9999
+    assert settings.audit.record_content is True
+
+
+def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
+    code, out = ztai(tmp_path / "nope.yaml", "keys", "list")
+    assert code == 1
+    assert "ztai init" in out
+
+
+def test_demo_runs_its_scenario(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo"), "--port", "0",
+                                 "--no-serve"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for expected in ("[ztai simulator] This is a simulated reply",
+                     "contractors may not send data", "API key revoked", "API key expired",
+                     "no policy permits", "hash chain verified", "OpenAI Python SDK"):
+        assert expected in out, expected
