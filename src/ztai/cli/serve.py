@@ -59,6 +59,8 @@ def serve(
 
 def run_server(settings: Settings, host: str, port: int, access_log: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("httpx", "httpcore", "aiohttp.access"):  # they log every request line
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         app = create_app(build_parts(settings))
     except ZtaiError as exc:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import orjson
-from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -26,6 +26,7 @@ from ztai.identity.interface import Authenticator
 from ztai.policy.interface import Authorizer
 
 log = logging.getLogger("ztai.gateway")
+Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
 
 
 class LifecycleAuditor(Auditor, Protocol):
@@ -61,7 +62,7 @@ class Parts:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
 
-def create_app(parts: Parts) -> FastAPI:
+def create_app(parts: Parts) -> Starlette:
     metrics = Metrics()
     pipeline = Pipeline(parts.authenticator, parts.stages, parts.response_stages, parts.auditor,
                         PipelineServices(parts.clock, metrics, parts.options))
@@ -70,13 +71,12 @@ def create_app(parts: Parts) -> FastAPI:
         *openai_routes(pipeline, parts.catalog, lister, parts.max_body_bytes),
         *_operational_routes(parts, metrics),
     ]
-    return FastAPI(title="ztai gateway", routes=routes, lifespan=_lifespan(parts, metrics),
-                   docs_url=None, redoc_url=None, openapi_url=None)
+    return Starlette(routes=routes, lifespan=_lifespan(parts, metrics))
 
 
-def _lifespan(parts: Parts, metrics: Metrics):  # type: ignore[no-untyped-def]  # FastAPI's type
+def _lifespan(parts: Parts, metrics: Metrics) -> Lifespan:
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         parts.auditor.start()
         watcher = asyncio.create_task(_watch(parts, metrics)) if parts.watcher else None
         try:

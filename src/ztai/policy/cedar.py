@@ -19,6 +19,7 @@ from ztai.policy.entities import catalogue_json, cedar_request, principal_json
 from ztai.policy.interface import AuthzRequest, PolicyError
 from ztai.policy.model import LoadedPolicies, PolicySource, ResourceEntity
 
+MAX_CACHED_PRINCIPALS = 10_000
 DEFAULT_DENY = "no policy permits this request (default deny)"
 GATEWAY = Resource(ResourceKind.GATEWAY, "gateway")
 _ERRORED = re.compile(r"error while evaluating policy `([^`]+)`")
@@ -31,6 +32,10 @@ class Snapshot:
     policies: LoadedPolicies
     entities: cedarpy.Entities
     resources: frozenset[Resource]
+    # base entities plus one principal, per principal seen (bounded); entities never change
+    # within a snapshot, so a cached handle is exactly what parsing again would give.
+    with_principal: dict[tuple[object, ...], cedarpy.Entities] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -108,7 +113,7 @@ def _evaluate(
 ) -> list[Evaluation]:
     known = [r for r in requests if r.resource in snapshot.resources]
     try:
-        entities = snapshot.entities.with_added_json_str(principal_json(principal))
+        entities = _entities_with(snapshot, principal)
         cedar = [cedar_request(r) for r in known]
         results = cedarpy.is_authorized_batch(
             cedar, snapshot.policies.policy_set, entities, snapshot.policies.schema
@@ -117,6 +122,18 @@ def _evaluate(
         raise PolicyError(f"could not evaluate policies: {exc}") from exc
     answers = iter(_evaluation(result, snapshot.policies.sources) for result in results)
     return [next(answers) if r.resource in snapshot.resources else _unknown(r) for r in requests]
+
+
+def _entities_with(snapshot: Snapshot, principal: Principal) -> cedarpy.Entities:
+    key = (principal.kind, principal.id, principal.groups,
+           tuple(sorted(principal.attributes.items())))
+    cached = snapshot.with_principal.get(key)
+    if cached is None:
+        cached = snapshot.entities.with_added_json_str(principal_json(principal))
+        if len(snapshot.with_principal) >= MAX_CACHED_PRINCIPALS:
+            snapshot.with_principal.clear()
+        snapshot.with_principal[key] = cached
+    return cached
 
 
 def _unknown(request: AuthzRequest) -> Evaluation:
