@@ -175,8 +175,8 @@ class Pipeline:
         """Commit the audit event, then release the answer; fail closed if the commit fails."""
         now, elapsed = self._clock.now(), self._clock.monotonic() - trail.started
         event = trail.event(now, elapsed, self._options.record_content)
-        self._metrics.requests.labels(trail.route, str(trail.status)).inc()
-        self._metrics.decisions.labels(event.decision.effect.value, trail.reason_code()).inc()
+        self._metrics.count_request(trail.route, trail.status)
+        self._metrics.count_decision(event.decision.effect.value, trail.reason_code())
         try:
             await self._auditor.record(event)
         except (StoreUnavailable, OSError, RuntimeError) as exc:
@@ -209,7 +209,7 @@ class Pipeline:
                 detail: str = "") -> None:
         seconds = self._clock.monotonic() - started
         trail.check(name, status, seconds, detail)
-        self._metrics.stage_seconds.labels(name).observe(seconds)
+        self._metrics.observe_stage(name, seconds)
 
 
 @dataclass(frozen=True, slots=True)
