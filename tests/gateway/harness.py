@@ -108,7 +108,7 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
         max_body_bytes=64 * 1024,
     )
     app = create_app(parts)
-    async with app.router.lifespan_context(app):
+    async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ztai.test") as client:
             yield Harness(client, keys, audit_store, key_store, clock, parts)

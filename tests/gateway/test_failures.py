@@ -4,14 +4,15 @@ clean OpenAI-style error and (where the log works) exactly one audit event."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.gateway.harness import Options, auth, chat, harness
+from tests.upstream.fake_server import Reply, fake_upstream, refused_url
 from ztai.core.errors import StoreUnavailable
 from ztai.core.flow import Flow
 from ztai.core.model import Decision
@@ -70,41 +71,41 @@ async def test_no_stage_that_authorizes_means_deny(tmp_path: Path) -> None:
     assert events[-1]["decision"]["effect"] == "deny"
 
 
-def _upstream(handler: Any, timeout: float = 5.0) -> OpenAIUpstream:
-    options = OpenAIOptions(name="flaky", base_url="http://upstream.test/v1",
+def _upstream(url: str, timeout: float = 5.0) -> OpenAIUpstream:
+    options = OpenAIOptions(name="flaky", base_url=url,
                             timeouts=Timeouts(connect=timeout, read=timeout, total=timeout))
-    return OpenAIUpstream(options, transport=httpx.MockTransport(handler))
-
-
-def _refused(request: httpx.Request) -> httpx.Response:
-    raise httpx.ConnectError("connection refused", request=request)
-
-
-def _read_timeout(request: httpx.Request) -> httpx.Response:
-    raise httpx.ReadTimeout("timed out", request=request)
-
-
-def _status(code: int, body: bytes) -> Any:
-    return lambda request: httpx.Response(code, content=body)
+    return OpenAIUpstream(options)
 
 
 UPSTREAM_FAILURES = [
-    ("down", _refused, 502, "upstream_unavailable"),
-    ("slow", _read_timeout, 504, "upstream_timeout"),
-    ("5xx", _status(500, b'{"error": {"message": "boom"}}'), 502, "upstream_error"),
-    ("garbage", _status(200, b"<html>not json"), 502, "upstream_bad_response"),
-    ("not-an-object", _status(200, b"[1, 2]"), 502, "upstream_bad_response"),
+    ("down", None, 502, "upstream_unavailable"),
+    ("slow", Reply.json({}, delay=1.0), 504, "upstream_timeout"),
+    ("5xx", Reply(500, b'{"error": {"message": "boom"}}'), 502, "upstream_error"),
+    ("garbage", Reply(200, b"<html>not json"), 502, "upstream_bad_response"),
+    ("not-an-object", Reply(200, b"[1, 2]"), 502, "upstream_bad_response"),
 ]
 
 
-@pytest.mark.parametrize(("name", "handler", "status", "code", "stream"), [
+@contextlib.asynccontextmanager
+async def _upstream_url(reply: Reply | None) -> AsyncIterator[str]:
+    """A fake upstream that always answers ``reply``; None: a port that refuses connections."""
+    if reply is None:
+        with refused_url() as url:
+            yield url
+        return
+    async with fake_upstream(lambda request: reply) as server:
+        yield server.url
+
+
+@pytest.mark.parametrize(("name", "reply", "status", "code", "stream"), [
     (*case, stream) for case in UPSTREAM_FAILURES for stream in (False, True)
     if not (stream and case[0] == "not-an-object")  # a stream has no body shape to check
 ])
-async def test_upstream_failures_are_clean_errors(tmp_path: Path, name: str, handler: Any,
+async def test_upstream_failures_are_clean_errors(tmp_path: Path, name: str, reply: Reply | None,
                                                   status: int, code: str, stream: bool) -> None:
-    response, events = await _chat_as_alice(Options(upstream=_upstream(handler)), tmp_path,
-                                            stream=stream)
+    async with _upstream_url(reply) as url:
+        response, events = await _chat_as_alice(Options(upstream=_upstream(url, 0.2)), tmp_path,
+                                                stream=stream)
     assert response.status_code == status, response.text
     assert code in response.text
     assert len(events) == 1
@@ -114,11 +115,9 @@ async def test_upstream_failures_are_clean_errors(tmp_path: Path, name: str, han
 
 
 async def test_upstream_timeout_for_real(tmp_path: Path) -> None:
-    async def stall(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(5)
-        return httpx.Response(200, json={})
-
-    response, events = await _chat_as_alice(Options(upstream=_upstream(stall, 0.2)), tmp_path)
+    async with fake_upstream(lambda request: Reply.json({}, delay=5.0)) as server:
+        response, events = await _chat_as_alice(Options(upstream=_upstream(server.url, 0.2)),
+                                                tmp_path)
     assert response.status_code == 504
     assert events[0]["status"] == 504
 

@@ -32,7 +32,7 @@ async def test_health_metrics_and_hot_reload(tmp_path: Path) -> None:
     headers = {"authorization": f"Bearer {keys['alice']}"}
     body = {"model": "demo-chat", "messages": [{"role": "user", "content": "hi"}]}
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
+    async with app.lifespan(), httpx.AsyncClient(
             transport=transport, base_url="http://t") as client:
             assert (await client.get("/healthz")).status_code == 200
             assert (await client.get("/readyz")).json()["status"] == "ready"

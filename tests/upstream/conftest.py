@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
+from tests.upstream import fake_server
 from ztai.upstream.model import SimulatorOptions
 from ztai.upstream.simulator_app import create_simulator_app
 
@@ -53,6 +54,5 @@ def simulator_url() -> Iterator[str]:
 @pytest.fixture
 def refused_url() -> Iterator[str]:
     """A port that is bound but not listening, so connections are refused."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    with fake_server.refused_url() as url:
+        yield url

@@ -53,7 +53,14 @@ class Effect(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller. ``auth_method`` says how it was verified (e.g. ``api_key``)."""
+    """An authenticated caller.
+
+    ``auth_method`` says how it was verified (``api_key``, ``jwt``, ``agent_token``);
+    ``credential_id`` names the credential (a key id, a token's ``jti``); ``amr``/``acr`` are the
+    authentication methods and context class the identity provider asserted. An agent names its
+    ``sponsor`` (the accountable user) and, when it acts on someone's behalf, ``acting_for`` is
+    that principal: the delegation chain runs from ``acting_for`` down to this principal.
+    """
 
     id: PrincipalId
     kind: PrincipalKind
@@ -61,6 +68,18 @@ class Principal:
     attributes: Mapping[str, str] = field(default_factory=dict)
     auth_method: str = "none"
     credential_id: str = ""
+    amr: frozenset[str] = frozenset()
+    acr: str | None = None
+    issuer: str | None = None
+    session_id: str | None = None
+    expires_at: float | None = None
+    sponsor: str | None = None
+    acting_for: Principal | None = None
+
+    def chain(self) -> tuple[Principal, ...]:
+        """The delegation chain, the original principal first and this one last."""
+        upstream = self.acting_for.chain() if self.acting_for is not None else ()
+        return (*upstream, self)
 
 
 @dataclass(frozen=True, slots=True)

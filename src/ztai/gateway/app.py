@@ -13,11 +13,12 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
 from ztai.core.clock import Clock
 from ztai.core.flow import RequestStage, ResponseStage
 from ztai.gateway.catalog import Catalog
+from ztai.gateway.fastpath import FastPath
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.openai.models import ModelLister
 from ztai.gateway.pipeline import Auditor, Pipeline, PipelineOptions, PipelineServices
@@ -62,16 +63,26 @@ class Parts:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
 
-def create_app(parts: Parts) -> Starlette:
-    metrics = Metrics()
-    pipeline = Pipeline(parts.authenticator, parts.stages, parts.response_stages, parts.auditor,
-                        PipelineServices(parts.clock, metrics, parts.options))
-    lister = ModelLister(parts.catalog, parts.authorizer)
-    routes: list[BaseRoute] = [
-        *openai_routes(pipeline, parts.catalog, lister, parts.max_body_bytes),
-        *_operational_routes(parts, metrics),
-    ]
-    return Starlette(routes=routes, lifespan=_lifespan(parts, metrics))
+class Gateway(FastPath):
+    """The ASGI app: the OpenAI routes on the fast path, everything else on Starlette."""
+
+    def __init__(self, parts: Parts) -> None:
+        metrics = Metrics()
+        pipeline = Pipeline(parts.authenticator, parts.stages, parts.response_stages,
+                            parts.auditor, PipelineServices(parts.clock, metrics, parts.options))
+        lister = ModelLister(parts.catalog, parts.authorizer)
+        self.starlette = Starlette(routes=_operational_routes(parts, metrics),
+                                   lifespan=_lifespan(parts, metrics))
+        super().__init__(pipeline, openai_routes(parts.catalog, lister), self.starlette,
+                         parts.max_body_bytes)
+
+    def lifespan(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Start-up and shut-down, for running the app without a server (tests)."""
+        return self.starlette.router.lifespan_context(self.starlette)
+
+
+def create_app(parts: Parts) -> Gateway:
+    return Gateway(parts)
 
 
 def _lifespan(parts: Parts, metrics: Metrics) -> Lifespan:

@@ -101,7 +101,7 @@ class Pipeline:
         with self._timed(trail, "authenticate"):
             credential = parse_authorization(
                 inbound.authorization.reveal() if inbound.authorization else None)
-            principal = self._authenticator.authenticate(credential)
+            principal = await self._authenticator.authenticate(credential)
         trail.principal = principal
         with self._timed(trail, "parse"):
             plan = translate(await inbound.read_body(), ExchangeId(trail.id))

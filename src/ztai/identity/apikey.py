@@ -84,7 +84,7 @@ class ApiKeyAuthenticator:
         self._version = -1
         self._cache: dict[str, KeyRecord] = {}
 
-    def authenticate(self, credential: BearerCredential) -> Principal:
+    async def authenticate(self, credential: BearerCredential) -> Principal:
         key = credential.token.reveal()
         key_id = split_key(key)
         if key_id is None:

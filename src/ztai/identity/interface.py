@@ -10,4 +10,7 @@ from ztai.identity.header import BearerCredential
 
 
 class Authenticator(Protocol):
-    def authenticate(self, credential: BearerCredential) -> Principal: ...
+    async def authenticate(self, credential: BearerCredential) -> Principal:
+        """A verified principal, or ``AuthenticationFailed``. Async: verifying a token may need
+        an identity provider's keys fetched."""
+        ...

@@ -20,6 +20,7 @@ from ztai.policy.interface import AuthzRequest, PolicyError
 from ztai.policy.model import LoadedPolicies, PolicySource, ResourceEntity
 
 MAX_CACHED_PRINCIPALS = 10_000
+MAX_REMEMBERED_DECISIONS = 50_000
 DEFAULT_DENY = "no policy permits this request (default deny)"
 GATEWAY = Resource(ResourceKind.GATEWAY, "gateway")
 _ERRORED = re.compile(r"error while evaluating policy `([^`]+)`")
@@ -35,6 +36,10 @@ class Snapshot:
     # base entities plus one principal, per principal seen (bounded); entities never change
     # within a snapshot, so a cached handle is exactly what parsing again would give.
     with_principal: dict[tuple[object, ...], cedarpy.Entities] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False)
+    # decisions already reached in this snapshot. Cedar is a pure function of policies,
+    # entities and the request, and every input is in the key, so a hit is the same answer.
+    decided: dict[tuple[object, ...], Evaluation] = dataclasses.field(
         default_factory=dict, compare=False, repr=False)
 
 
@@ -77,11 +82,19 @@ class CedarAuthorizer:
 
     def replace_policies(self, policies: LoadedPolicies) -> None:
         """Swap in a new policy set (one reference assignment); decisions in flight finish on
-        the old one. The catalogue stays."""
-        self._snapshot = dataclasses.replace(self._snapshot, policies=policies)
+        the old one. The catalogue stays; remembered decisions do not."""
+        self._snapshot = dataclasses.replace(self._snapshot, policies=policies, decided={})
 
     def decide(self, request: AuthzRequest) -> Decision:
-        return evaluate(self._snapshot, [request])[0].decision
+        snapshot = self._snapshot
+        key = _request_key(request)
+        if key is None:
+            return evaluate(snapshot, [request])[0].decision
+        evaluation = snapshot.decided.get(key)
+        if evaluation is None:
+            evaluation = evaluate(snapshot, [request])[0]
+            _remember(snapshot.decided, key, evaluation)
+        return evaluation.decision
 
     def decide_many(self, requests: Sequence[AuthzRequest]) -> list[Decision]:
         return [evaluation.decision for evaluation in evaluate(self._snapshot, requests)]
@@ -124,9 +137,34 @@ def _evaluate(
     return [next(answers) if r.resource in snapshot.resources else _unknown(r) for r in requests]
 
 
+def _request_key(request: AuthzRequest) -> tuple[object, ...] | None:
+    """Everything a decision depends on besides the snapshot; None if a context value cannot
+    be a key (then the request is simply not remembered)."""
+    principal = request.principal
+    context = tuple(sorted(request.context.items()))
+    key = (_principal_key(principal), principal.auth_method, request.action, request.resource,
+           context)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _principal_key(principal: Principal) -> tuple[object, ...]:
+    return (principal.kind, principal.id, principal.groups,
+            tuple(sorted(principal.attributes.items())))
+
+
+def _remember(memo: dict[tuple[object, ...], Evaluation], key: tuple[object, ...],
+              evaluation: Evaluation) -> None:
+    if len(memo) >= MAX_REMEMBERED_DECISIONS:
+        memo.clear()
+    memo[key] = evaluation
+
+
 def _entities_with(snapshot: Snapshot, principal: Principal) -> cedarpy.Entities:
-    key = (principal.kind, principal.id, principal.groups,
-           tuple(sorted(principal.attributes.items())))
+    key = _principal_key(principal)
     cached = snapshot.with_principal.get(key)
     if cached is None:
         cached = snapshot.entities.with_added_json_str(principal_json(principal))

@@ -17,8 +17,10 @@ class Flavour(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds. ``read`` bounds each wait for bytes (so a stalled stream times out); ``total``
-    bounds a whole non-streamed call (None: no bound)."""
+    """Seconds. ``connect`` bounds opening a connection and ``pool`` waiting for a free one;
+    ``read`` bounds each wait for bytes (so a stalled stream times out); ``total`` bounds a whole
+    non-streamed call (None: no bound). aiohttp has no per-write bound, so ``write`` is not
+    enforced: ``total`` covers a non-streamed call's upload, and nothing a streamed call's."""
 
     connect: float = 5.0
     read: float = 60.0
@@ -29,6 +31,9 @@ class Timeouts:
 
 @dataclass(frozen=True, slots=True)
 class Pool:
+    """aiohttp keeps any idle connection, up to ``max_connections``, for ``keepalive_expiry``
+    seconds; ``max_keepalive_connections`` is not enforced."""
+
     max_connections: int = 100
     max_keepalive_connections: int = 20
     keepalive_expiry: float = 30.0

@@ -1,125 +1,115 @@
 """OpenAI-compatible providers over HTTP (OpenAI, Azure OpenAI, vLLM, Ollama, LM Studio): one
-pooled ``httpx.AsyncClient`` per upstream, every failure mapped to an ``UpstreamError``."""
+pooled ``aiohttp.ClientSession`` per upstream, every failure mapped to an ``UpstreamError``."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 
-import httpx
-import orjson
+import aiohttp
 
 from ztai.core.errors import UpstreamError
 from ztai.upstream.failure import (
+    TRANSPORT_ERRORS,
     bad_response,
     error_for_status,
     error_for_transport,
     error_in_stream,
     parse_object,
     provider_error,
-    timed_out,
 )
 from ztai.upstream.interface import Endpoint, StreamEvent, UpstreamCall, UpstreamReply
-from ztai.upstream.model import Flavour, OpenAIOptions
+from ztai.upstream.model import OpenAIOptions
+from ztai.upstream.request import endpoint_url, request_body, request_headers
+from ztai.upstream.session import new_session, send_timeout, stream_timeout
 from ztai.upstream.sse import ServerSentEvent, SseDecoder
 
 ERROR_BODY_BYTES = 64 * 1024
 
 
 class OpenAIUpstream:
-    """Forwards calls to one provider. The constructor does no I/O. ``send`` and ``stream``
-    raise ``UpstreamError`` only; a stream's response is closed however iteration ends (a
+    """Forwards calls to one provider. The constructor does no I/O and needs no event loop: the
+    session is opened on first use. ``send`` and ``stream`` raise ``UpstreamError`` only (or
+    ``RuntimeError`` after ``aclose``); a stream's response is released however iteration ends (a
     consumer that stops early must ``aclose()`` the iterator, e.g. with ``contextlib.aclosing``)."""
 
-    def __init__(self, options: OpenAIOptions,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    __slots__ = ("_closed", "_headers", "_options", "_session", "_timeouts", "_urls", "name")
+
+    def __init__(self, options: OpenAIOptions) -> None:
         self.name = options.name
         self._options = options
-        self._client = _client(options, transport)
+        self._urls = {endpoint: endpoint_url(options, endpoint) for endpoint in Endpoint}
+        self._headers = {stream: request_headers(options, stream) for stream in (False, True)}
+        self._timeouts = {False: send_timeout(options.timeouts),
+                          True: stream_timeout(options.timeouts)}
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"OpenAIUpstream(name={self.name!r}, flavour={self._options.flavour.value!r})"
 
     async def send(self, call: UpstreamCall) -> UpstreamReply:
-        request = self._request(call, stream=False)
+        response = await self._post(call, stream=False)
         try:
-            async with asyncio.timeout(self._options.timeouts.total):
-                response = await self._client.send(request, stream=True)
-                try:
-                    return await self._reply(response)
-                finally:
-                    await response.aclose()
-        except httpx.HTTPError as exc:
+            return await self._reply(response)
+        except TRANSPORT_ERRORS as exc:
             raise error_for_transport(exc, self.name) from exc
-        except TimeoutError:
-            raise timed_out(self.name) from None
+        finally:
+            response.release()
 
     async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
-        request = self._request(call, stream=True)
-        try:
-            response = await self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise error_for_transport(exc, self.name) from exc
+        response = await self._post(call, stream=True)
         try:
             await self._check_stream(response)
             decoder = SseDecoder(self._options.max_body_bytes)
-            async for chunk in response.aiter_bytes():
+            async for chunk in response.content.iter_any():
                 for event in self._events(decoder.feed(chunk)):
                     yield event
                     if event.data is None:
                         return
             for event in self._events(decoder.finish()):
                 yield event
-        except httpx.HTTPError as exc:
+        except TRANSPORT_ERRORS as exc:
             raise error_for_transport(exc, self.name) from exc
-        finally:
-            await response.aclose()
+        finally:  # unread bytes left: aiohttp closes the connection instead of pooling it
+            response.release()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
 
-    def _request(self, call: UpstreamCall, stream: bool) -> httpx.Request:
-        body = dict(call.body)
-        if stream:
-            body["stream"] = True
-        else:  # a non-streamed call must not ask the provider to stream
-            body.pop("stream", None)
-            body.pop("stream_options", None)
-        accept = "text/event-stream" if stream else "application/json"
-        return self._client.build_request(
-            "POST", self._path(call.endpoint), params=self._params(), content=orjson.dumps(body),
-            headers={"content-type": "application/json", "accept": accept})
+    async def _post(self, call: UpstreamCall, stream: bool) -> aiohttp.ClientResponse:
+        """Send the request and wait for the status line and headers."""
+        try:
+            return await self._client().post(
+                self._urls[call.endpoint], data=request_body(call.body, stream),
+                headers=self._headers[stream], timeout=self._timeouts[stream],
+                allow_redirects=False)  # a redirect must not carry the key to another host
+        except TRANSPORT_ERRORS as exc:
+            raise error_for_transport(exc, self.name) from exc
 
-    def _path(self, endpoint: Endpoint) -> str:
-        options = self._options
-        if options.flavour is Flavour.OPENAI:
-            return endpoint.value
-        if endpoint is Endpoint.RESPONSES:  # Azure names the deployment in the body's model
-            return "openai/responses"
-        return f"openai/deployments/{quote(options.azure_deployment or '', safe='')}/{endpoint}"
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            if self._closed:
+                raise RuntimeError(f"upstream {self.name} is closed")
+            self._session = new_session(self._options.pool)
+        return self._session
 
-    def _params(self) -> dict[str, str]:
-        version = self._options.azure_api_version
-        if self._options.flavour is Flavour.AZURE and version:
-            return {"api-version": version}
-        return {}
-
-    async def _reply(self, response: httpx.Response) -> UpstreamReply:
-        if not response.is_success:
-            raise self._failure(response.status_code, await _prefix(response, ERROR_BODY_BYTES))
+    async def _reply(self, response: aiohttp.ClientResponse) -> UpstreamReply:
+        if not _is_success(response.status):
+            raise self._failure(response.status, await _prefix(response, ERROR_BODY_BYTES))
         content = await _prefix(response, self._options.max_body_bytes)
         if len(content) > self._options.max_body_bytes:
             raise bad_response(self.name, "the body is too large")
         body = parse_object(content)
         if body is None:
             raise bad_response(self.name, "the body is not a JSON object")
-        return UpstreamReply(status=response.status_code, body=body)
+        return UpstreamReply(status=response.status, body=body)
 
-    async def _check_stream(self, response: httpx.Response) -> None:
-        if not response.is_success:
-            raise self._failure(response.status_code, await _prefix(response, ERROR_BODY_BYTES))
+    async def _check_stream(self, response: aiohttp.ClientResponse) -> None:
+        if not _is_success(response.status):
+            raise self._failure(response.status, await _prefix(response, ERROR_BODY_BYTES))
         if response.headers.get("content-type", "").startswith("application/json"):
             raise bad_response(self.name, "expected an event stream, got JSON")
 
@@ -141,34 +131,18 @@ class OpenAIUpstream:
         return error_for_status(status, body, self.name, self._options.api_key)
 
 
-def _client(options: OpenAIOptions,
-            transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
-    t, p = options.timeouts, options.pool
-    return httpx.AsyncClient(
-        base_url=options.base_url, headers=_headers(options), transport=transport,
-        timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
-        limits=httpx.Limits(max_connections=p.max_connections,
-                            max_keepalive_connections=p.max_keepalive_connections,
-                            keepalive_expiry=p.keepalive_expiry))
-
-
-def _headers(options: OpenAIOptions) -> dict[str, str]:
-    headers = dict(options.extra_headers)
-    if options.api_key is not None and options.flavour is Flavour.AZURE:
-        headers["api-key"] = options.api_key.reveal()
-    elif options.api_key is not None:
-        headers["authorization"] = f"Bearer {options.api_key.reveal()}"
-    return headers
+def _is_success(status: int) -> bool:
+    return 200 <= status < 300  # not aiohttp's ``ok``, which lets a 3xx through
 
 
 def _is_error_event(event: str | None, data: dict[str, Any]) -> bool:
     return event == "error" or data.get("type") == "error" or isinstance(data.get("error"), dict)
 
 
-async def _prefix(response: httpx.Response, limit: int) -> bytes:
+async def _prefix(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """At most ``limit + 1`` bytes of the body: enough to tell it is too large."""
     body = bytearray()
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.content.iter_any():
         body += chunk
         if len(body) > limit:
             break

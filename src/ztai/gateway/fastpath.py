@@ -1,0 +1,91 @@
+"""The OpenAI routes as a bare ASGI app. They are the hot path, so they skip Starlette's
+middleware, routing and request objects (measured: ~10% of the gateway's CPU per request);
+every other path, and the lifespan, goes to the Starlette app behind."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from starlette.responses import StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ztai.core.errors import BadRequest, PayloadTooLarge
+from ztai.core.secret import Secret
+from ztai.gateway.pipeline import Inbound, Outcome, Pipeline, Translate
+
+_JSON = (b"content-type", b"application/json")
+_CHALLENGE = (b"www-authenticate", b'Bearer realm="ztai"')
+
+
+@dataclass(frozen=True, slots=True)
+class FastRoute:
+    name: str
+    translate: Translate
+
+
+class FastPath:
+    def __init__(self, pipeline: Pipeline, routes: Mapping[tuple[str, str], FastRoute],
+                 fallback: ASGIApp, limit: int) -> None:
+        self._pipeline = pipeline
+        self._routes = dict(routes)
+        self._fallback = fallback
+        self._limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self._routes.get((scope.get("method", ""), scope.get("path", "")))
+        if route is None or scope["type"] != "http":
+            await self._fallback(scope, receive, send)
+            return
+        authorization = _header(scope, b"authorization")
+        inbound = Inbound(route.name, Secret(authorization) if authorization else None,
+                          body_reader(scope, receive, self._limit))
+        outcome = await self._pipeline.run(inbound, route.translate)
+        await respond(outcome, scope, receive, send)
+
+
+async def respond(outcome: Outcome, scope: Scope, receive: Receive, send: Send) -> None:
+    headers = [(b"x-ztai-exchange-id", outcome.exchange_id.encode())]
+    headers += [(k.encode(), v.encode()) for k, v in outcome.headers.items()]
+    if outcome.chunks is not None:
+        stream = StreamingResponse(outcome.chunks, outcome.status, media_type="text/event-stream",
+                                   headers={"cache-control": "no-cache"})
+        stream.raw_headers.extend(headers)
+        await stream(scope, receive, send)  # cancels the relay when the client goes away
+        return
+    if outcome.status == 401 and "www-authenticate" not in outcome.headers:
+        headers.append(_CHALLENGE)
+    headers += [_JSON, (b"content-length", str(len(outcome.body)).encode())]
+    await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
+    await send({"type": "http.response.body", "body": outcome.body})
+
+
+def body_reader(scope: Scope, receive: Receive, limit: int) -> Callable[[], Awaitable[bytes]]:
+    async def read() -> bytes:
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise BadRequest("invalid Content-Length header")
+            if int(declared) > limit:
+                raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                raise BadRequest("the client went away while sending the body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    return read
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
