@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ztai.storage.interface import AuditStore, KeyStore
-from ztai.storage.memory import MemoryAuditStore, MemoryKeyStore
-from ztai.storage.sqlite import SqliteAuditStore, SqliteKeyStore
+from ztai.storage.interface import AuditStore, ControlStore, KeyStore
+from ztai.storage.memory import MemoryAuditStore, MemoryControlStore, MemoryKeyStore
+from ztai.storage.sqlite import SqliteAuditStore, SqliteControlStore, SqliteKeyStore
 
 BACKENDS = ["memory", "sqlite"]
 
@@ -30,4 +30,13 @@ def audit_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Audi
         yield MemoryAuditStore()
     else:
         with closing(SqliteAuditStore(tmp_path / "audit.db")) as store:
+            yield store
+
+
+@pytest.fixture(params=BACKENDS)
+def control_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ControlStore]:
+    if request.param == "memory":
+        yield MemoryControlStore()
+    else:
+        with closing(SqliteControlStore(tmp_path / "control.db")) as store:
             yield store

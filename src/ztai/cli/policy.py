@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 
 from ztai.cli.context import ConfigOption, console, fail, settings_from
 from ztai.cli.keys import parse_attributes
 from ztai.core.errors import ZtaiError
 from ztai.core.model import Action, Principal, PrincipalId, PrincipalKind, Resource, ResourceKind
-from ztai.gateway.build import load_authorizer
+from ztai.gateway.build import load_authorizer, model_entities
 from ztai.policy.explain import explain as explain_request
 from ztai.policy.explain import render, validate_dir
 from ztai.policy.interface import AuthzRequest
+from ztai.policy.testing import parse_cases, run_cases
 
 app = typer.Typer(help="Check and explain Cedar policies.", no_args_is_help=True)
 
@@ -29,6 +32,34 @@ def validate(config: ConfigOption = None) -> None:
     if problems:
         raise typer.Exit(1)
     console().print(f"[green]✓[/green] policies in {directory} are valid")
+
+
+@app.command("test")
+def run_tests(
+    cases_file: Annotated[Path, typer.Argument(help="YAML file with a 'cases' list")],
+    config: ConfigOption = None,
+) -> None:
+    """Run table-driven policy tests against the configured policies and models."""
+    settings = settings_from(config)
+    try:
+        document = yaml.safe_load(cases_file.read_text(encoding="utf-8"))
+        cases = parse_cases(document)
+        authorizer = load_authorizer(settings)
+        results = run_cases(authorizer.snapshot.policies, model_entities(settings), cases)
+    except (OSError, yaml.YAMLError) as exc:
+        fail(f"cannot read {cases_file}: {exc}")
+    except ZtaiError as exc:
+        fail(exc.message)
+    out = console()
+    for result in results:
+        mark = "[green]✓[/green]" if result.passed else "[red]✗[/red]"
+        out.print(f"{mark} {result.case.name}")
+        for failure in result.failures:
+            out.print(f"    {failure}", markup=False)
+    failed = sum(not r.passed for r in results)
+    out.print(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -89,12 +89,16 @@ def load_authorizer(settings: Settings) -> CedarAuthorizer:
         policies = load_policies(_policy_dir(settings), load_schema())
     except PolicyLoadError as exc:
         raise ConfigError("invalid policies: " + "; ".join(str(p) for p in exc.problems)) from exc
-    resources = [
+    return CedarAuthorizer(policies, model_entities(settings))
+
+
+def model_entities(settings: Settings) -> list[ResourceEntity]:
+    """The configured models as Cedar resources, with the attributes policies may read."""
+    return [
         ResourceEntity(Resource(ResourceKind.MODEL, model.name),
                        {"upstream": model.upstream, "tier": model.tier})
         for model in settings.models
     ]
-    return CedarAuthorizer(policies, resources)
 
 
 def _signer(settings: Settings) -> CheckpointSigner:

@@ -27,6 +27,7 @@ from ztai.core.model import Decision, ExchangeId, Principal
 from ztai.core.secret import Secret
 from ztai.gateway.errors import error_body
 from ztai.gateway.metrics import Metrics
+from ztai.gateway.obligations import denial_code, denial_headers, denial_hint, denial_status
 from ztai.gateway.plan import Plan
 from ztai.gateway.relay import Relay
 from ztai.gateway.trail import Trail
@@ -110,7 +111,7 @@ class Pipeline:
         decision = await self._decide(flow, trail)
         trail.decision = decision
         if not decision.is_allow:
-            trail.status = 403
+            trail.status = denial_status(decision)
             return await self.finish(trail, None)
         return await self._forward(flow, plan, trail)
 
@@ -186,7 +187,8 @@ class Pipeline:
                 "audit_unavailable"))
         if body is not None:
             return Outcome(trail.status, trail.id, body)
-        return Outcome(trail.status, trail.id, _denial(trail))
+        headers = denial_headers(trail.decision) if trail.decision and not trail.error else {}
+        return Outcome(trail.status, trail.id, _denial(trail), headers=headers)
 
     @contextmanager
     def _timed(self, trail: Trail, name: str) -> Iterator[None]:
@@ -244,4 +246,4 @@ def _denial(trail: Trail) -> bytes:
     message = "denied: " + "; ".join(decision.reasons)
     if decision.policy_ids:
         message += f" (policies: {', '.join(decision.policy_ids)})"
-    return error_body(trail.status, message, "policy_denied")
+    return error_body(trail.status, message + denial_hint(decision), denial_code(decision))

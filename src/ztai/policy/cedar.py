@@ -14,10 +14,16 @@ from collections.abc import Mapping, Sequence
 
 import cedarpy
 
-from ztai.core.model import Decision, Effect, Principal, Resource, ResourceKind
+from ztai.core.model import Decision, Effect, Obligation, Principal, Resource, ResourceKind
 from ztai.policy.entities import catalogue_json, cedar_request, principal_json
 from ztai.policy.interface import AuthzRequest, PolicyError
-from ztai.policy.model import LoadedPolicies, PolicySource, ResourceEntity
+from ztai.policy.model import (
+    OBLIGATION_PARAMS,
+    OBLIGATIONS,
+    LoadedPolicies,
+    PolicySource,
+    ResourceEntity,
+)
 
 MAX_CACHED_PRINCIPALS = 10_000
 MAX_REMEMBERED_DECISIONS = 50_000
@@ -200,7 +206,23 @@ def _decision(
     forbids = () if allowed else determining
     errored = _errored_ids(errors)
     reasons = _reasons(forbids, "forbidden", sources) + _error_reasons(errored, errors)
-    return Decision(Effect.DENY, reasons or (DEFAULT_DENY,), forbids + errored)
+    obligations = () if errored else _obligations(forbids, sources)
+    return Decision(Effect.DENY, reasons or (DEFAULT_DENY,), forbids + errored, obligations)
+
+
+def _obligations(ids: tuple[str, ...], sources: Mapping[str, PolicySource]
+                 ) -> tuple[Obligation, ...]:
+    """A forbid may say how the caller can still succeed: ``@obligation("step_up")`` with
+    ``@acr_values("...")``, ``@obligation("accept_terms")`` with ``@terms("app")``, or
+    ``@obligation("require_approval")``. The deny stands either way."""
+    found = []
+    for pid in ids:
+        source = sources.get(pid)
+        kind = source.annotations.get("obligation") if source else None
+        if source is not None and kind in OBLIGATIONS:
+            params = {k: v for k, v in source.annotations.items() if k in OBLIGATION_PARAMS}
+            found.append(Obligation(kind, params))
+    return tuple(found)
 
 
 def _reasons(

@@ -14,7 +14,7 @@ import cedarpy
 from cedarpy import pst
 
 from ztai.policy.interface import PolicyError
-from ztai.policy.model import LoadedPolicies, PolicyProblem, PolicySource
+from ztai.policy.model import OBLIGATIONS, LoadedPolicies, PolicyProblem, PolicySource
 from ztai.policy.source import Statement, split_statements
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:#/-]{0,127}")
@@ -60,7 +60,8 @@ def _compile_file(name: str, text: str, schema: cedarpy.Schema) -> _Compiled:
     if len(statements) != len(templates):
         statements = []
     sources = tuple(_source(name, n, t, statements) for n, t in enumerate(templates))
-    problems = _id_problems(sources) + _validate(text, schema, sources)
+    problems = _id_problems(sources) + _obligation_problems(sources)
+    problems += _validate(text, schema, sources)
     return _Compiled(tuple(zip(sources, templates, strict=True)), problems)
 
 
@@ -98,6 +99,21 @@ def _id_problems(sources: tuple[PolicySource, ...]) -> tuple[PolicyProblem, ...]
         for s in sources
         if "id" in s.annotations and _ID_PATTERN.fullmatch(s.id) is None
     )
+
+
+def _obligation_problems(sources: tuple[PolicySource, ...]) -> tuple[PolicyProblem, ...]:
+    """A misspelt obligation would silently do nothing; and only a forbid can carry one."""
+    problems = []
+    for s in sources:
+        kind = s.annotations.get("obligation")
+        if kind is None:
+            continue
+        if kind not in OBLIGATIONS:
+            problems.append(PolicyProblem(
+                s.file, f"unknown @obligation {kind!r}: use one of {sorted(OBLIGATIONS)}", s.line))
+        elif s.effect != "forbid":
+            problems.append(PolicyProblem(s.file, "@obligation belongs on a forbid", s.line))
+    return tuple(problems)
 
 
 def _validate(

@@ -11,6 +11,10 @@ import cedarpy
 
 from ztai.core.model import Resource
 
+# What a forbid may ask of the caller (``@obligation``) and the annotations that parametrise it.
+OBLIGATIONS = frozenset({"step_up", "accept_terms", "require_approval"})
+OBLIGATION_PARAMS = frozenset({"acr_values", "max_age", "terms", "approvers"})
+
 # A directory's state as (file name, mtime_ns, size) per policy file, sorted by name.
 Fingerprint = tuple[tuple[str, int, int], ...]
 

@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from ztai.storage.model import ChainedEntry, Checkpoint, KeyRecord
+from ztai.storage.model import (
+    AccessGrant,
+    AgentRecord,
+    ChainedEntry,
+    Checkpoint,
+    GrantStatus,
+    KeyRecord,
+    Revocation,
+    RevocationKind,
+    RiskRecord,
+    TermsAcceptance,
+)
 
 
 class DuplicateKey(Exception):
@@ -48,3 +59,104 @@ class AuditStore(Protocol):
         ...
 
     def checkpoints(self) -> list[Checkpoint]: ...
+
+
+# --- Control state ----------------------------------------------------------------------------
+# Every write that changes stored state bumps one shared ``control_version`` in the same
+# transaction; reads and writes that change nothing never do.
+
+
+class ControlState(Protocol):
+    def control_version(self) -> int:
+        """A number that changes whenever any agent, revocation, terms acceptance, risk record
+        or grant changes, so readers may cache all of them safely."""
+        ...
+
+
+class AgentStore(Protocol):
+    def put_agent(self, record: AgentRecord) -> None:
+        """Store a new agent; raises ``DuplicateKey`` if its id exists, and ``TypeError`` (storing
+        nothing) if ``public_jwk`` holds a value that is not JSON."""
+        ...
+
+    def get_agent(self, agent_id: str) -> AgentRecord | None: ...
+
+    def list_agents(self) -> list[AgentRecord]:
+        """All agents, oldest first (ties by id)."""
+        ...
+
+    def set_agent_disabled(self, agent_id: str, disabled: bool) -> bool:
+        """False if there is no such agent or it already was in that state."""
+        ...
+
+    def delete_agent(self, agent_id: str) -> bool:
+        """False if there is no such agent."""
+        ...
+
+
+class RevocationStore(Protocol):
+    def revoke(self, revocation: Revocation) -> None:
+        """Store the revocation, replacing any earlier one for the same (kind, subject)."""
+        ...
+
+    def unrevoke(self, kind: RevocationKind, subject: str) -> bool:
+        """Lift a revocation (to re-enable a user, say); False if there was none."""
+        ...
+
+    def revocations(self) -> list[Revocation]:
+        """All revocations in force or not yet pruned, ordered by ``at`` (ties by kind, subject)."""
+        ...
+
+    def prune_revocations(self, now: float) -> int:
+        """Delete the revocations whose ``until`` is at or before ``now``; returns how many."""
+        ...
+
+
+class TermsStore(Protocol):
+    def accept_terms(self, acceptance: TermsAcceptance) -> None:
+        """Record an acceptance; accepting the same (principal, app, version) again keeps the
+        first one (and its time) and is not a write."""
+        ...
+
+    def terms_acceptances(self) -> list[TermsAcceptance]:
+        """All acceptances ordered by ``at`` (ties by principal, app, version)."""
+        ...
+
+
+class RiskStore(Protocol):
+    def set_risk(self, record: RiskRecord) -> None:
+        """Append to the principal's history. The latest record (greatest ``at``; on a tie the
+        one set last) is the principal's current level."""
+        ...
+
+    def risk_levels(self) -> dict[str, RiskRecord]:
+        """The current record for each principal that has one, keyed by principal."""
+        ...
+
+    def risk_history(self, principal: str) -> list[RiskRecord]:
+        """Every record set for ``principal``, ordered by ``at`` (ties in the order set)."""
+        ...
+
+
+class GrantStore(Protocol):
+    def put_grant(self, grant: AccessGrant) -> None:
+        """Store a new grant; raises ``DuplicateKey`` if its id exists."""
+        ...
+
+    def update_grant(self, grant: AccessGrant, expected_status: GrantStatus) -> bool:
+        """Compare-and-set: write ``grant``'s decision fields (status, decided_by, decided_at,
+        expires_at, note) only if the stored status is ``expected_status``, so of two racing
+        approvers exactly one decides. False if there is no such grant or the status differs;
+        raises ``ValueError`` (writing nothing) if ``grant`` changes the request fields."""
+        ...
+
+    def get_grant(self, grant_id: str) -> AccessGrant | None: ...
+
+    def list_grants(self) -> list[AccessGrant]:
+        """All grants, oldest request first (ties by id)."""
+        ...
+
+
+class ControlStore(AgentStore, RevocationStore, TermsStore, RiskStore, GrantStore, ControlState,
+                   Protocol):
+    """Everything the verify-explicitly and least-privilege controls keep, in one backend."""

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import threading
 from collections.abc import Iterator, Sequence
 
+import orjson
+
 from ztai.core.errors import StoreUnavailable
 from ztai.storage.interface import DuplicateKey
-from ztai.storage.model import ChainedEntry, Checkpoint, KeyRecord
+from ztai.storage.model import (
+    AccessGrant,
+    AgentRecord,
+    ChainedEntry,
+    Checkpoint,
+    GrantStatus,
+    KeyRecord,
+    Revocation,
+    RevocationKind,
+    RiskRecord,
+    TermsAcceptance,
+)
 
 
 class MemoryKeyStore:
@@ -73,3 +87,149 @@ class MemoryAuditStore:
 
     def checkpoints(self) -> list[Checkpoint]:
         return list(self._checkpoints)
+
+
+class MemoryControlStore:
+    """Agents, revocations, terms acceptances, risk and grants in dicts under one lock. The
+    JWK goes through JSON as in every other backend, so what reads back is the same."""
+
+    def __init__(self) -> None:
+        self._agents: dict[str, AgentRecord] = {}
+        self._revocations: dict[tuple[RevocationKind, str], Revocation] = {}
+        self._terms: dict[tuple[str, str, str], TermsAcceptance] = {}
+        self._risk: dict[str, list[RiskRecord]] = {}  # each ordered by at, ties as set
+        self._grants: dict[str, AccessGrant] = {}
+        self._version = 0
+        self._lock = threading.Lock()
+
+    def control_version(self) -> int:
+        return self._version
+
+    # --- AgentStore ---
+
+    def put_agent(self, record: AgentRecord) -> None:
+        jwk = orjson.loads(orjson.dumps(dict(record.public_jwk)))
+        with self._lock:
+            if record.agent_id in self._agents:
+                raise DuplicateKey(record.agent_id)
+            self._agents[record.agent_id] = dataclasses.replace(record, public_jwk=jwk)
+            self._version += 1
+
+    def get_agent(self, agent_id: str) -> AgentRecord | None:
+        with self._lock:
+            return self._agents.get(agent_id)
+
+    def list_agents(self) -> list[AgentRecord]:
+        with self._lock:
+            return sorted(self._agents.values(), key=lambda r: (r.created_at, r.agent_id))
+
+    def set_agent_disabled(self, agent_id: str, disabled: bool) -> bool:
+        with self._lock:
+            record = self._agents.get(agent_id)
+            if record is None or record.disabled == disabled:
+                return False
+            self._agents[agent_id] = dataclasses.replace(record, disabled=disabled)
+            self._version += 1
+            return True
+
+    def delete_agent(self, agent_id: str) -> bool:
+        with self._lock:
+            if self._agents.pop(agent_id, None) is None:
+                return False
+            self._version += 1
+            return True
+
+    # --- RevocationStore ---
+
+    def revoke(self, revocation: Revocation) -> None:
+        key = (revocation.kind, revocation.subject)
+        with self._lock:
+            if self._revocations.get(key) != revocation:
+                self._revocations[key] = revocation
+                self._version += 1
+
+    def unrevoke(self, kind: RevocationKind, subject: str) -> bool:
+        with self._lock:
+            if self._revocations.pop((kind, subject), None) is None:
+                return False
+            self._version += 1
+            return True
+
+    def revocations(self) -> list[Revocation]:
+        with self._lock:
+            return sorted(self._revocations.values(), key=lambda r: (r.at, r.kind, r.subject))
+
+    def prune_revocations(self, now: float) -> int:
+        with self._lock:
+            spent = [k for k, r in self._revocations.items()
+                     if r.until is not None and r.until <= now]
+            for key in spent:
+                del self._revocations[key]
+            if spent:
+                self._version += 1
+            return len(spent)
+
+    # --- TermsStore ---
+
+    def accept_terms(self, acceptance: TermsAcceptance) -> None:
+        key = (acceptance.principal, acceptance.app, acceptance.version)
+        with self._lock:
+            if key not in self._terms:
+                self._terms[key] = acceptance
+                self._version += 1
+
+    def terms_acceptances(self) -> list[TermsAcceptance]:
+        with self._lock:
+            return sorted(self._terms.values(),
+                          key=lambda t: (t.at, t.principal, t.app, t.version))
+
+    # --- RiskStore ---
+
+    def set_risk(self, record: RiskRecord) -> None:
+        with self._lock:
+            # insort keeps equal ``at`` in the order set, so the last record is the current one.
+            bisect.insort(self._risk.setdefault(record.principal, []), record, key=_at)
+            self._version += 1
+
+    def risk_levels(self) -> dict[str, RiskRecord]:
+        with self._lock:
+            return {principal: history[-1] for principal, history in self._risk.items()}
+
+    def risk_history(self, principal: str) -> list[RiskRecord]:
+        with self._lock:
+            return list(self._risk.get(principal, ()))
+
+    # --- GrantStore ---
+
+    def put_grant(self, grant: AccessGrant) -> None:
+        with self._lock:
+            if grant.grant_id in self._grants:
+                raise DuplicateKey(grant.grant_id)
+            self._grants[grant.grant_id] = grant
+            self._version += 1
+
+    def update_grant(self, grant: AccessGrant, expected_status: GrantStatus) -> bool:
+        with self._lock:
+            stored = self._grants.get(grant.grant_id)
+            if stored is None:
+                return False
+            if not stored.is_same_request(grant):
+                raise ValueError(f"grant {grant.grant_id}: the request itself cannot change")
+            if stored.status != expected_status:
+                return False
+            if stored != grant:
+                self._grants[grant.grant_id] = grant
+                self._version += 1
+            return True
+
+    def get_grant(self, grant_id: str) -> AccessGrant | None:
+        with self._lock:
+            return self._grants.get(grant_id)
+
+    def list_grants(self) -> list[AccessGrant]:
+        with self._lock:
+            return sorted(self._grants.values(), key=lambda g: (g.requested_at, g.grant_id))
+
+
+def _at(record: RiskRecord) -> float:
+    return record.at

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
 
 from ztai.core.model import PrincipalKind
 
@@ -46,3 +49,124 @@ class Checkpoint:
     time: float
     key_id: str
     signature: str
+
+
+# --- Control state: agents, revocations, terms, risk, access grants -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord:
+    """A registered agent: who sponsors it, the public key it signs with, what it may call.
+    ``public_jwk`` is stored as JSON, so it must hold only JSON values (lists, not tuples)."""
+
+    agent_id: str
+    sponsor: str
+    public_jwk: Mapping[str, Any]
+    allowed_models: frozenset[str]
+    groups: frozenset[str] = frozenset()
+    created_at: float = 0.0
+    expires_at: float | None = None
+    disabled: bool = False
+    description: str = ""
+
+    def is_active(self, now: float) -> bool:
+        if self.disabled:
+            return False
+        return self.expires_at is None or now < self.expires_at
+
+
+class RevocationKind(StrEnum):
+    TOKEN = "token"  # noqa: S105  # a kind of subject, not a secret
+    SESSION = "session"
+    USER = "user"
+    AGENT = "agent"
+    SERVICE = "service"
+    KEY = "key"
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """``subject`` of ``kind`` is revoked since ``at``. ``until`` (for tokens and sessions, their
+    own expiry) is when the revocation stops mattering and may be pruned; None keeps it."""
+
+    kind: RevocationKind
+    subject: str
+    at: float
+    until: float | None = None
+    reason: str = ""
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TermsAcceptance:
+    """``principal`` (a "kind:id" reference such as "user:alice") accepted ``app``'s terms."""
+
+    principal: str
+    app: str
+    version: str
+    at: float
+
+
+class RiskLevel(StrEnum):
+    NONE = "none"
+    MINOR = "minor"
+    MODERATE = "moderate"
+    ELEVATED = "elevated"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskRecord:
+    """A risk level set for ``principal``; a plain string level is checked and converted."""
+
+    principal: str
+    level: RiskLevel
+    reason: str
+    set_by: str
+    at: float
+
+    def __post_init__(self) -> None:
+        # Raises ValueError for a level that is not a RiskLevel.
+        object.__setattr__(self, "level", RiskLevel(self.level))
+
+
+class GrantStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessGrant:
+    """A request for ``role`` for ``duration_s`` seconds, and its decision. The request fields
+    (principal to requested_at) never change once stored; the decision fields do."""
+
+    grant_id: str
+    principal: str
+    role: str
+    reason: str
+    duration_s: float
+    requested_at: float
+    status: GrantStatus = GrantStatus.PENDING
+    decided_by: str | None = None
+    decided_at: float | None = None
+    expires_at: float | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.duration_s) and self.duration_s > 0):
+            raise ValueError(f"grant {self.grant_id}: duration_s must be positive and finite")
+
+    def is_same_request(self, other: AccessGrant) -> bool:
+        """True if ``other`` is the same request (whatever either's decision)."""
+        return _request(self) == _request(other)
+
+    def is_active(self, now: float) -> bool:
+        return (self.status == GrantStatus.APPROVED and self.expires_at is not None
+                and now < self.expires_at)
+
+
+def _request(grant: AccessGrant) -> tuple[object, ...]:
+    return (grant.grant_id, grant.principal, grant.role, grant.reason, grant.duration_s,
+            grant.requested_at)

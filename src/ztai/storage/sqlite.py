@@ -5,16 +5,29 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import orjson
 
 from ztai.core.errors import StoreUnavailable
 from ztai.core.model import PrincipalKind
 from ztai.storage.interface import DuplicateKey
-from ztai.storage.model import ChainedEntry, Checkpoint, KeyRecord
+from ztai.storage.model import (
+    AccessGrant,
+    AgentRecord,
+    ChainedEntry,
+    Checkpoint,
+    GrantStatus,
+    KeyRecord,
+    Revocation,
+    RevocationKind,
+    RiskLevel,
+    RiskRecord,
+    TermsAcceptance,
+)
 
 _MIGRATIONS: tuple[str, ...] = (
     """
@@ -45,6 +58,68 @@ _MIGRATIONS: tuple[str, ...] = (
         key_id TEXT NOT NULL,
         signature TEXT NOT NULL
     );
+    """,
+    """
+    CREATE TABLE agents (
+        agent_id TEXT PRIMARY KEY,
+        sponsor TEXT NOT NULL,
+        public_jwk_json TEXT NOT NULL,
+        allowed_models_json TEXT NOT NULL,
+        groups_json TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL,
+        disabled INTEGER NOT NULL,
+        description TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX agents_by_created ON agents (created_at, agent_id);
+    CREATE TABLE revocations (
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        at REAL NOT NULL,
+        until REAL,
+        reason TEXT NOT NULL,
+        revoked_by TEXT NOT NULL,
+        PRIMARY KEY (kind, subject)
+    );
+    CREATE INDEX revocations_by_until ON revocations (until) WHERE until IS NOT NULL;
+    CREATE TABLE terms_acceptances (
+        principal TEXT NOT NULL,
+        app TEXT NOT NULL,
+        version TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (principal, app, version)
+    );
+    CREATE TABLE risk_history (
+        id INTEGER PRIMARY KEY,
+        principal TEXT NOT NULL,
+        level TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX risk_history_by_principal ON risk_history (principal, at, id);
+    CREATE TABLE risk_current (
+        principal TEXT PRIMARY KEY,
+        level TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE TABLE access_grants (
+        grant_id TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        role TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        duration_s REAL NOT NULL,
+        requested_at REAL NOT NULL,
+        status TEXT NOT NULL,
+        decided_by TEXT,
+        decided_at REAL,
+        expires_at REAL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX access_grants_by_requested ON access_grants (requested_at, grant_id);
+    INSERT INTO counters VALUES ('control_version', 0);
     """,
 )
 
@@ -242,4 +317,313 @@ def _key_from_row(row: tuple[object, ...]) -> KeyRecord:
         expires_at=None if expires_at is None else float(expires_at),  # type: ignore[arg-type]
         revoked_at=None if revoked_at is None else float(revoked_at),  # type: ignore[arg-type]
         description=str(description),
+    )
+
+
+
+# --- Control state: agents, revocations, terms, risk, access grants -------------------------
+
+_T = TypeVar("_T")
+_Row = tuple[Any, ...]
+_DUPLICATE = frozenset({"SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"})
+_INSERT_AGENT = (
+    "INSERT INTO agents (agent_id, sponsor, public_jwk_json, allowed_models_json, groups_json,"
+    " created_at, expires_at, disabled, description) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+_SELECT_AGENTS = (
+    "SELECT agent_id, sponsor, public_jwk_json, allowed_models_json, groups_json, created_at,"
+    " expires_at, disabled, description FROM agents"
+)
+_INSERT_GRANT = (
+    "INSERT INTO access_grants (grant_id, principal, role, reason, duration_s, requested_at,"
+    " status, decided_by, decided_at, expires_at, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+_SELECT_GRANTS = (
+    "SELECT grant_id, principal, role, reason, duration_s, requested_at, status, decided_by,"
+    " decided_at, expires_at, note FROM access_grants"
+)
+_UPSERT_REVOCATION = """
+    INSERT INTO revocations (kind, subject, at, until, reason, revoked_by) VALUES (?,?,?,?,?,?)
+    ON CONFLICT (kind, subject) DO UPDATE SET at = excluded.at, until = excluded.until,
+        reason = excluded.reason, revoked_by = excluded.revoked_by
+    WHERE (revocations.at, revocations.until, revocations.reason, revocations.revoked_by)
+        IS NOT (excluded.at, excluded.until, excluded.reason, excluded.revoked_by)
+"""
+_UPSERT_CURRENT_RISK = """
+    INSERT INTO risk_current (principal, level, reason, set_by, at) VALUES (?,?,?,?,?)
+    ON CONFLICT (principal) DO UPDATE SET level = excluded.level, reason = excluded.reason,
+        set_by = excluded.set_by, at = excluded.at
+    WHERE excluded.at >= risk_current.at
+"""
+
+
+class SqliteControlStore(_Connected):
+    """Every write runs in one transaction with its ``control_version`` bump; a write that
+    changes nothing commits nothing."""
+
+    @contextmanager
+    def _write(self, duplicate_of: str | None = None) -> Iterator[sqlite3.Connection]:
+        with _refused(duplicate_of), self._transaction() as conn:
+            yield conn
+
+    def _select(self, convert: Callable[[_Row], _T], query: str,
+                params: Sequence[object] = ()) -> list[_T]:
+        with self._lock, _translated():
+            rows = self._conn.execute(query, params).fetchall()
+        return [_decoded(convert, row) for row in rows]
+
+    def control_version(self) -> int:
+        with self._lock, _translated():
+            row = self._conn.execute("SELECT value FROM counters WHERE name = 'control_version'")
+            return int(row.fetchone()[0])
+
+    # --- AgentStore ---
+
+    def put_agent(self, record: AgentRecord) -> None:
+        row = (
+            record.agent_id,
+            record.sponsor,
+            orjson.dumps(dict(record.public_jwk)).decode(),
+            _json_set(record.allowed_models),
+            _json_set(record.groups),
+            record.created_at,
+            record.expires_at,
+            int(record.disabled),
+            record.description,
+        )
+        with self._write(duplicate_of=record.agent_id) as conn:
+            conn.execute(_INSERT_AGENT, row)
+            _bump_control(conn)
+
+    def get_agent(self, agent_id: str) -> AgentRecord | None:
+        found = self._select(_agent_from_row, _SELECT_AGENTS + " WHERE agent_id = ?", (agent_id,))
+        return found[0] if found else None
+
+    def list_agents(self) -> list[AgentRecord]:
+        return self._select(_agent_from_row, _SELECT_AGENTS + " ORDER BY created_at, agent_id")
+
+    def set_agent_disabled(self, agent_id: str, disabled: bool) -> bool:
+        with self._write() as conn:
+            changed = conn.execute(
+                "UPDATE agents SET disabled = ? WHERE agent_id = ? AND disabled <> ?",
+                (int(disabled), agent_id, int(disabled)),
+            ).rowcount
+            _bump_control(conn, changed)
+        return changed == 1
+
+    def delete_agent(self, agent_id: str) -> bool:
+        with self._write() as conn:
+            changed = conn.execute("DELETE FROM agents WHERE agent_id = ?", (agent_id,)).rowcount
+            _bump_control(conn, changed)
+        return changed == 1
+
+    # --- RevocationStore ---
+
+    def revoke(self, revocation: Revocation) -> None:
+        r = revocation
+        with self._write() as conn:
+            changed = conn.execute(
+                _UPSERT_REVOCATION, (r.kind.value, r.subject, r.at, r.until, r.reason, r.by)
+            ).rowcount
+            _bump_control(conn, changed)
+
+    def unrevoke(self, kind: RevocationKind, subject: str) -> bool:
+        with self._write() as conn:
+            changed = conn.execute(
+                "DELETE FROM revocations WHERE kind = ? AND subject = ?", (kind.value, subject)
+            ).rowcount
+            _bump_control(conn, changed)
+        return changed == 1
+
+    def revocations(self) -> list[Revocation]:
+        return self._select(
+            _revocation_from_row,
+            "SELECT kind, subject, at, until, reason, revoked_by FROM revocations"
+            " ORDER BY at, kind, subject",
+        )
+
+    def prune_revocations(self, now: float) -> int:
+        with self._write() as conn:
+            changed = conn.execute(
+                "DELETE FROM revocations WHERE until IS NOT NULL AND until <= ?", (now,)
+            ).rowcount
+            _bump_control(conn, changed)
+        return int(changed)
+
+    # --- TermsStore ---
+
+    def accept_terms(self, acceptance: TermsAcceptance) -> None:
+        a = acceptance
+        with self._write() as conn:
+            changed = conn.execute(
+                "INSERT INTO terms_acceptances (principal, app, version, at) VALUES (?,?,?,?)"
+                " ON CONFLICT (principal, app, version) DO NOTHING",
+                (a.principal, a.app, a.version, a.at),
+            ).rowcount
+            _bump_control(conn, changed)
+
+    def terms_acceptances(self) -> list[TermsAcceptance]:
+        return self._select(
+            _terms_from_row,
+            "SELECT principal, app, version, at FROM terms_acceptances"
+            " ORDER BY at, principal, app, version",
+        )
+
+    # --- RiskStore ---
+
+    def set_risk(self, record: RiskRecord) -> None:
+        row = (record.principal, record.level.value, record.reason, record.set_by, record.at)
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO risk_history (principal, level, reason, set_by, at)"
+                " VALUES (?,?,?,?,?)", row,
+            )
+            conn.execute(_UPSERT_CURRENT_RISK, row)
+            _bump_control(conn)
+
+    def risk_levels(self) -> dict[str, RiskRecord]:
+        records = self._select(
+            _risk_from_row, "SELECT principal, level, reason, set_by, at FROM risk_current"
+        )
+        return {record.principal: record for record in records}
+
+    def risk_history(self, principal: str) -> list[RiskRecord]:
+        return self._select(
+            _risk_from_row,
+            "SELECT principal, level, reason, set_by, at FROM risk_history"
+            " WHERE principal = ? ORDER BY at, id",
+            (principal,),
+        )
+
+    # --- GrantStore ---
+
+    def put_grant(self, grant: AccessGrant) -> None:
+        with self._write(duplicate_of=grant.grant_id) as conn:
+            conn.execute(_INSERT_GRANT, _grant_row(grant))
+            _bump_control(conn)
+
+    def update_grant(self, grant: AccessGrant, expected_status: GrantStatus) -> bool:
+        with self._write() as conn:
+            # BEGIN IMMEDIATE holds the write lock, so no other writer moves between read and set.
+            row = conn.execute(_SELECT_GRANTS + " WHERE grant_id = ?", (grant.grant_id,)).fetchone()
+            if row is None:
+                return False
+            stored = _decoded(_grant_from_row, row)
+            if not stored.is_same_request(grant):
+                raise ValueError(f"grant {grant.grant_id}: the request itself cannot change")
+            if stored.status != expected_status:
+                return False
+            if stored != grant:
+                conn.execute(
+                    "UPDATE access_grants SET status = ?, decided_by = ?, decided_at = ?,"
+                    " expires_at = ?, note = ? WHERE grant_id = ?",
+                    (grant.status.value, grant.decided_by, grant.decided_at, grant.expires_at,
+                     grant.note, grant.grant_id),
+                )
+                _bump_control(conn)
+        return True
+
+    def get_grant(self, grant_id: str) -> AccessGrant | None:
+        found = self._select(_grant_from_row, _SELECT_GRANTS + " WHERE grant_id = ?", (grant_id,))
+        return found[0] if found else None
+
+    def list_grants(self) -> list[AccessGrant]:
+        return self._select(_grant_from_row, _SELECT_GRANTS + " ORDER BY requested_at, grant_id")
+
+
+@contextmanager
+def _refused(duplicate_of: str | None) -> Iterator[None]:
+    """An integrity error is ``DuplicateKey`` when it is a clash on the key the caller inserts;
+    any other (a constraint, a trigger) means the store could not write: ``StoreUnavailable``."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        if duplicate_of is not None and exc.sqlite_errorname in _DUPLICATE:
+            raise DuplicateKey(duplicate_of) from exc
+        raise StoreUnavailable(f"SQLite error: {exc}") from exc
+
+
+def _bump_control(conn: sqlite3.Connection, changed: int = 1) -> None:
+    if changed:
+        conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'control_version'")
+
+
+def _decoded(convert: Callable[[_Row], _T], row: _Row) -> _T:
+    """A row that does not decode (edited by hand, say) is a store that cannot answer."""
+    try:
+        return convert(row)
+    except (ValueError, TypeError) as exc:  # orjson.JSONDecodeError is a ValueError
+        raise StoreUnavailable(f"SQLite row does not decode: {exc}") from exc
+
+
+def _json_set(values: frozenset[str]) -> str:
+    return orjson.dumps(sorted(values)).decode()
+
+
+def _strings(text: str) -> frozenset[str]:
+    values = orjson.loads(text)
+    if not (isinstance(values, list) and all(isinstance(v, str) for v in values)):
+        raise TypeError("expected a JSON list of strings")
+    return frozenset(values)
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _agent_from_row(row: _Row) -> AgentRecord:
+    (agent_id, sponsor, jwk, models, groups, created_at, expires_at, disabled,
+     description) = row
+    public_jwk = orjson.loads(jwk)
+    if not isinstance(public_jwk, dict):
+        raise TypeError("public_jwk is not a JSON object")
+    return AgentRecord(
+        agent_id=str(agent_id),
+        sponsor=str(sponsor),
+        public_jwk=public_jwk,
+        allowed_models=_strings(models),
+        groups=_strings(groups),
+        created_at=float(created_at),
+        expires_at=_optional_float(expires_at),
+        disabled=bool(disabled),
+        description=str(description),
+    )
+
+
+def _revocation_from_row(row: _Row) -> Revocation:
+    kind, subject, at, until, reason, by = row
+    return Revocation(RevocationKind(kind), str(subject), float(at), _optional_float(until),
+                      str(reason), str(by))
+
+
+def _terms_from_row(row: _Row) -> TermsAcceptance:
+    principal, app, version, at = row
+    return TermsAcceptance(str(principal), str(app), str(version), float(at))
+
+
+def _risk_from_row(row: _Row) -> RiskRecord:
+    principal, level, reason, set_by, at = row
+    return RiskRecord(str(principal), RiskLevel(level), str(reason), str(set_by), float(at))
+
+
+def _grant_row(g: AccessGrant) -> _Row:
+    return (g.grant_id, g.principal, g.role, g.reason, g.duration_s, g.requested_at,
+            g.status.value, g.decided_by, g.decided_at, g.expires_at, g.note)
+
+
+def _grant_from_row(row: _Row) -> AccessGrant:
+    (grant_id, principal, role, reason, duration_s, requested_at, status, decided_by,
+     decided_at, expires_at, note) = row
+    return AccessGrant(
+        grant_id=str(grant_id),
+        principal=str(principal),
+        role=str(role),
+        reason=str(reason),
+        duration_s=float(duration_s),
+        requested_at=float(requested_at),
+        status=GrantStatus(status),
+        decided_by=None if decided_by is None else str(decided_by),
+        decided_at=_optional_float(decided_at),
+        expires_at=_optional_float(expires_at),
+        note=str(note),
     )
