@@ -13,7 +13,7 @@ from ztai.audit.anchor import append_anchor
 from ztai.audit.chain import link
 from ztai.audit.signing import CheckpointSigner
 from ztai.core.clock import Clock
-from ztai.storage.interface import AuditStore
+from ztai.storage.interface import AuditStore, SeqConflict
 from ztai.storage.model import ChainedEntry, Checkpoint
 
 _log = logging.getLogger(__name__)
@@ -60,9 +60,20 @@ class Committer:
         self._stale = False
 
     def commit(self, payloads: Sequence[bytes]) -> list[int]:
-        """Append ``payloads`` as the next entries; returns their seqs once durable."""
+        """Append ``payloads`` as the next entries; returns their seqs once durable.
+
+        Another process (``ztai access ...`` run next to the server) may have appended since
+        the head was read; its entries take those seqs and the append is refused. Then the
+        head is read again and the batch linked after it, once."""
         if self._stale:
             self.load()
+        try:
+            return self._link_and_append(payloads)
+        except SeqConflict:
+            self.load()
+            return self._link_and_append(payloads)
+
+    def _link_and_append(self, payloads: Sequence[bytes]) -> list[int]:
         entries = link(self._head, payloads)
         self._append(entries, self._due(entries[-1], force=False))
         self._head = entries[-1]

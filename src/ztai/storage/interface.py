@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from ztai.core.errors import StoreUnavailable
 from ztai.storage.model import (
     AccessGrant,
     AgentRecord,
@@ -18,6 +19,10 @@ from ztai.storage.model import (
     RiskRecord,
     TermsAcceptance,
 )
+
+
+class SeqConflict(StoreUnavailable):
+    """Another writer appended these audit seqs first: read the head again and re-link."""
 
 
 class DuplicateKey(Exception):

@@ -9,8 +9,7 @@ from collections.abc import Iterator, Sequence
 
 import orjson
 
-from ztai.core.errors import StoreUnavailable
-from ztai.storage.interface import DuplicateKey
+from ztai.storage.interface import DuplicateKey, SeqConflict
 from ztai.storage.model import (
     AccessGrant,
     AgentRecord,
@@ -74,9 +73,9 @@ class MemoryAuditStore:
         """Like a primary key: a seq that is already stored fails the whole append."""
         last = self._entries[-1].seq if self._entries else 0
         if any(e.seq <= last for e in entries) or len({e.seq for e in entries}) < len(entries):
-            raise StoreUnavailable("audit seq already stored")
+            raise SeqConflict("audit seq already stored")
         if cp is not None and any(c.seq == cp.seq for c in self._checkpoints):
-            raise StoreUnavailable(f"audit checkpoint {cp.seq} already stored")
+            raise SeqConflict(f"audit checkpoint {cp.seq} already stored")
 
     def head(self) -> ChainedEntry | None:
         return self._entries[-1] if self._entries else None

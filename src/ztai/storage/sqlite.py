@@ -14,7 +14,7 @@ import orjson
 
 from ztai.core.errors import StoreUnavailable
 from ztai.core.model import PrincipalKind
-from ztai.storage.interface import DuplicateKey
+from ztai.storage.interface import DuplicateKey, SeqConflict
 from ztai.storage.model import (
     AccessGrant,
     AgentRecord,
@@ -241,7 +241,7 @@ class SqliteAuditStore(_Connected):
                          checkpoint.key_id, checkpoint.signature),
                     )
         except sqlite3.IntegrityError as exc:
-            raise StoreUnavailable(f"audit seq already stored: {exc}") from exc
+            raise SeqConflict(f"audit seq already stored: {exc}") from exc
 
     def head(self) -> ChainedEntry | None:
         with self._lock, _translated():
