@@ -20,18 +20,24 @@ from ztai.core.flow import RequestStage, ResponseStage
 from ztai.core.model import PrincipalKind, Resource, ResourceKind
 from ztai.gateway.app import Parts, create_app
 from ztai.gateway.catalog import Catalog, ModelRoute
+from ztai.gateway.clientinfo import MetaReader
+from ztai.gateway.control import ControlView
 from ztai.gateway.pipeline import PipelineOptions
 from ztai.gateway.stages import AuthorizeStage
+from ztai.gateway.terms import TermsRoutes
+from ztai.gateway.verify import DeviceCheck, SignalOptions, VerifyStage
 from ztai.identity.apikey import ApiKeyAuthenticator, KeySpec, issue_key
 from ztai.policy.bundled import load_schema, starter_policies
 from ztai.policy.cedar import CedarAuthorizer
 from ztai.policy.loader import load_policies
 from ztai.policy.model import ResourceEntity
-from ztai.storage.memory import MemoryAuditStore, MemoryKeyStore
+from ztai.storage.memory import MemoryAuditStore, MemoryControlStore, MemoryKeyStore
 from ztai.upstream.interface import Upstream
 from ztai.upstream.simulator import SimulatorUpstream
 
-MODELS = (("demo-chat", "internal"), ("demo-consumer-chat", "consumer"), ("demo-embed", "internal"))
+MODELS = (("demo-chat", "internal"), ("demo-consumer-chat", "consumer"), ("demo-embed", "internal"),
+          ("secret-chat", "internal"))
+LABELS = {"secret-chat": "Confidential"}
 
 
 @dataclass
@@ -42,6 +48,7 @@ class Harness:
     key_store: MemoryKeyStore
     clock: FixedClock
     parts: Parts
+    control: MemoryControlStore
 
     def events(self) -> list[dict[str, Any]]:
         return [orjson.loads(e.payload) for e in self.audit.read()]
@@ -61,6 +68,9 @@ class Options:
     upstream: Upstream | None = None
     audit: Any = None
     policy_texts: dict[str, str] = field(default_factory=dict)
+    signals: SignalOptions = field(default_factory=SignalOptions)
+    device: DeviceCheck | None = None
+    terms: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _keys(store: MemoryKeyStore, clock: FixedClock) -> dict[str, str]:
@@ -85,6 +95,7 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
     options = options or Options()
     clock = FixedClock()
     key_store, audit_store = MemoryKeyStore(), options.audit or MemoryAuditStore()
+    control = MemoryControlStore()
     keys = _keys(key_store, clock)
     policy_dir = tmp_path / "policies"
     policy_dir.mkdir(exist_ok=True)
@@ -93,7 +104,9 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
     upstream = options.upstream or SimulatorUpstream(clock=clock)
     catalog = Catalog(ModelRoute(name, upstream, name, tier) for name, tier in MODELS)
     authorizer = CedarAuthorizer(load_policies(policy_dir, load_schema()), [
-        ResourceEntity(Resource(ResourceKind.MODEL, name), {"upstream": upstream.name, "tier": t})
+        ResourceEntity(Resource(ResourceKind.MODEL, name), {
+            "upstream": upstream.name, "tier": t,
+            **({"label": LABELS[name]} if name in LABELS else {})})
         for name, t in MODELS])
     signer = generate_key_file(tmp_path / "audit.key")
     parts = Parts(
@@ -102,16 +115,20 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
         authorizer=authorizer,
         catalog=catalog,
         auditor=AuditWriter(audit_store, signer, clock, WriterOptions(checkpoint_every=4)),
-        stages=[*options.before, *([AuthorizeStage(authorizer)] if options.authorize else [])],
+        stages=[*options.before,
+                VerifyStage(ControlView(control), clock, options.signals, options.device),
+                *([AuthorizeStage(authorizer)] if options.authorize else [])],
         options=PipelineOptions(stage_timeout_s=options.stage_timeout_s),
         response_stages=options.response_stages,
         max_body_bytes=64 * 1024,
+        meta_reader=MetaReader.from_cidrs(["127.0.0.1/32"], "x-ztai-device"),
+        extra_routes=TermsRoutes(control, options.terms, clock).routes(),
     )
     app = create_app(parts)
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ztai.test") as client:
-            yield Harness(client, keys, audit_store, key_store, clock, parts)
+            yield Harness(client, keys, audit_store, key_store, clock, parts, control)
 
 
 def auth(key: str) -> dict[str, str]:

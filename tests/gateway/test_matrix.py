@@ -83,7 +83,7 @@ async def test_route_by_caller(tmp_path: Path, route: str, caller: str, model: s
             assert checks["authorize"] == "flagged"
             assert checks["forward"] == "not_run"
         else:
-            assert checks == {"authenticate": "passed", "parse": "passed",
+            assert checks == {"authenticate": "passed", "parse": "passed", "verify": "passed",
                               "authorize": "passed", "forward": "passed"}
 
 
@@ -105,8 +105,8 @@ async def test_models_lists_only_what_the_caller_may_use(tmp_path: Path) -> None
         alice = await h.client.get("/v1/models", headers=auth(h.keys["alice"]))
         bob = await h.client.get("/v1/models", headers=auth(h.keys["bob"]))
     assert [m["id"] for m in alice.json()["data"]] == [
-        "demo-chat", "demo-consumer-chat", "demo-embed"]
-    assert [m["id"] for m in bob.json()["data"]] == ["demo-chat", "demo-embed"]
+        "demo-chat", "demo-consumer-chat", "demo-embed", "secret-chat"]
+    assert [m["id"] for m in bob.json()["data"]] == ["demo-chat", "demo-embed", "secret-chat"]
 
 
 async def test_revocation_applies_on_the_next_request(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ async def test_step_up_and_terms(tmp_path: Path) -> None:
     assert step_up.json()["error"]["code"] == "insufficient_user_authentication"
     assert terms.status_code == 403
     assert terms.json()["error"]["code"] == "terms_not_accepted"
-    assert "/v1/terms/embeddings/accept" in terms.json()["error"]["message"]
+    assert 'POST /v1/terms/accept with {"app": "embeddings"}' in terms.json()["error"]["message"]
     assert plain.status_code == 200
     assert events[0]["decision"]["obligations"] == [
         {"kind": "step_up", "params": {"acr_values": "urn:ztai:mfa"}}]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import cedarpy
@@ -30,7 +31,8 @@ def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> N
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert validate_dir(tmp_path) == []
     ids = set(compile_policies(starters, schema).sources)
-    assert ids == {"staff-use-models", "admins-use-models", "contractors-no-consumer-models"}
+    assert ids == {"staff-use-models", "admins-use-models", "contractors-no-consumer-models",
+                   "anyone-accepts-terms", "admins-administer", "agents-get-tokens"}
 
 
 def test_every_starter_policy_has_a_reason(schema: cedarpy.Schema) -> None:
@@ -55,11 +57,14 @@ def test_starter_decisions(
     assert authorizer.decide(ask(user(groups=groups), resource=model(name))).is_allow is allowed
 
 
-def test_commented_tag_example_is_valid(schema: cedarpy.Schema) -> None:
+def test_commented_examples_are_valid(schema: cedarpy.Schema) -> None:
     text = starter_policies()["10-guardrails.cedar"]
-    example = text[text.index('// @id("internal-models-eng-only")') :]
+    blocks = [block for block in text.split("//\n") if block.lstrip().startswith("// @id(")]
     uncommented = "\n".join(
-        line.removeprefix("//").removeprefix(" ") for line in example.splitlines()
+        line.removeprefix("//").removeprefix(" ")
+        for block in blocks for line in itertools.takewhile(
+            lambda line: line.startswith("//"), block.strip().splitlines())
     )
     loaded = compile_policies({"example.cedar": uncommented}, schema)
-    assert list(loaded.sources) == ["internal-models-eng-only"]
+    assert list(loaded.sources) == ["internal-models-eng-only", "mfa-for-consumer-models",
+                                    "compliant-device-for-confidential", "terms-first"]

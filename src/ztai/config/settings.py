@@ -3,6 +3,7 @@ fields: ``ZTAI_SERVER__PORT=9000`` sets ``server.port``. Errors name the bad fie
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -71,6 +72,40 @@ class ModelSettings(_Frozen):
     upstream: str
     upstream_model: str | None = None
     tier: Literal["internal", "sanctioned", "consumer"] = "internal"
+    label: str | None = None  # the highest sensitivity label the model is cleared for
+    terms: str | None = None  # the terms-of-use app that covers this model
+
+
+class NetworkSettings(_Frozen):
+    """``trusted_proxies`` may set X-Forwarded-For and forward client-certificate headers;
+    ``ranges`` name networks for policies (``context.network``)."""
+
+    trusted_proxies: tuple[str, ...] = ()
+    ranges: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _cidrs(self) -> NetworkSettings:
+        for cidr in (*self.trusted_proxies, *(c for r in self.ranges.values() for c in r)):
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"invalid network {cidr!r}: {exc}") from None
+        return self
+
+
+class DeviceSettings(_Frozen):
+    """Device claims are JWS signed by the device-management service (keys in ``jwks_file``)."""
+
+    claim_header: str = "x-ztai-device"
+    issuer: str = "ztai-device"
+    jwks_file: Path | None = None
+    trust_verified_client_certs: bool = False
+
+
+class TermsSettings(_Frozen):
+    app: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
+    version: str = Field(min_length=1)
+    url: str = ""
 
 
 class Settings(_Frozen):
@@ -80,6 +115,9 @@ class Settings(_Frozen):
     audit: AuditSettings = AuditSettings()
     upstreams: tuple[UpstreamSettings, ...] = ()
     models: tuple[ModelSettings, ...] = ()
+    network: NetworkSettings = NetworkSettings()
+    device: DeviceSettings = DeviceSettings()
+    terms: tuple[TermsSettings, ...] = ()
     base_dir: Path = Path(".")
 
     @model_validator(mode="after")
@@ -90,9 +128,12 @@ class Settings(_Frozen):
         models = [m.name for m in self.models]
         if len(set(models)) != len(models):
             raise ValueError("model names must be unique")
+        apps = {t.app for t in self.terms}
         for model in self.models:
             if model.upstream not in names:
                 raise ValueError(f"model {model.name!r} names unknown upstream {model.upstream!r}")
+            if model.terms is not None and model.terms not in apps:
+                raise ValueError(f"model {model.name!r} names unknown terms {model.terms!r}")
         return self
 
     def path(self, relative: Path) -> Path:

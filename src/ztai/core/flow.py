@@ -8,10 +8,23 @@ A response stage sees the text of what the upstream answered, chunk by chunk whe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ztai.core.model import Decision, Exchange, Finding, Principal
+from ztai.core.secret import Secret
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """What the transport says about a request, never its body. ``client_ip`` already accounts
+    for trusted proxies; ``device_claim`` is the raw signed device assertion, unverified;
+    ``client_cert`` holds what a trusted TLS terminator forwarded about the client certificate."""
+
+    client_ip: str = ""
+    device_claim: Secret | None = None
+    client_cert: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -23,6 +36,7 @@ class Flow:
     context: dict[str, object] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     decision: Decision | None = None
+    meta: RequestMeta = field(default_factory=RequestMeta)
 
 
 class RequestStage(Protocol):

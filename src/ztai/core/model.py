@@ -24,6 +24,11 @@ class Action(StrEnum):
     CALL_TOOL = "call_tool"
     LIST_TOOLS = "list_tools"
     RETRIEVE = "retrieve"
+    ACCEPT_TERMS = "accept_terms"
+    REQUEST_ACCESS = "request_access"
+    APPROVE_ACCESS = "approve_access"
+    ISSUE_TOKEN = "issue_token"  # noqa: S105  # an action name, not a secret
+    ADMINISTER = "administer"
 
 
 class ResourceKind(StrEnum):

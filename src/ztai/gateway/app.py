@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -18,7 +18,8 @@ from starlette.routing import Route
 from ztai.core.clock import Clock
 from ztai.core.flow import RequestStage, ResponseStage
 from ztai.gateway.catalog import Catalog
-from ztai.gateway.fastpath import FastPath
+from ztai.gateway.clientinfo import MetaReader
+from ztai.gateway.fastpath import FastPath, FastRoute
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.openai.models import ModelLister
 from ztai.gateway.pipeline import Auditor, Pipeline, PipelineOptions, PipelineServices
@@ -58,6 +59,8 @@ class Parts:
     response_stages: Sequence[ResponseStage] = ()
     options: PipelineOptions = field(default_factory=PipelineOptions)
     max_body_bytes: int = 1_048_576
+    meta_reader: MetaReader = field(default_factory=MetaReader)
+    extra_routes: Mapping[tuple[str, str], FastRoute] = field(default_factory=dict)
     watcher: PolicyWatcher | None = None
     reload_interval_s: float = 1.0
     closers: list[Callable[[], None]] = field(default_factory=list)
@@ -73,8 +76,9 @@ class Gateway(FastPath):
         lister = ModelLister(parts.catalog, parts.authorizer)
         self.starlette = Starlette(routes=_operational_routes(parts, metrics),
                                    lifespan=_lifespan(parts, metrics))
-        super().__init__(pipeline, openai_routes(parts.catalog, lister), self.starlette,
-                         parts.max_body_bytes)
+        routes = {**openai_routes(parts.catalog, lister), **parts.extra_routes}
+        super().__init__(pipeline, routes, self.starlette, parts.max_body_bytes,
+                         parts.meta_reader)
 
     def lifespan(self) -> contextlib.AbstractAsyncContextManager[object]:
         """Start-up and shut-down, for running the app without a server (tests)."""

@@ -3,9 +3,13 @@ Every problem found here stops the start with a message naming what to fix."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from pathlib import Path
+
+import orjson
+from joserfc.jwk import KeySet
 
 from ztai.audit.committer import WriterOptions
 from ztai.audit.signing import CheckpointSigner
@@ -16,9 +20,15 @@ from ztai.core.model import Resource, ResourceKind
 from ztai.core.secret import Secret
 from ztai.gateway.app import Parts
 from ztai.gateway.catalog import Catalog, ModelRoute
+from ztai.gateway.clientinfo import MetaReader
+from ztai.gateway.control import ControlView
+from ztai.gateway.device import SignedDeviceCheck
+from ztai.gateway.fastpath import FastRoute
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.pipeline import PipelineOptions
 from ztai.gateway.stages import AuthorizeStage
+from ztai.gateway.terms import TermsRoutes
+from ztai.gateway.verify import SignalOptions, VerifyStage
 from ztai.identity.apikey import ApiKeyAuthenticator
 from ztai.policy.bundled import load_schema
 from ztai.policy.cedar import CedarAuthorizer
@@ -26,7 +36,8 @@ from ztai.policy.compiler import PolicyLoadError
 from ztai.policy.loader import load_policies
 from ztai.policy.model import ReloadStatus, ResourceEntity
 from ztai.policy.reload import PolicyReloader
-from ztai.storage.sqlite import SqliteAuditStore, SqliteKeyStore
+from ztai.storage.interface import ControlStore, TermsStore
+from ztai.storage.sqlite import SqliteAuditStore, SqliteControlStore, SqliteKeyStore
 from ztai.upstream.interface import Upstream
 from ztai.upstream.model import Flavour, OpenAIOptions, Pool, SimulatorOptions, Timeouts
 from ztai.upstream.openai import OpenAIUpstream
@@ -56,6 +67,7 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
     clock = clock or SystemClock()
     database = settings.path(settings.storage.sqlite_path)
     keys, audit = SqliteKeyStore(database), SqliteAuditStore(database)
+    control = SqliteControlStore(database)
     upstreams = _upstreams(settings)
     catalog = Catalog(_route(m, upstreams) for m in settings.models)
     authorizer = load_authorizer(settings)
@@ -70,13 +82,44 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         authorizer=authorizer,
         catalog=catalog,
         auditor=writer,
-        stages=[AuthorizeStage(authorizer)],
+        stages=[verify_stage(settings, control, clock), AuthorizeStage(authorizer)],
         options=PipelineOptions(settings.server.stage_timeout_s, settings.audit.record_content),
         max_body_bytes=settings.server.max_body_bytes,
         watcher=PolicyFileWatcher(PolicyReloader(authorizer, _policy_dir(settings))),
         reload_interval_s=settings.policy.reload_interval_s,
-        closers=[keys.close, audit.close],
+        meta_reader=MetaReader.from_cidrs(settings.network.trusted_proxies,
+                                          settings.device.claim_header),
+        extra_routes=terms_routes(settings, control, clock),
+        closers=[keys.close, audit.close, control.close],
     )
+
+
+def verify_stage(settings: Settings, control: ControlStore, clock: Clock) -> VerifyStage:
+    options = SignalOptions(
+        networks={name: tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+                  for name, cidrs in settings.network.ranges.items()},
+        terms={t.app: t.version for t in settings.terms},
+        model_terms={m.name: m.terms for m in settings.models if m.terms},
+    )
+    return VerifyStage(ControlView(control), clock, options, _device_check(settings))
+
+
+def _device_check(settings: Settings) -> SignedDeviceCheck:
+    device = settings.device
+    keys = None
+    if device.jwks_file is not None:
+        try:
+            keys = KeySet.import_key_set(orjson.loads(settings.path(device.jwks_file).read_bytes()))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"device.jwks_file: cannot load keys: {exc}") from exc
+    return SignedDeviceCheck(keys, device.issuer,
+                             trust_verified_client_certs=device.trust_verified_client_certs)
+
+
+def terms_routes(settings: Settings, control: TermsStore,
+                 clock: Clock) -> dict[tuple[str, str], FastRoute]:
+    return TermsRoutes(control, {t.app: (t.version, t.url) for t in settings.terms},
+                       clock).routes()
 
 
 def _policy_dir(settings: Settings) -> Path:
@@ -95,8 +138,9 @@ def load_authorizer(settings: Settings) -> CedarAuthorizer:
 def model_entities(settings: Settings) -> list[ResourceEntity]:
     """The configured models as Cedar resources, with the attributes policies may read."""
     return [
-        ResourceEntity(Resource(ResourceKind.MODEL, model.name),
-                       {"upstream": model.upstream, "tier": model.tier})
+        ResourceEntity(Resource(ResourceKind.MODEL, model.name), {
+            "upstream": model.upstream, "tier": model.tier,
+            **({"label": model.label} if model.label else {})})
         for model in settings.models
     ]
 

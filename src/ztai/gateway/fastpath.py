@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ztai.core.errors import BadRequest, PayloadTooLarge
 from ztai.core.secret import Secret
+from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.pipeline import Inbound, Outcome, Pipeline, Translate
 
 _JSON = (b"content-type", b"application/json")
@@ -26,11 +27,12 @@ class FastRoute:
 
 class FastPath:
     def __init__(self, pipeline: Pipeline, routes: Mapping[tuple[str, str], FastRoute],
-                 fallback: ASGIApp, limit: int) -> None:
+                 fallback: ASGIApp, limit: int, meta: MetaReader) -> None:
         self._pipeline = pipeline
         self._routes = dict(routes)
         self._fallback = fallback
         self._limit = limit
+        self._meta = meta
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self._routes.get((scope.get("method", ""), scope.get("path", "")))
@@ -39,7 +41,7 @@ class FastPath:
             return
         authorization = _header(scope, b"authorization")
         inbound = Inbound(route.name, Secret(authorization) if authorization else None,
-                          body_reader(scope, receive, self._limit))
+                          body_reader(scope, receive, self._limit), self._meta.read(scope))
         outcome = await self._pipeline.run(inbound, route.translate)
         await respond(outcome, scope, receive, send)
 

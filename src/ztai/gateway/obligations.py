@@ -40,7 +40,7 @@ def denial_hint(decision: Decision) -> str:
     terms = _first(decision, ACCEPT_TERMS)
     if terms is not None:
         app = terms.params.get("terms", "default")
-        return f"; accept the terms of use with POST /v1/terms/{app}/accept"
+        return f"; accept the terms of use: POST /v1/terms/accept with {{\"app\": \"{app}\"}}"
     if _first(decision, REQUIRE_APPROVAL) is not None:
         return "; request just-in-time access (ztai access request) and wait for approval"
     return ""

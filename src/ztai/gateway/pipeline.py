@@ -22,7 +22,7 @@ import orjson
 from ztai.core.audit import AuditEvent, CheckStatus
 from ztai.core.clock import Clock, new_id
 from ztai.core.errors import StageFailed, StoreUnavailable, ZtaiError
-from ztai.core.flow import Flow, RequestStage, ResponseStage
+from ztai.core.flow import Flow, RequestMeta, RequestStage, ResponseStage
 from ztai.core.model import Decision, ExchangeId, Principal
 from ztai.core.secret import Secret
 from ztai.gateway.errors import error_body
@@ -59,6 +59,7 @@ class Inbound:
     route: str
     authorization: Secret | None
     read_body: Callable[[], Awaitable[bytes]]
+    meta: RequestMeta = field(default_factory=RequestMeta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,8 @@ class Pipeline:
         with self._timed(trail, "parse"):
             plan = translate(await inbound.read_body(), ExchangeId(trail.id))
         trail.exchange = plan.exchange
-        flow = Flow(plan.exchange, principal, context=_context(plan, principal))
+        flow = Flow(plan.exchange, principal, context=_context(plan, principal),
+                    meta=inbound.meta)
         decision = await self._decide(flow, trail)
         trail.decision = decision
         if not decision.is_allow:

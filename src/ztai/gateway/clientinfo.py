@@ -1,0 +1,80 @@
+"""Where a request came from. The peer address is the client unless the peer is a trusted
+proxy; then X-Forwarded-For is read from the right, skipping trusted proxies, and the first
+untrusted hop is the client. Forwarded client-certificate attributes count only from a trusted
+proxy, so a client cannot forge them."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from starlette.types import Scope
+
+from ztai.core.flow import RequestMeta
+from ztai.core.secret import Secret
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+CERT_HEADERS = {b"x-client-cert-subject": "subject", b"x-client-cert-verified": "verified",
+                b"x-client-cert-fingerprint": "fingerprint"}
+MAX_FORWARDED_HOPS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class MetaReader:
+    trusted_proxies: Sequence[Network] = ()
+    device_header: bytes = b"x-ztai-device"
+
+    @classmethod
+    def from_cidrs(cls, cidrs: Iterable[str], device_header: str) -> MetaReader:
+        return cls(tuple(ipaddress.ip_network(c, strict=False) for c in cidrs),
+                   device_header.lower().encode())
+
+    def read(self, scope: Scope) -> RequestMeta:
+        headers = {k: v for k, v in scope.get("headers", ()) if k in self._wanted}
+        peer = (scope.get("client") or ("", 0))[0]
+        trusted = self._is_trusted(peer)
+        forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
+        client = self._client(peer, forwarded) if trusted else peer
+        device = headers.get(self.device_header)
+        cert = ({name: headers[h].decode("latin-1") for h, name in CERT_HEADERS.items()
+                 if h in headers} if trusted else {})
+        return RequestMeta(client, Secret(device.decode("latin-1")) if device else None, cert)
+
+    @property
+    def _wanted(self) -> frozenset[bytes]:
+        return frozenset({b"x-forwarded-for", self.device_header, *CERT_HEADERS})
+
+    def _client(self, peer: str, forwarded: str) -> str:
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()][-MAX_FORWARDED_HOPS:]
+        for hop in reversed(hops):
+            if not self._is_trusted(hop):
+                return hop if _is_ip(hop) else peer
+        return hops[0] if hops and _is_ip(hops[0]) else peer
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted_proxies)
+
+
+def network_name(ip: str, ranges: Mapping[str, Sequence[Network]]) -> str:
+    """The first named range holding ``ip``; ``external`` for none, ``unknown`` if unparsable."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return "unknown"
+    for name, networks in ranges.items():
+        if any(address in network for network in networks):
+            return name
+    return "external"
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
