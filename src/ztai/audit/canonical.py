@@ -48,6 +48,10 @@ def event_to_dict(event: AuditEvent) -> dict[str, Any]:
         "usage": {str(k): int(v) for k, v in event.usage.items()},
         "latency_ms": event.latency_ms,
         "error": event.error,
+        "delegation": list(event.delegation),
+        "auth_method": event.auth_method,
+        "client_ip": event.client_ip,
+        "details": {str(k): v for k, v in event.details.items()},
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ztai.cli import audit, demo, keys, policy, serve
+from ztai.cli import access, audit, demo, keys, policy, serve
 
 app = typer.Typer(help="ztai: a Zero Trust gateway for AI.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -14,6 +14,7 @@ app.command()(demo.demo)
 app.add_typer(keys.app, name="keys")
 app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
+app.add_typer(access.app, name="access")
 
 
 def run() -> None:

@@ -3,6 +3,7 @@ unless raw recording is configured; a check that did not run says so."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -46,3 +47,9 @@ class AuditEvent:
     usage: dict[str, int] = field(default_factory=dict)
     latency_ms: float = 0.0
     error: str | None = None
+    # who, in full: the delegation chain (original principal first, "kind:id"), how the caller
+    # authenticated, from where, and the exchange's own details (e.g. which grant was approved)
+    delegation: tuple[str, ...] = ()
+    auth_method: str | None = None
+    client_ip: str | None = None
+    details: Mapping[str, str | int | bool] = field(default_factory=dict)

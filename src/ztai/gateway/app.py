@@ -16,7 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ztai.core.clock import Clock
+from ztai.core.errors import ZtaiError
 from ztai.core.flow import RequestStage, ResponseStage
+from ztai.gateway.access import AccessService, lifecycle_event
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.fastpath import FastPath, FastRoute
@@ -62,6 +64,7 @@ class Parts:
     meta_reader: MetaReader = field(default_factory=MetaReader)
     extra_routes: Mapping[tuple[str, str], FastRoute] = field(default_factory=dict)
     watcher: PolicyWatcher | None = None
+    access: AccessService | None = None
     reload_interval_s: float = 1.0
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -93,7 +96,7 @@ def _lifespan(parts: Parts, metrics: Metrics) -> Lifespan:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         parts.auditor.start()
-        watcher = asyncio.create_task(_watch(parts, metrics)) if parts.watcher else None
+        watcher = asyncio.create_task(_watch(parts, metrics))
         try:
             yield
         finally:
@@ -111,9 +114,23 @@ def _lifespan(parts: Parts, metrics: Metrics) -> Lifespan:
 
 
 async def _watch(parts: Parts, metrics: Metrics) -> None:
-    while parts.watcher is not None:
+    """Housekeeping off the request path: reload changed policies, expire JIT grants."""
+    while True:
         await asyncio.sleep(parts.reload_interval_s)
-        await asyncio.to_thread(parts.watcher.poll, metrics)
+        if parts.watcher is not None:
+            await asyncio.to_thread(parts.watcher.poll, metrics)
+        if parts.access is not None:
+            await _expire_grants(parts, parts.access)
+
+
+async def _expire_grants(parts: Parts, access: AccessService) -> None:
+    try:
+        expired = await asyncio.to_thread(access.expire)
+        for grant in expired:
+            await parts.auditor.record(lifecycle_event(grant, "expire", "service:ztai",
+                                                       parts.clock))
+    except ZtaiError as exc:
+        log.error("could not expire access grants: %s", exc.message)
 
 
 def _operational_routes(parts: Parts, metrics: Metrics) -> list[Route]:

@@ -18,6 +18,7 @@ from ztai.config.settings import ConfigError, ModelSettings, Settings, UpstreamS
 from ztai.core.clock import Clock, SystemClock
 from ztai.core.model import Resource, ResourceKind
 from ztai.core.secret import Secret
+from ztai.gateway.access import AccessService
 from ztai.gateway.app import Parts
 from ztai.gateway.catalog import Catalog, ModelRoute
 from ztai.gateway.clientinfo import MetaReader
@@ -90,6 +91,7 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         meta_reader=MetaReader.from_cidrs(settings.network.trusted_proxies,
                                           settings.device.claim_header),
         extra_routes=terms_routes(settings, control, clock),
+        access=AccessService(control, clock),
         closers=[keys.close, audit.close, control.close],
     )
 

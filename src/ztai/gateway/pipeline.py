@@ -89,7 +89,8 @@ class Pipeline:
         self._background: set[asyncio.Task[Outcome]] = set()
 
     async def run(self, inbound: Inbound, translate: Translate) -> Outcome:
-        trail = Trail(new_id("x-"), inbound.route, self._clock.monotonic(), self._checks)
+        trail = Trail(new_id("x-"), inbound.route, self._clock.monotonic(), self._checks,
+                      client_ip=inbound.meta.client_ip)
         try:
             return await self._run(inbound, translate, trail)
         except ZtaiError as exc:
@@ -111,7 +112,7 @@ class Pipeline:
         flow = Flow(plan.exchange, principal, context=_context(plan, principal),
                     meta=inbound.meta)
         decision = await self._decide(flow, trail)
-        trail.decision = decision
+        trail.principal, trail.decision = flow.principal, decision
         if not decision.is_allow:
             trail.status = denial_status(decision)
             return await self.finish(trail, None)

@@ -26,6 +26,7 @@ class Trail:
     usage: dict[str, int] = field(default_factory=dict)
     model: str | None = None
     upstream: str | None = None
+    client_ip: str = ""
 
     def check(self, name: str, status: CheckStatus, seconds: float, detail: str = "") -> None:
         self.checks[name] = CheckRecord(name, status, round(seconds * 1000, 4), detail)
@@ -72,4 +73,9 @@ class Trail:
             usage=self.usage,
             latency_ms=round(elapsed * 1000, 3),
             error=None if self.error is None else f"{self.error.code}: {self.error.message}",
+            delegation=tuple(f"{p.kind.value}:{p.id}" for p in principal.chain()) if principal
+            else (),
+            auth_method=principal.auth_method if principal else None,
+            client_ip=self.client_ip or None,
+            details=dict(exchange.signals) if exchange is not None else {},
         )
