@@ -64,6 +64,7 @@ def test_request_approve_deny_and_audit(config: Path) -> None:
 def test_grants_expire_by_themselves_and_the_expiry_is_audited(config: Path) -> None:
     code, out = ztai(config, "access", "request", "--principal", "alice", "--role", "finance",
                      "--duration", "60s", "--reason", "r")
+    assert code == 0
     assert ztai(config, "access", "approve", _grant_id(out), "--approver", "bob")[0] == 0
     settings = load_settings(config)
     clock = FixedClock(start=10 ** 10)  # far past the grant's end
