@@ -12,12 +12,15 @@ from typing import Any
 import httpx
 import orjson
 
+from tests.gateway.identity_kit import IdentityKit, identity_kit
 from ztai.audit.committer import WriterOptions
 from ztai.audit.signing import generate_key_file
 from ztai.audit.writer import AuditWriter
 from ztai.core.clock import FixedClock
 from ztai.core.flow import RequestStage, ResponseStage
 from ztai.core.model import PrincipalKind, Resource, ResourceKind
+from ztai.gateway.access import AccessService
+from ztai.gateway.admin import AdminServices
 from ztai.gateway.app import Parts, create_app
 from ztai.gateway.catalog import Catalog, ModelRoute
 from ztai.gateway.clientinfo import MetaReader
@@ -26,7 +29,7 @@ from ztai.gateway.pipeline import PipelineOptions
 from ztai.gateway.stages import AuthorizeStage
 from ztai.gateway.terms import TermsRoutes
 from ztai.gateway.verify import DeviceCheck, SignalOptions, VerifyStage
-from ztai.identity.apikey import ApiKeyAuthenticator, KeySpec, issue_key
+from ztai.identity.apikey import KeySpec, issue_key
 from ztai.policy.bundled import load_schema, starter_policies
 from ztai.policy.cedar import CedarAuthorizer
 from ztai.policy.loader import load_policies
@@ -49,6 +52,7 @@ class Harness:
     clock: FixedClock
     parts: Parts
     control: MemoryControlStore
+    kit: IdentityKit
 
     def events(self) -> list[dict[str, Any]]:
         return [orjson.loads(e.payload) for e in self.audit.read()]
@@ -80,6 +84,7 @@ def _keys(store: MemoryKeyStore, clock: FixedClock) -> dict[str, str]:
         "nogrant": KeySpec("ci-bot", PrincipalKind.SERVICE),
         "revoked": KeySpec("carol", PrincipalKind.USER, frozenset({"staff"})),
         "expiring": KeySpec("dave", PrincipalKind.USER, frozenset({"staff"}), ttl_s=60),
+        "admin": KeySpec("root", PrincipalKind.USER, frozenset({"admins"})),
     }
     keys = {}
     for name, spec in specs.items():
@@ -97,6 +102,7 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
     key_store, audit_store = MemoryKeyStore(), options.audit or MemoryAuditStore()
     control = MemoryControlStore()
     keys = _keys(key_store, clock)
+    kit = identity_kit(key_store, control, clock)
     policy_dir = tmp_path / "policies"
     policy_dir.mkdir(exist_ok=True)
     for name, text in (options.policy_texts or starter_policies()).items():
@@ -111,7 +117,7 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
     signer = generate_key_file(tmp_path / "audit.key")
     parts = Parts(
         clock=clock,
-        authenticator=ApiKeyAuthenticator(key_store, clock),
+        authenticator=kit.authenticator,
         authorizer=authorizer,
         catalog=catalog,
         auditor=AuditWriter(audit_store, signer, clock, WriterOptions(checkpoint_every=4)),
@@ -122,13 +128,16 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
         response_stages=options.response_stages,
         max_body_bytes=64 * 1024,
         meta_reader=MetaReader.from_cidrs(["127.0.0.1/32"], "x-ztai-device"),
-        extra_routes=TermsRoutes(control, options.terms, clock).routes(),
+        extra_routes={**TermsRoutes(control, options.terms, clock).routes(),
+                      ("POST", "/oauth2/token"): kit.token_route},
+        admin=AdminServices(key_store, control, AccessService(control, clock), clock,
+                            policies=lambda: authorizer.snapshot.policies, problems=tuple),
     )
     app = create_app(parts)
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ztai.test") as client:
-            yield Harness(client, keys, audit_store, key_store, clock, parts, control)
+            yield Harness(client, keys, audit_store, key_store, clock, parts, control, kit)
 
 
 def auth(key: str) -> dict[str, str]:

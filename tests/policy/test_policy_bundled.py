@@ -32,7 +32,8 @@ def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> N
     assert validate_dir(tmp_path) == []
     ids = set(compile_policies(starters, schema).sources)
     assert ids == {"staff-use-models", "admins-use-models", "contractors-no-consumer-models",
-                   "anyone-accepts-terms", "admins-administer", "agents-get-tokens"}
+                   "anyone-accepts-terms", "admins-administer", "agents-get-tokens",
+                   "staff-delegate-to-agents"}
 
 
 def test_every_starter_policy_has_a_reason(schema: cedarpy.Schema) -> None:

@@ -16,6 +16,7 @@ from ztai.config.settings import Settings
 from ztai.core.errors import ZtaiError
 from ztai.gateway.app import create_app
 from ztai.gateway.build import build_parts
+from ztai.identity.signing import generate_signing_key_file
 from ztai.policy.bundled import starter_policies
 
 
@@ -31,6 +32,9 @@ def init_dir(directory: Path, force: bool = False) -> Path:
     key = directory / "audit-signing.key"
     if not key.exists():
         generate_key_file(key)
+    token_key = directory / "token-signing.key"
+    if not token_key.exists():
+        generate_signing_key_file(token_key)
     return config
 
 

@@ -24,6 +24,34 @@ audit:
   checkpoint_every: 256
   checkpoint_interval_s: 5.0
 
+identity:
+  # OIDC identity providers whose JWT access tokens ztai accepts (API keys always work).
+  issuers: []
+  # - issuer: https://login.example.com/
+  #   audiences: [ztai]
+  #   jwks_url: https://login.example.com/.well-known/jwks.json   # or jwks_file: idp-jwks.json
+  #   algorithms: [RS256, ES256]
+  #   leeway_s: 60
+  #   claims: {subject: sub, groups: [groups, roles], amr: amr, acr: acr}
+  tokens:                        # ztai's own short-lived tokens for AI agents
+    issuer: urn:ztai
+    signing_key: token-signing.key
+    ttl_s: 300
+    endpoint: http://127.0.0.1:8080/oauth2/token   # the aud of agents' client assertions
+  mfa_acr_values: []             # acr values that count as multi-factor
+
+network:
+  trusted_proxies: []            # proxies allowed to set X-Forwarded-For, e.g. [10.0.0.5/32]
+  ranges: {}                     # named networks for policies, e.g. {corp: [10.0.0.0/8]}
+
+device:
+  claim_header: x-ztai-device    # signed device-compliance claims (a JWS)
+  issuer: ztai-device
+  # jwks_file: device-jwks.json  # the device-management service's public keys
+  trust_verified_client_certs: false
+
+terms: []                        # terms of use, e.g. [{app: default, version: "2026-01", url: ...}]
+
 upstreams:
   # The built-in simulator: deterministic fake answers, no network. For the demo and tests.
   - name: simulator

@@ -108,6 +108,56 @@ class TermsSettings(_Frozen):
     url: str = ""
 
 
+class ClaimSettings(_Frozen):
+    """Where an identity provider's tokens keep who the caller is (dotted paths allowed)."""
+
+    subject: str = "sub"
+    groups: tuple[str, ...] = ("groups", "roles")
+    amr: str = "amr"
+    acr: str = "acr"
+    session: str = "sid"
+    kind: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    subject_prefix: str = ""
+
+
+class IssuerSettings(_Frozen):
+    """An OIDC identity provider whose JWT access tokens ztai accepts."""
+
+    issuer: str = Field(min_length=1)
+    audiences: tuple[str, ...] = Field(min_length=1)
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    jwks_ttl_s: float = Field(300.0, gt=0)
+    algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
+    leeway_s: int = Field(60, ge=0, le=300)
+    token_types: tuple[str, ...] = ()
+    claims: ClaimSettings = ClaimSettings()
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> IssuerSettings:
+        if (self.jwks_url is None) == (self.jwks_file is None):
+            raise ValueError(f"issuer {self.issuer!r} needs exactly one of jwks_url, jwks_file")
+        return self
+
+
+class TokenSettings(_Frozen):
+    """ztai's own short-lived access tokens for agents. ``endpoint`` is the token endpoint's
+    URL as agents see it: their client assertions must name it as audience."""
+
+    issuer: str = "urn:ztai"
+    audience: str = "ztai"
+    signing_key: Path = Path("token-signing.key")
+    ttl_s: int = Field(300, gt=0, le=3600)
+    endpoint: str = "http://127.0.0.1:8080/oauth2/token"
+
+
+class IdentitySettings(_Frozen):
+    issuers: tuple[IssuerSettings, ...] = ()
+    tokens: TokenSettings = TokenSettings()
+    mfa_acr_values: tuple[str, ...] = ()  # acr values that count as multi-factor
+
+
 class Settings(_Frozen):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -115,6 +165,7 @@ class Settings(_Frozen):
     audit: AuditSettings = AuditSettings()
     upstreams: tuple[UpstreamSettings, ...] = ()
     models: tuple[ModelSettings, ...] = ()
+    identity: IdentitySettings = IdentitySettings()
     network: NetworkSettings = NetworkSettings()
     device: DeviceSettings = DeviceSettings()
     terms: tuple[TermsSettings, ...] = ()

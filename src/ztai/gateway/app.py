@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -13,12 +13,13 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from ztai.core.clock import Clock
 from ztai.core.errors import ZtaiError
 from ztai.core.flow import RequestStage, ResponseStage
 from ztai.gateway.access import AccessService, lifecycle_event
+from ztai.gateway.admin import AdminServices, create_admin_app
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.fastpath import FastPath, FastRoute
@@ -65,8 +66,10 @@ class Parts:
     extra_routes: Mapping[tuple[str, str], FastRoute] = field(default_factory=dict)
     watcher: PolicyWatcher | None = None
     access: AccessService | None = None
+    admin: AdminServices | None = None  # the admin API at /admin, when given
     reload_interval_s: float = 1.0
     closers: list[Callable[[], None]] = field(default_factory=list)
+    async_closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 class Gateway(FastPath):
@@ -77,7 +80,7 @@ class Gateway(FastPath):
         pipeline = Pipeline(parts.authenticator, parts.stages, parts.response_stages,
                             parts.auditor, PipelineServices(parts.clock, metrics, parts.options))
         lister = ModelLister(parts.catalog, parts.authorizer)
-        self.starlette = Starlette(routes=_operational_routes(parts, metrics),
+        self.starlette = Starlette(routes=_routes(parts, metrics, pipeline),
                                    lifespan=_lifespan(parts, metrics))
         routes = {**openai_routes(parts.catalog, lister), **parts.extra_routes}
         super().__init__(pipeline, routes, self.starlette, parts.max_body_bytes,
@@ -107,6 +110,8 @@ def _lifespan(parts: Parts, metrics: Metrics) -> Lifespan:
             for upstream in {route.upstream for route in parts.catalog}:
                 await upstream.aclose()
             await parts.auditor.aclose()
+            for aclose in parts.async_closers:
+                await aclose()
             for close in parts.closers:
                 close()
 
@@ -131,6 +136,14 @@ async def _expire_grants(parts: Parts, access: AccessService) -> None:
                                                        parts.clock))
     except ZtaiError as exc:
         log.error("could not expire access grants: %s", exc.message)
+
+
+def _routes(parts: Parts, metrics: Metrics, pipeline: Pipeline) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [*_operational_routes(parts, metrics)]
+    if parts.admin is not None:
+        routes.append(Mount("/admin", app=create_admin_app(
+            pipeline, parts.admin, meta=parts.meta_reader, max_body_bytes=parts.max_body_bytes)))
+    return routes
 
 
 def _operational_routes(parts: Parts, metrics: Metrics) -> list[Route]:

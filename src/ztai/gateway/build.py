@@ -19,25 +19,27 @@ from ztai.core.clock import Clock, SystemClock
 from ztai.core.model import Resource, ResourceKind
 from ztai.core.secret import Secret
 from ztai.gateway.access import AccessService
+from ztai.gateway.admin import AdminServices
+from ztai.gateway.agents import ControlAgentDirectory
 from ztai.gateway.app import Parts
 from ztai.gateway.catalog import Catalog, ModelRoute
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.control import ControlView
 from ztai.gateway.device import SignedDeviceCheck
 from ztai.gateway.fastpath import FastRoute
+from ztai.gateway.identity_setup import build_identity
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.pipeline import PipelineOptions
 from ztai.gateway.stages import AuthorizeStage
 from ztai.gateway.terms import TermsRoutes
 from ztai.gateway.verify import SignalOptions, VerifyStage
-from ztai.identity.apikey import ApiKeyAuthenticator
 from ztai.policy.bundled import load_schema
 from ztai.policy.cedar import CedarAuthorizer
 from ztai.policy.compiler import PolicyLoadError
 from ztai.policy.loader import load_policies
 from ztai.policy.model import ReloadStatus, ResourceEntity
 from ztai.policy.reload import PolicyReloader
-from ztai.storage.interface import ControlStore, TermsStore
+from ztai.storage.interface import TermsStore
 from ztai.storage.sqlite import SqliteAuditStore, SqliteControlStore, SqliteKeyStore
 from ztai.upstream.interface import Upstream
 from ztai.upstream.model import Flavour, OpenAIOptions, Pool, SimulatorOptions, Timeouts
@@ -69,9 +71,13 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
     database = settings.path(settings.storage.sqlite_path)
     keys, audit = SqliteKeyStore(database), SqliteAuditStore(database)
     control = SqliteControlStore(database)
+    view = ControlView(control)
+    identity = build_identity(settings, keys, ControlAgentDirectory(view), clock)
     upstreams = _upstreams(settings)
     catalog = Catalog(_route(m, upstreams) for m in settings.models)
     authorizer = load_authorizer(settings)
+    reloader = PolicyReloader(authorizer, _policy_dir(settings))
+    access = AccessService(control, clock)
     writer = AuditWriter(audit, _signer(settings), clock, WriterOptions(
         checkpoint_every=settings.audit.checkpoint_every,
         checkpoint_interval_s=settings.audit.checkpoint_interval_s,
@@ -79,31 +85,37 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         else None))
     return Parts(
         clock=clock,
-        authenticator=ApiKeyAuthenticator(keys, clock),
+        authenticator=identity.authenticator,
         authorizer=authorizer,
         catalog=catalog,
         auditor=writer,
-        stages=[verify_stage(settings, control, clock), AuthorizeStage(authorizer)],
+        stages=[verify_stage(settings, view, clock), AuthorizeStage(authorizer)],
         options=PipelineOptions(settings.server.stage_timeout_s, settings.audit.record_content),
         max_body_bytes=settings.server.max_body_bytes,
-        watcher=PolicyFileWatcher(PolicyReloader(authorizer, _policy_dir(settings))),
+        watcher=PolicyFileWatcher(reloader),
         reload_interval_s=settings.policy.reload_interval_s,
         meta_reader=MetaReader.from_cidrs(settings.network.trusted_proxies,
                                           settings.device.claim_header),
-        extra_routes=terms_routes(settings, control, clock),
-        access=AccessService(control, clock),
+        extra_routes={**terms_routes(settings, control, clock),
+                      ("POST", "/oauth2/token"): identity.token_route},
+        access=access,
+        admin=AdminServices(keys, control, access, clock,
+                            policies=lambda: authorizer.snapshot.policies,
+                            problems=lambda: reloader.problems),
         closers=[keys.close, audit.close, control.close],
+        async_closers=[identity.jwks_client.aclose],
     )
 
 
-def verify_stage(settings: Settings, control: ControlStore, clock: Clock) -> VerifyStage:
+def verify_stage(settings: Settings, view: ControlView, clock: Clock) -> VerifyStage:
     options = SignalOptions(
         networks={name: tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
                   for name, cidrs in settings.network.ranges.items()},
         terms={t.app: t.version for t in settings.terms},
         model_terms={m.name: m.terms for m in settings.models if m.terms},
+        mfa_acr_values=frozenset(settings.identity.mfa_acr_values),
     )
-    return VerifyStage(ControlView(control), clock, options, _device_check(settings))
+    return VerifyStage(view, clock, options, _device_check(settings))
 
 
 def _device_check(settings: Settings) -> SignedDeviceCheck:

@@ -11,6 +11,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ztai.core.errors import BadRequest, PayloadTooLarge
+from ztai.core.model import Principal
 from ztai.core.secret import Secret
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.pipeline import Inbound, Outcome, Pipeline, Translate
@@ -19,10 +20,32 @@ _JSON = (b"content-type", b"application/json")
 _CHALLENGE = (b"www-authenticate", b'Bearer realm="ztai"')
 
 
+Authenticate = Callable[[], Awaitable[Principal]]
+Binding = tuple[Authenticate, Translate]
+
+
 @dataclass(frozen=True, slots=True)
 class FastRoute:
+    """A route: its name in metrics and audit, and how it translates a body into a plan.
+    ``bind`` is for a route whose caller is identified by the body rather than the
+    Authorization header (the token endpoint): per request it yields how to authenticate and
+    translate. ``shape`` rewrites the answer into the route's own protocol (its error format)."""
+
     name: str
-    translate: Translate
+    translate: Translate | None = None
+    bind: Callable[[Callable[[], Awaitable[bytes]]], Binding] | None = None
+    shape: Callable[[Outcome], Outcome] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.translate is None) == (self.bind is None):
+            raise ValueError(f"route {self.name}: give exactly one of translate and bind")
+
+    def binding(self, read_body: Callable[[], Awaitable[bytes]]
+                ) -> tuple[Authenticate | None, Translate]:
+        if self.bind is not None:
+            return self.bind(read_body)
+        assert self.translate is not None  # noqa: S101  # __post_init__ guarantees one of them
+        return None, self.translate
 
 
 class FastPath:
@@ -40,10 +63,12 @@ class FastPath:
             await self._fallback(scope, receive, send)
             return
         authorization = _header(scope, b"authorization")
-        inbound = Inbound(route.name, Secret(authorization) if authorization else None,
-                          body_reader(scope, receive, self._limit), self._meta.read(scope))
-        outcome = await self._pipeline.run(inbound, route.translate)
-        await respond(outcome, scope, receive, send)
+        reader = body_reader(scope, receive, self._limit)
+        authenticate, translate = route.binding(reader)
+        inbound = Inbound(route.name, Secret(authorization) if authorization else None, reader,
+                          self._meta.read(scope), authenticate)
+        outcome = await self._pipeline.run(inbound, translate)
+        await respond(route.shape(outcome) if route.shape else outcome, scope, receive, send)
 
 
 async def respond(outcome: Outcome, scope: Scope, receive: Receive, send: Send) -> None:
@@ -63,27 +88,38 @@ async def respond(outcome: Outcome, scope: Scope, receive: Receive, send: Send) 
 
 
 def body_reader(scope: Scope, receive: Receive, limit: int) -> Callable[[], Awaitable[bytes]]:
+    """Reads the body once, bounded by ``limit``; later calls return the same bytes."""
+    cached: list[bytes] = []
+
     async def read() -> bytes:
-        declared = _header(scope, b"content-length")
-        if declared is not None:
-            if not declared.isdigit():
-                raise BadRequest("invalid Content-Length header")
-            if int(declared) > limit:
-                raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                raise BadRequest("the client went away while sending the body")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
+        if not cached:
+            cached.append(await _read(scope, receive, limit))
+        return cached[0]
 
     return read
+
+
+async def _read(scope: Scope, receive: Receive, limit: int) -> bytes:
+    declared = _header(scope, b"content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise BadRequest("invalid Content-Length header")
+        if int(declared) > limit:
+            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise BadRequest("the client went away while sending the body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

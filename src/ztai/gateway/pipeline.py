@@ -60,6 +60,8 @@ class Inbound:
     authorization: Secret | None
     read_body: Callable[[], Awaitable[bytes]]
     meta: RequestMeta = field(default_factory=RequestMeta)
+    # a route whose caller is proven by the body (the token endpoint) authenticates itself
+    authenticate: Callable[[], Awaitable[Principal]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +104,7 @@ class Pipeline:
 
     async def _run(self, inbound: Inbound, translate: Translate, trail: Trail) -> Outcome:
         with self._timed(trail, "authenticate"):
-            credential = parse_authorization(
-                inbound.authorization.reveal() if inbound.authorization else None)
-            principal = await self._authenticator.authenticate(credential)
+            principal = await self._authenticate(inbound)
         trail.principal = principal
         with self._timed(trail, "parse"):
             plan = translate(await inbound.read_body(), ExchangeId(trail.id))
@@ -117,6 +117,12 @@ class Pipeline:
             trail.status = denial_status(decision)
             return await self.finish(trail, None)
         return await self._forward(flow, plan, trail)
+
+    async def _authenticate(self, inbound: Inbound) -> Principal:
+        if inbound.authenticate is not None:
+            return await inbound.authenticate()
+        header = inbound.authorization.reveal() if inbound.authorization else None
+        return await self._authenticator.authenticate(parse_authorization(header))
 
     async def _decide(self, flow: Flow, trail: Trail) -> Decision:
         for stage in self._stages:
