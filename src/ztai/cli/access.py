@@ -12,9 +12,8 @@ import orjson
 import typer
 from rich.table import Table
 
-from ztai.audit.signing import CheckpointSigner
-from ztai.audit.writer import AuditWriter
-from ztai.cli.context import ConfigOption, audit_store, console, fail, parse_duration, settings_from
+from ztai.cli.context import ConfigOption, console, fail, parse_duration, settings_from
+from ztai.cli.local_audit import record
 from ztai.config.settings import Settings
 from ztai.core.clock import SystemClock
 from ztai.core.errors import ZtaiError
@@ -96,13 +95,7 @@ def _step(settings: Settings, act: Callable[[AccessService], AccessGrant], step:
         grant = act(AccessService(store, clock))
     except ZtaiError as exc:
         fail(exc.message)
-    signer = CheckpointSigner.from_pem_file(settings.path(settings.audit.signing_key))
-    writer = AuditWriter(audit_store(settings), signer, clock)
-    writer.start()
-    try:
-        writer.record_sync(lifecycle_event(grant, step, actor, clock))
-    finally:
-        writer.close()
+    record(settings, lifecycle_event(grant, step, actor, clock))
     return grant
 
 

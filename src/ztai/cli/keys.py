@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from ztai.cli.context import ConfigOption, console, fail, key_store, parse_duration, settings_from
+from ztai.cli.local_audit import record_action
 from ztai.core.clock import SystemClock
 from ztai.core.model import PrincipalKind
 from ztai.identity.apikey import KeySpec, issue_key
@@ -36,7 +37,10 @@ def create(
         fail("--principal must not be empty")
     spec = KeySpec(principal, kind, frozenset(group or ()), parse_attributes(attr or []),
                    parse_duration(expires) if expires else None, description)
-    key, record = issue_key(key_store(settings_from(config)), spec, SystemClock())
+    settings = settings_from(config)
+    key, record = issue_key(key_store(settings), spec, SystemClock())
+    record_action(settings, "keys.create", {"key_id": record.key_id, "principal": principal,
+                                            "kind": kind.value})
     if as_json:
         sys.stdout.write(orjson.dumps({"key": key.reveal(), **_row(record)}).decode() + "\n")
         return
@@ -67,8 +71,10 @@ def list_keys(
 @app.command()
 def revoke(key_id: str, config: ConfigOption = None) -> None:
     """Revoke a key; it is refused from the very next request."""
-    if not key_store(settings_from(config)).revoke_key(key_id, SystemClock().now()):
+    settings = settings_from(config)
+    if not key_store(settings).revoke_key(key_id, SystemClock().now()):
         fail(f"no active key with id {key_id!r}")
+    record_action(settings, "keys.revoke", {"key_id": key_id})
     console().print(f"Revoked key {key_id}.")
 
 
