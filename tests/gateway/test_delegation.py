@@ -170,3 +170,14 @@ async def test_token_endpoint_rejects_bad_requests(tmp_path: Path) -> None:
     assert garbage.status_code == 400
     assert foreign.status_code in (400, 401)
     assert len(events) == 4
+
+
+async def test_a_revoked_session_is_refused_on_the_next_request(tmp_path: Path) -> None:
+    async with harness(tmp_path, _options()) as h:
+        token = h.kit.idp_token("alice", ["staff"], sid="session-42")
+        before = await h.client.post("/v1/chat/completions", json=chat(), headers=auth(token))
+        h.control.revoke(Revocation(RevocationKind.SESSION, "session-42", h.clock.now()))
+        after = await h.client.post("/v1/chat/completions", json=chat(), headers=auth(token))
+    assert before.status_code == 200
+    assert after.status_code == 401
+    assert after.json()["error"]["code"] == "session_revoked"

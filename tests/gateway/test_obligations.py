@@ -49,3 +49,23 @@ async def test_step_up_and_terms(tmp_path: Path) -> None:
     assert plain.status_code == 200
     assert events[0]["decision"]["obligations"] == [
         {"kind": "step_up", "params": {"acr_values": "urn:ztai:mfa"}}]
+
+
+APPROVAL = """
+@id("finance-needs-approval")
+@reason("the finance model needs a just-in-time grant")
+@obligation("require_approval")
+forbid (principal, action == Action::"invoke_model", resource == Model::"secret-chat")
+unless { principal in Group::"finance" };
+"""
+
+
+async def test_require_approval(tmp_path: Path) -> None:
+    texts = {**starter_policies(), "20-approval.cedar": APPROVAL}
+    async with harness(tmp_path, Options(policy_texts=texts)) as h:
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json=chat("secret-chat"))
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "approval_required"
+    assert "ztai access request" in error["message"]

@@ -21,6 +21,7 @@ policy:
 audit:
   signing_key: audit-signing.key   # Ed25519 key for signed checkpoints (keep it private)
   record_content: false            # true stores raw prompt text in the audit log
+  fsync: true                      # false: survives a killed process, not a power loss
   checkpoint_every: 256
   checkpoint_interval_s: 5.0
 
@@ -32,6 +33,7 @@ identity:
   #   jwks_url: https://login.example.com/.well-known/jwks.json   # or jwks_file: idp-jwks.json
   #   algorithms: [RS256, ES256]
   #   leeway_s: 60
+  #   max_token_lifetime_s: 3600   # refuse tokens that live longer (exp - iat)
   #   claims: {subject: sub, groups: [groups, roles], amr: amr, acr: acr}
   tokens:                        # ztai's own short-lived tokens for AI agents
     issuer: urn:ztai

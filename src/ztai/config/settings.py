@@ -43,6 +43,9 @@ class PolicySettings(_Frozen):
 class AuditSettings(_Frozen):
     signing_key: Path = Path("audit-signing.key")
     record_content: bool = False
+    # fsync every group commit (durable against power loss). false: durable against the process
+    # being killed, not against the machine losing power; lower latency at low concurrency.
+    fsync: bool = True
     checkpoint_every: int = Field(256, gt=0)
     checkpoint_interval_s: float = Field(5.0, gt=0)
     anchor_file: Path | None = None
@@ -131,6 +134,7 @@ class IssuerSettings(_Frozen):
     jwks_ttl_s: float = Field(300.0, gt=0)
     algorithms: tuple[str, ...] = ("RS256", "PS256", "ES256")
     leeway_s: int = Field(60, ge=0, le=300)
+    max_token_lifetime_s: int | None = Field(None, gt=0)  # refuse tokens living longer (exp-iat)
     token_types: tuple[str, ...] = ()
     claims: ClaimSettings = ClaimSettings()
 

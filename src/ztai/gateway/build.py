@@ -69,7 +69,7 @@ class PolicyFileWatcher:
 def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
     clock = clock or SystemClock()
     database = settings.path(settings.storage.sqlite_path)
-    keys, audit = SqliteKeyStore(database), SqliteAuditStore(database)
+    keys, audit = SqliteKeyStore(database), SqliteAuditStore(database, fsync=settings.audit.fsync)
     control = SqliteControlStore(database)
     view = ControlView(control)
     identity = build_identity(settings, keys, ControlAgentDirectory(view), clock)

@@ -73,7 +73,8 @@ def _trusted(config: IssuerSettings, settings: Settings, client: httpx.AsyncClie
                            attributes=dict(claims.attributes),
                            subject_prefix=claims.subject_prefix)
     try:
-        rules = ClaimRules(config.issuer, frozenset(config.audiences), config.leeway_s)
+        rules = ClaimRules(config.issuer, frozenset(config.audiences), config.leeway_s,
+                           max_lifetime_s=config.max_token_lifetime_s)
         issuer = IssuerConfig(rules, tuple(config.algorithms), mapping,
                               frozenset(config.token_types))
         return TrustedIssuer(issuer, _keys(config, settings, client, clock))

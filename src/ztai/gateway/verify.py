@@ -48,7 +48,7 @@ class VerifyStage:
         when = dt.datetime.fromtimestamp(now, dt.UTC)
         signals: dict[str, object] = {
             "mfa": bool(origin.amr & MFA_METHODS) or origin.acr in self._options.mfa_acr_values,
-            "amr": sorted(origin.amr),
+            "amr": tuple(sorted(origin.amr)),
             "auth_strength": origin.acr or "",
             "client_ip": meta.client_ip,
             "network": network_name(meta.client_ip, self._options.networks),

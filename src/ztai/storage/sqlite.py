@@ -157,8 +157,12 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 
 class _Connected:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+        """``fsync=False`` (synchronous=NORMAL in WAL mode): a commit survives the process being
+        killed, but the newest commits may be lost if the machine itself loses power."""
         self._conn = connect(path)
+        if not fsync:
+            self._conn.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.Lock()
 
     @contextmanager
