@@ -9,8 +9,16 @@ from pathlib import Path
 
 import cedarpy
 
-from ztai.core.model import Action, Principal, PrincipalId, PrincipalKind, Resource, ResourceKind
-from ztai.policy.cedar import GATEWAY, CedarAuthorizer
+from ztai.core.model import (
+    GATEWAY,
+    Action,
+    Principal,
+    PrincipalId,
+    PrincipalKind,
+    Resource,
+    ResourceKind,
+)
+from ztai.policy.cedar import CedarAuthorizer
 from ztai.policy.interface import AuthzRequest
 from ztai.policy.loader import load_policies
 from ztai.policy.model import ResourceEntity

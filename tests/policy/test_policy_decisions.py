@@ -6,6 +6,7 @@ import cedarpy
 import pytest
 
 from ztai.core.model import (
+    GATEWAY,
     Action,
     Effect,
     Exchange,
@@ -14,7 +15,7 @@ from ztai.core.model import (
     Resource,
     ResourceKind,
 )
-from ztai.policy.cedar import DEFAULT_DENY, GATEWAY, CedarAuthorizer
+from ztai.policy.cedar import DEFAULT_DENY, CedarAuthorizer
 from ztai.policy.compiler import compile_policies
 from ztai.policy.entities import request_for
 from ztai.policy.interface import AuthzRequest, PolicyError

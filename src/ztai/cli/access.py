@@ -3,7 +3,6 @@ same to remote users). Every step is written to the audit log."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from collections.abc import Callable
 from typing import Annotated
@@ -12,7 +11,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from ztai.cli.context import ConfigOption, console, fail, parse_duration, settings_from
+from ztai.cli.context import ConfigOption, console, fail, format_time, parse_duration, settings_from
 from ztai.cli.local_audit import record
 from ztai.config.settings import Settings
 from ztai.core.clock import SystemClock
@@ -51,7 +50,7 @@ def approve(grant_id: str,
     grant = _step(settings_from(config), lambda s: s.decide(grant_id, who, True, note),
                   "approve", who)
     console().print(f"Approved: {grant.role} for {grant.principal} until "
-                    f"{_time(grant.expires_at)}")
+                    f"{format_time(grant.expires_at)}")
 
 
 @app.command()
@@ -82,7 +81,7 @@ def list_grants(as_json: Annotated[bool, typer.Option("--json", help="JSON lines
     table = Table("id", "principal", "role", "status", "reason", "decided by", "expires")
     for g in grants:
         table.add_row(g.grant_id, g.principal, g.role, g.status.value, g.reason,
-                      g.decided_by or "-", _time(g.expires_at))
+                      g.decided_by or "-", format_time(g.expires_at))
     console().print(table)
 
 
@@ -97,8 +96,3 @@ def _step(settings: Settings, act: Callable[[AccessService], AccessGrant], step:
         fail(exc.message)
     record(settings, lifecycle_event(grant, step, actor, clock))
     return grant
-
-
-def _time(at: float | None) -> str:
-    return "-" if at is None else dt.datetime.fromtimestamp(at, dt.UTC).strftime(
-        "%Y-%m-%d %H:%M:%SZ")

@@ -4,7 +4,6 @@ at ``/oauth2/token`` with assertions signed by their key."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ import typer
 from joserfc.jwk import ECKey
 from rich.table import Table
 
-from ztai.cli.context import ConfigOption, console, fail, parse_duration, settings_from
+from ztai.cli.context import ConfigOption, console, fail, format_time, parse_duration, settings_from
 from ztai.cli.local_audit import record_action
 from ztai.config.settings import Settings
 from ztai.core.clock import SystemClock
@@ -78,7 +77,7 @@ def list_agents(as_json: Annotated[bool, typer.Option("--json", help="JSON lines
     now = SystemClock().now()
     for a in agents:
         table.add_row(a.agent_id, a.sponsor, ",".join(sorted(a.allowed_models)),
-                      ",".join(sorted(a.groups)), _time(a.expires_at),
+                      ",".join(sorted(a.groups)), format_time(a.expires_at),
                       "active" if a.is_active(now) else "disabled or expired")
     console().print(table)
 
@@ -144,7 +143,3 @@ def _row(a: AgentRecord) -> dict[str, object]:
             sorted(a.allowed_models), "groups": sorted(a.groups), "expires_at": a.expires_at,
             "disabled": a.disabled, "kid": a.public_jwk.get("kid"),
             "description": a.description}
-
-
-def _time(at: float | None) -> str:
-    return "-" if at is None else dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -48,6 +49,13 @@ def key_store(settings: Settings) -> SqliteKeyStore:
 
 def audit_store(settings: Settings) -> SqliteAuditStore:
     return SqliteAuditStore(settings.path(settings.storage.sqlite_path))
+
+
+def format_time(at: float | None) -> str:
+    """A UTC timestamp for tables; ``-`` for none."""
+    if at is None:
+        return "-"
+    return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def parse_duration(text: str) -> float:

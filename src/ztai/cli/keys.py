@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import Annotated
 
@@ -10,7 +9,15 @@ import orjson
 import typer
 from rich.table import Table
 
-from ztai.cli.context import ConfigOption, console, fail, key_store, parse_duration, settings_from
+from ztai.cli.context import (
+    ConfigOption,
+    console,
+    fail,
+    format_time,
+    key_store,
+    parse_duration,
+    settings_from,
+)
 from ztai.cli.local_audit import record_action
 from ztai.core.clock import SystemClock
 from ztai.core.model import PrincipalKind
@@ -64,7 +71,7 @@ def list_keys(
     table = Table("key id", "principal", "kind", "groups", "created", "expires", "status")
     for r in records:
         table.add_row(r.key_id, r.principal, r.kind.value, ",".join(sorted(r.groups)),
-                      _time(r.created_at), _time(r.expires_at), _status(r))
+                      format_time(r.created_at), format_time(r.expires_at), _status(r))
     console().print(table)
 
 
@@ -99,9 +106,3 @@ def _status(r: KeyRecord) -> str:
     if r.revoked_at is not None:
         return "revoked"
     return "active" if r.is_active(SystemClock().now()) else "expired"
-
-
-def _time(at: float | None) -> str:
-    if at is None:
-        return "-"
-    return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")

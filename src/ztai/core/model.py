@@ -93,6 +93,9 @@ class Resource:
     id: str
 
 
+GATEWAY = Resource(ResourceKind.GATEWAY, "gateway")  # the resource of gateway-wide actions
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """One piece of content in an exchange, with where it came from and whether it is trusted."""

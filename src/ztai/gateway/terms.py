@@ -10,15 +10,13 @@ from typing import Any
 from ztai.core.clock import Clock
 from ztai.core.errors import BadRequest
 from ztai.core.flow import Flow
-from ztai.core.model import Action, Exchange, ExchangeId, Resource, ResourceKind
+from ztai.core.model import GATEWAY, Action, Exchange, ExchangeId
 from ztai.gateway.control import ref
 from ztai.gateway.fastpath import FastRoute
 from ztai.gateway.openai.fields import parse_object, req_str
 from ztai.gateway.plan import Plan, TextlessReader
 from ztai.storage.interface import TermsStore
 from ztai.storage.model import TermsAcceptance
-
-GATEWAY = Resource(ResourceKind.GATEWAY, "gateway")
 
 
 class TermsRoutes:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from ztai.core.errors import BadRequest
-from ztai.core.model import Action, Exchange, ExchangeId, Principal, Resource, ResourceKind
+from ztai.core.model import GATEWAY, Action, Exchange, ExchangeId, Principal
 from ztai.core.secret import Secret
 from ztai.gateway.fastpath import Binding
 from ztai.gateway.pipeline import Outcome
@@ -27,7 +27,6 @@ from ztai.identity.exchange import (
 from ztai.identity.failure import oauth_error
 from ztai.identity.model import IssuedToken
 
-GATEWAY = Resource(ResourceKind.GATEWAY, "gateway")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_FIELDS = 16
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import cedarpy
 
-from ztai.core.model import Decision, Effect, Obligation, Principal, Resource, ResourceKind
+from ztai.core.model import GATEWAY, Decision, Effect, Obligation, Principal, Resource
 from ztai.policy.entities import catalogue_json, cedar_request, principal_json
 from ztai.policy.interface import AuthzRequest, PolicyError
 from ztai.policy.model import (
@@ -28,7 +28,6 @@ from ztai.policy.model import (
 MAX_CACHED_PRINCIPALS = 10_000
 MAX_REMEMBERED_DECISIONS = 50_000
 DEFAULT_DENY = "no policy permits this request (default deny)"
-GATEWAY = Resource(ResourceKind.GATEWAY, "gateway")
 _ERRORED = re.compile(r"error while evaluating policy `([^`]+)`")
 
 

@@ -15,14 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ztai.core.flow import Flow
-from ztai.core.model import Action, Exchange, ExchangeId, Principal
+from ztai.core.model import GATEWAY, Action, Exchange, ExchangeId, Principal
 from ztai.core.secret import Secret
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.control import ref
 from ztai.gateway.fastpath import body_reader
 from ztai.gateway.pipeline import Inbound, Outcome, Pipeline
 from ztai.gateway.plan import Plan, TextlessReader
-from ztai.policy.cedar import GATEWAY
 
 # The exchange's own signals: they land in the audit event's ``details``. An answer may add to
 # them (a new key's id is known only once the key exists); never a secret.

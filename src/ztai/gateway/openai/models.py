@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ztai.core.flow import Flow
-from ztai.core.model import Action, Exchange, ExchangeId, Resource, ResourceKind
+from ztai.core.model import GATEWAY, Action, Exchange, ExchangeId, Resource, ResourceKind
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.plan import Plan, TextlessReader
-from ztai.policy.cedar import GATEWAY
 from ztai.policy.interface import Authorizer, AuthzRequest
 
 
