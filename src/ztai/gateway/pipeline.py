@@ -110,7 +110,7 @@ class Pipeline:
             plan = translate(await inbound.read_body(), ExchangeId(trail.id))
         trail.exchange = plan.exchange
         flow = Flow(plan.exchange, principal, context=_context(plan, principal),
-                    meta=inbound.meta)
+                    meta=inbound.meta, findings=trail.findings)
         decision = await self._decide(flow, trail)
         trail.principal, trail.decision = flow.principal, decision
         if not decision.is_allow:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ztai.core.audit import AuditEvent, CheckRecord, CheckStatus
 from ztai.core.errors import ZtaiError
-from ztai.core.model import Decision, Effect, Exchange, Principal
+from ztai.core.model import Decision, Effect, Exchange, Finding, Principal
 from ztai.gateway.errors import status_of
 
 
@@ -27,6 +27,8 @@ class Trail:
     model: str | None = None
     upstream: str | None = None
     client_ip: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    label: str | None = None
 
     def check(self, name: str, status: CheckStatus, seconds: float, detail: str = "") -> None:
         self.checks[name] = CheckRecord(name, status, round(seconds * 1000, 4), detail)
@@ -65,6 +67,7 @@ class Trail:
             decision=self.decision or Decision.deny("no decision was reached"),
             status=self.status,
             checks=(*self.checks.values(), *not_run),
+            findings=tuple(self.findings),
             content_hashes=tuple(hashlib.sha256(s.text.encode()).hexdigest() for s in segments),
             content=tuple(s.text for s in segments) if record_content else None,
             model=self.model,

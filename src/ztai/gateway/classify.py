@@ -1,0 +1,54 @@
+"""The classify stage: every segment of the request is scanned by the detectors (PII, secrets,
+sensitive terms, document fingerprints); the findings and the content's sensitivity label go
+into the policy context, so Cedar decides per label, finding kind and destination tier."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ztai.core.flow import Flow
+from ztai.core.model import Decision, Finding, Span
+from ztai.protection.fingerprint import FingerprintIndex
+from ztai.protection.interface import Detector
+from ztai.protection.labels import LabelScheme
+
+
+@dataclass(frozen=True, slots=True)
+class Classifier:
+    detectors: Sequence[Detector]
+    scheme: LabelScheme
+    fingerprints: FingerprintIndex | None = None
+
+
+class ClassifyStage:
+    name = "classify"
+
+    def __init__(self, classifier: Classifier) -> None:
+        self._c = classifier
+
+    async def run(self, flow: Flow) -> Decision | None:
+        documents: dict[str, str | None] = {}
+        for index, segment in enumerate(flow.exchange.segments):
+            flow.findings.extend(self._scan(index, segment.text, documents))
+        kinds = sorted({f.kind for f in flow.findings})
+        label = self._c.scheme.highest([
+            *(label for s in flow.exchange.segments for label in s.labels),
+            *documents.values(), self._c.scheme.derive(kinds)])
+        flow.context.update({
+            "finding_kinds": tuple(kinds),
+            "content_label": label or self._c.scheme.order[0],
+            "content_label_rank": self._c.scheme.rank(label) if label else 0,
+            "fingerprint_documents": tuple(sorted(documents)),
+        })
+        return None
+
+    def _scan(self, index: int, text: str, documents: dict[str, str | None]) -> list[Finding]:
+        found = [Finding(m.kind, index, Span(m.start, m.end), m.score, m.detector or d.name)
+                 for d in self._c.detectors for m in d.detect(text)]
+        if self._c.fingerprints is not None:
+            for match in self._c.fingerprints.find(text):
+                documents[match.document] = match.label
+                found.append(Finding("fingerprint.match", index, Span(match.start, match.end),
+                                     match.coverage, f"fingerprint:{match.document}"))
+        return found
