@@ -56,3 +56,10 @@ def test_overlaps_keep_the_earliest_longest() -> None:
 def test_pseudonymise_needs_a_vault() -> None:
     with pytest.raises(ValueError, match="vault"):
         redact(TEXT, MATCHES, Redaction.PSEUDONYMISE)
+
+
+def test_a_match_without_action_does_not_shield_one_with_an_action() -> None:
+    text = "token ghp_abcdefghijklmnopqrstuvwxyz0123456789 here"
+    matches = [Match("pii.person", 0, 20), Match("secret.github-pat", 6, 46)]
+    result = redact(text, matches, {"secret.github-pat": Redaction.PLACEHOLDER})
+    assert result.text == "token <SECRET> here"

@@ -81,8 +81,10 @@ class FingerprintIndex:
         return sorted((m for m in found if m is not None), key=lambda m: -m.shared)
 
     def detect(self, text: str) -> list[Match]:
-        return [Match(KIND, m.start, m.end, round(m.coverage, 4), f"fingerprint:{m.document}")
-                for m in self.find(text)]
+        return [
+            Match(KIND, m.start, m.end, round(m.coverage, 4), f"fingerprint:{m.document}")
+            for m in self.find(text)
+        ]
 
     def _judge(self, document: str, spans: list[tuple[int, int, int]]) -> DocumentMatch | None:
         prints, label = self._documents[document]
@@ -112,7 +114,7 @@ def words(text: str) -> list[Word]:
 def shingles(tokens: list[Word]) -> Iterator[tuple[int, int, int]]:
     """(hash, start, end) of each run of ``SHINGLE_WORDS`` words."""
     for i in range(len(tokens) - SHINGLE_WORDS + 1):
-        run = tokens[i:i + SHINGLE_WORDS]
+        run = tokens[i : i + SHINGLE_WORDS]
         digest = hashlib.blake2b(" ".join(w.text for w in run).encode(), digest_size=8)
         yield int.from_bytes(digest.digest(), "big"), run[0].start, run[-1].end
 
@@ -121,7 +123,7 @@ def winnow(hashes: list[int]) -> list[int]:
     """The minimum of every window of ``WINDOW`` hashes (all of them for a short text)."""
     if len(hashes) <= WINDOW:
         return hashes
-    return [min(hashes[i:i + WINDOW]) for i in range(len(hashes) - WINDOW + 1)]
+    return [min(hashes[i : i + WINDOW]) for i in range(len(hashes) - WINDOW + 1)]
 
 
 def _word(text: str, start: int, end: int) -> Word:

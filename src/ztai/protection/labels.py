@@ -57,8 +57,11 @@ class LabelScheme:
     def derive(self, finding_kinds: Iterable[str]) -> str | None:
         """The highest label the rules give these findings; None if no rule applies."""
         kinds = list(finding_kinds)
-        return self.highest(rule.label for rule in self.rules
-                            if any(fnmatchcase(k, p) for k in kinds for p in rule.kinds))
+        return self.highest(
+            rule.label
+            for rule in self.rules
+            if any(fnmatchcase(k, p) for k in kinds for p in rule.kinds)
+        )
 
     def at_least(self, label: str | None, floor: str) -> bool:
         return label is not None and self.rank(label) >= self.rank(floor)

@@ -57,20 +57,27 @@ class Redacted:
     replaced: int
 
 
-def redact(text: str, matches: Iterable[Match], how: Mapping[str, Redaction] | Redaction,
-           vault: Vault | None = None) -> Redacted:
-    """Replace each match (overlaps resolved: the earliest, then the longest, wins) by the
-    action for its kind; a kind with no action given is left alone."""
+def redact(
+    text: str,
+    matches: Iterable[Match],
+    how: Mapping[str, Redaction] | Redaction,
+    vault: Vault | None = None,
+) -> Redacted:
+    """Replace each match by the action for its kind; a kind with no action is left alone.
+    Overlaps among the matches to replace: the earliest, then the longest, wins (a match with
+    no action never shields an overlapping one that has one)."""
+    todo = {m: action for m in matches if (action := _action(how, m)) is not None}
     out, cursor, replaced = [], 0, 0
-    for match in _non_overlapping(matches):
-        action = how if isinstance(how, Redaction) else how.get(match.kind)
-        if action is None:
-            continue
+    for match in _non_overlapping(todo):
         out.append(text[cursor:match.start])
-        out.append(_replacement(action, match.kind, text[match.start:match.end], vault))
+        out.append(_replacement(todo[match], match.kind, text[match.start:match.end], vault))
         cursor, replaced = match.end, replaced + 1
     out.append(text[cursor:])
     return Redacted("".join(out), replaced)
+
+
+def _action(how: Mapping[str, Redaction] | Redaction, match: Match) -> Redaction | None:
+    return how if isinstance(how, Redaction) else how.get(match.kind)
 
 
 def _replacement(action: Redaction, kind: str, value: str, vault: Vault | None) -> str:

@@ -1,0 +1,159 @@
+"""Rules compiled once at start: every regex by RE2 (linear time, whatever the input), the
+keywords of all rules into one RE2 set that finds them in a single pass over the text. A rule
+that cannot be compiled is kept out and listed in ``skipped`` with its reason, never dropped
+silently."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import re2
+
+from ztai.protection.secrets_rules import Allowlist, RegexTarget, RuleBook, SecretRule
+
+
+class AllowlistError(ValueError):
+    """A global allowlist does not compile: every rule would lose it, so nothing is built."""
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRule:
+    rule_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAllowlist:
+    """As gitleaks applies it to a finding: with ``require_all`` every check present must hold;
+    a path or commit check never holds here (a prompt has neither), so such an allowlist never
+    drops anything."""
+
+    target: RegexTarget
+    regexes: tuple[Any, ...]  # re2 patterns
+    stopwords: Any  # a literal re2.Set over the lower-cased stopwords, or None
+    require_all: bool
+    needs_path_or_commit: bool
+
+    def allows(self, secret: bytes, target: bytes) -> bool:
+        checks = []
+        if self.regexes:
+            checks.append(any(r.search(target) for r in self.regexes))
+        if self.stopwords is not None:
+            checks.append(self.stopwords.Match(secret.lower()) is not None)
+        if self.require_all:
+            return bool(checks) and all(checks) and not self.needs_path_or_commit
+        return any(checks)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    rule: SecretRule
+    regex: Any  # re2 pattern
+    allowlists: tuple[CompiledAllowlist, ...]
+
+    @property
+    def kind(self) -> str:
+        return f"secret.{self.rule.id}"
+
+    @property
+    def needs_line(self) -> bool:
+        return any(a.target is RegexTarget.LINE for a in self.allowlists)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRuleSet:
+    rules: tuple[CompiledRule, ...]
+    allowlists: tuple[CompiledAllowlist, ...]  # global
+    keywords: Any  # a literal re2.Set over every rule keyword, or None
+    by_keyword: tuple[tuple[int, ...], ...]  # keyword index -> rule indexes
+    always: tuple[int, ...]  # rules without keywords run on every text
+    skipped: tuple[SkippedRule, ...]
+
+    def triggered(self, lowered: bytes) -> list[CompiledRule]:
+        """The rules whose keywords occur in the lower-cased text, in rule order."""
+        found = (self.keywords.Match(lowered) if self.keywords is not None else None) or ()
+        indexes = set(self.always).union(*(self.by_keyword[k] for k in found))
+        return [self.rules[i] for i in sorted(indexes)]
+
+
+def compile_rule_book(book: RuleBook) -> CompiledRuleSet:
+    compiled, skipped = _compile_rules(book.rules)
+    try:
+        allowlists = tuple(_compile_allowlist(a) for a in book.allowlists)
+    except re2.error as exc:
+        raise AllowlistError(f"global allowlist: {exc}") from exc
+    by_keyword: dict[str, list[int]] = {}
+    for index, ready in enumerate(compiled):
+        for keyword in {k.lower() for k in ready.rule.keywords}:
+            by_keyword.setdefault(keyword, []).append(index)
+    keywords = sorted(by_keyword)
+    always = tuple(i for i, c in enumerate(compiled) if not c.rule.keywords)
+    return CompiledRuleSet(
+        compiled,
+        allowlists,
+        _literal_set(keywords),
+        tuple(tuple(by_keyword[k]) for k in keywords),
+        always,
+        skipped,
+    )
+
+
+def _compile_rules(
+    rules: Sequence[SecretRule],
+) -> tuple[tuple[CompiledRule, ...], tuple[SkippedRule, ...]]:
+    compiled: list[CompiledRule] = []
+    skipped: list[SkippedRule] = []
+    for rule in rules:
+        match _compile_rule(rule):
+            case CompiledRule() as ready:
+                compiled.append(ready)
+            case SkippedRule() as reason:
+                skipped.append(reason)
+    return tuple(compiled), tuple(skipped)
+
+
+def _compile_rule(rule: SecretRule) -> CompiledRule | SkippedRule:
+    if rule.regex is None:
+        return SkippedRule(rule.id, "path-only rule: it matches file names, a prompt has none")
+    try:
+        regex = compile_regex(rule.regex)
+    except re2.error as exc:
+        return SkippedRule(rule.id, f"RE2 cannot compile its regex: {exc}")
+    try:
+        allowlists = tuple(_compile_allowlist(a) for a in rule.allowlists)
+    except re2.error as exc:
+        return SkippedRule(rule.id, f"RE2 cannot compile an allowlist regex: {exc}")
+    if rule.secret_group is not None and rule.secret_group > regex.groups:
+        return SkippedRule(rule.id, f"secret group {rule.secret_group} > {regex.groups} groups")
+    return CompiledRule(rule, regex, allowlists)
+
+
+def _compile_allowlist(allowlist: Allowlist) -> CompiledAllowlist:
+    return CompiledAllowlist(
+        allowlist.target,
+        tuple(compile_regex(r) for r in allowlist.regexes),
+        _literal_set([w.lower() for w in allowlist.stopwords]),
+        allowlist.require_all,
+        bool(allowlist.paths or allowlist.commits),
+    )
+
+
+def compile_regex(pattern: str) -> Any:
+    """An RE2 pattern; raises ``re2.error`` (without RE2 logging to stderr) if it is not one."""
+    options = re2.Options()
+    options.log_errors = False
+    return re2.compile(pattern, options)
+
+
+def _literal_set(words: Sequence[str]) -> Any:
+    if not words:
+        return None
+    options = re2.Options()
+    options.literal = True
+    words_set = re2.Set.SearchSet(options)
+    for word in words:
+        words_set.Add(word)
+    words_set.Compile()
+    return words_set
