@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ztai.cli import access, agents, audit, demo, keys, policy, serve
+from ztai.cli import access, agents, audit, demo, evaluate, keys, policy, serve
 
 app = typer.Typer(help="ztai: a Zero Trust gateway for AI.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -16,6 +16,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
 app.add_typer(access.app, name="access")
 app.add_typer(agents.app, name="agents")
+app.add_typer(evaluate.app, name="eval")
 
 
 def run() -> None:
