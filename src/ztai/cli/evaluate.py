@@ -1,5 +1,6 @@
 """``ztai eval``: measure detection quality on public data (given by path; nothing is
-downloaded). ``secrets`` scores the gitleaks and detect-secrets cases per source."""
+downloaded). ``secrets`` scores the gitleaks and detect-secrets cases per source; ``pii``
+scores labelled PII rows per type."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import typer
 from rich.table import Table
 
 from ztai.cli.context import console, fail
+from ztai.protection.evaluation_pii import evaluate, parse_rows
+from ztai.protection.pii import default_pii_detector
 from ztai.protection.secrets_detector import SecretDetector
 from ztai.protection.secrets_eval import (
     CaseFileError,
@@ -52,6 +55,36 @@ def secrets(
     for excluded in report.excluded:
         out.print(f"excluded: {excluded.cases} {excluded.source} cases of {excluded.rule} "
                   f"({excluded.reason})")
+
+
+@app.command()
+def pii(
+    rows_file: Annotated[Path, typer.Argument(help="JSONL rows {text, spans: [{start, end, "
+                                                   "type}]} with Presidio's type names")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON")]
+    = False,
+) -> None:
+    """Precision, recall, F1 and F2 per type and overall (span rules: see the report)."""
+    try:
+        rows = parse_rows(rows_file.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        fail(f"cannot read {rows_file}: {exc}")
+    report = evaluate(default_pii_detector(), rows)
+    if as_json:
+        sys.stdout.write(orjson.dumps(report).decode() + "\n")
+        return
+    table = Table("type", "precision", "recall", "F1", "F2", "F2 (exact bounds)")
+    for name, scores in [*report["types"].items(), ("overall (detected types)",
+                                                    report["overall"]),
+                         ("overall (all types)", report["overall_all_types"])]:
+        o, e = scores["overlap"], scores["exact"]
+        table.add_row(name, _fmt(o["precision"]), _fmt(o["recall"]), _fmt(o["f1"]),
+                      _fmt(o["f2"]), _fmt(e["f2"]))
+    out = console()
+    out.print(table)
+    out.print(f"{report['rows']} rows; a prediction matches a gold span of the same type "
+              f"covering {report['rules']['overlap']}; not detected: "
+              f"{', '.join(f'{t} ({n})' for t, n in report['not_detected'].items()) or 'none'}")
 
 
 def _counts(c: Counts) -> dict[str, Any]:

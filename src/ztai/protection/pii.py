@@ -1,0 +1,62 @@
+"""The PII detector: normalises the text once, runs every PII detector over it, settles
+overlaps between kinds and maps each span back onto the text it was given."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ztai.protection.interface import Detector
+from ztai.protection.model import Match
+from ztai.protection.normalize import normalize
+from ztai.protection.pii_address import StreetAddressDetector
+from ztai.protection.pii_ids import (
+    CreditCardDetector,
+    IbanDetector,
+    UkNinoDetector,
+    UsItinDetector,
+    UsSsnDetector,
+)
+from ztai.protection.pii_lexicon import Lexicon, load_lexicon
+from ztai.protection.pii_names import NameDetector
+from ztai.protection.pii_net import EmailDetector, IpAddressDetector
+from ztai.protection.pii_overlaps import resolve
+from ztai.protection.pii_phone import DEFAULT_REGIONS, PhoneDetector
+
+
+class PiiDetector:
+    """Runs ``detectors`` over the normalised text; spans refer to the original text. Linear in
+    the text's length; never raises for any string (each detector promises the same)."""
+
+    name = "pii"
+    __slots__ = ("detectors",)
+
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        self.detectors = tuple(detectors)
+
+    def detect(self, text: str) -> list[Match]:
+        normalized = normalize(text)
+        found = resolve([m for d in self.detectors for m in d.detect(normalized.text)])
+        return [
+            replace(m, start=s, end=e) for m in found for s, e in [normalized.span(m.start, m.end)]
+        ]
+
+
+def default_pii_detector(
+    regions: Sequence[str] = DEFAULT_REGIONS, lexicon: Lexicon | None = None
+) -> PiiDetector:
+    """Every PII detector ztai ships. Loads the word lists unless given (call once at start)."""
+    return PiiDetector(
+        (
+            EmailDetector(),
+            IbanDetector(),
+            CreditCardDetector(),
+            UsSsnDetector(),
+            UsItinDetector(),
+            UkNinoDetector(),
+            IpAddressDetector(),
+            PhoneDetector(tuple(regions)),
+            StreetAddressDetector(),
+            NameDetector(lexicon or load_lexicon()),
+        )
+    )

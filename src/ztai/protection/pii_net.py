@@ -1,0 +1,57 @@
+"""Detectors for network identifiers tied to a person: e-mail addresses and IP addresses (v4 with
+octet ranges, v6 checked by the standard library's parser)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ztai.protection.model import Match
+from ztai.protection.pii_kinds import PiiKind
+from ztai.protection.pii_scan import compile_pattern, find
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = rf"[A-Za-z0-9][A-Za-z0-9._%+'-]{{0,63}}@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,24}}"
+_IPV4 = r"(?:\d{1,3}\.){3}\d{1,3}"
+_IPV6 = r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|" + _IPV4 + r")?"
+_MIN_IPV6_GROUPS = 3
+
+
+class EmailDetector:
+    """E-mail addresses with an ASCII local part and a dotted domain."""
+
+    name = "pii.email"
+    __slots__ = ("_pattern",)
+
+    def __init__(self) -> None:
+        self._pattern = compile_pattern(_EMAIL)
+
+    def detect(self, text: str) -> list[Match]:
+        return find(PiiKind.EMAIL, self.name, self._pattern, text, _is_email)
+
+
+class IpAddressDetector:
+    """IPv4 and IPv6 addresses; IPv6 needs three non-empty groups so ``std::`` never matches."""
+
+    name = "pii.ip_address"
+    __slots__ = ("_pattern",)
+
+    def __init__(self) -> None:
+        self._pattern = compile_pattern(_IPV6 + "|" + _IPV4)
+
+    def detect(self, text: str) -> list[Match]:
+        return find(PiiKind.IP_ADDRESS, self.name, self._pattern, text, _is_ip)
+
+
+def _is_email(value: str) -> bool:
+    local = value.partition("@")[0]
+    return ".." not in value and not local.endswith(".")
+
+
+def _is_ip(value: str) -> bool:
+    if ":" in value and sum(1 for group in value.split(":") if group) < _MIN_IPV6_GROUPS:
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,60 @@
+"""Which of several overlapping findings survive: a finding is dropped when it overlaps one of a
+kind that ranks higher (a checked identifier beats a phone number, which beats a name). Kinds
+of equal rank may overlap; exact duplicates are kept once."""
+
+from __future__ import annotations
+
+import sys
+from bisect import bisect_right
+from collections.abc import Sequence
+from itertools import groupby
+
+from ztai.protection.model import Match
+from ztai.protection.pii_kinds import PiiKind
+
+# Highest first. A person's name inside a street address is the street's name ("Rue Victor
+# Hugo") and goes; a place inside one (its city line) is reported as both.
+RANKS: tuple[frozenset[str], ...] = (
+    frozenset({PiiKind.EMAIL, PiiKind.IBAN, PiiKind.CREDIT_CARD}),
+    frozenset({PiiKind.US_SSN, PiiKind.US_ITIN, PiiKind.UK_NINO, PiiKind.IP_ADDRESS}),
+    frozenset({PiiKind.PHONE}),
+    frozenset({PiiKind.STREET_ADDRESS, PiiKind.LOCATION}),
+    frozenset({PiiKind.PERSON}),
+)
+
+
+def resolve(matches: Sequence[Match], ranks: Sequence[frozenset[str]] = RANKS) -> list[Match]:
+    """Surviving matches in text order; kinds in no rank are kept without competing."""
+    unranked = [m for m in matches if _rank(m.kind, ranks) == len(ranks)]
+    by_rank = sorted(
+        (m for m in matches if _rank(m.kind, ranks) < len(ranks)),
+        key=lambda m: _rank(m.kind, ranks),
+    )
+    kept: list[Match] = list(dict.fromkeys(unranked))
+    blocked: list[tuple[int, int]] = []
+    for _, group in groupby(by_rank, key=lambda m: _rank(m.kind, ranks)):
+        tier = [m for m in dict.fromkeys(group) if not _overlaps_any(m, blocked)]
+        kept.extend(tier)
+        blocked = _merge(blocked + [(m.start, m.end) for m in tier])
+    return sorted(kept, key=lambda m: (m.start, m.end, m.kind))
+
+
+def _rank(kind: str, ranks: Sequence[frozenset[str]]) -> int:
+    return next((index for index, kinds in enumerate(ranks) if kind in kinds), len(ranks))
+
+
+def _overlaps_any(match: Match, blocked: list[tuple[int, int]]) -> bool:
+    """``blocked`` is sorted and disjoint: only the interval starting last before the match's
+    end can overlap it."""
+    index = bisect_right(blocked, (match.end - 1, sys.maxsize)) - 1
+    return index >= 0 and blocked[index][1] > match.start
+
+
+def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -1,0 +1,79 @@
+"""Phone numbers: RE2 finds digit groups shaped like a number, and Google's ``phonenumbers``
+metadata decides whether one is a valid number in any of the configured regions (a ``+``
+prefix makes the region explicit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import phonenumbers
+
+from ztai.protection.model import Match
+from ztai.protection.pii_kinds import PiiKind
+from ztai.protection.pii_scan import compile_pattern, find
+
+DEFAULT_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "BE", "NL", "AU", "BR", "IL", "ZA")
+_PHONE = (
+    r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}(?:[ .-]\d{1,6}){0,5}"
+    r"(?: ?(?:x|ext\.?|#) ?\d{1,6})?"
+)
+# Written the way only phone numbers are: a "+" prefix, a bracketed area code, an extension, or
+# 3-3-4 groups; such a number is accepted when merely possible (not assigned) in a region.
+_SHAPED = r"\+.*|.*\(\d+\).*|.*\d ?(?:x|ext\.?|#) ?\d+|(?:00?1[ .-])?\d{3}[.-]\d{3}[.-]\d{4}"
+_DATE = r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"
+_MIN_DIGITS, _MAX_DIGITS = 7, 20
+_SHAPED_SCORE = 0.6
+_SHORT_DIGITS = 9
+_SHORT_SCORE = 0.5
+
+
+class PhoneDetector:
+    """Numbers valid for one of ``regions`` (ISO 3166 codes, tried in order)."""
+
+    name = "pii.phone"
+    __slots__ = ("_date", "_pattern", "_shaped", "regions")
+
+    def __init__(self, regions: Sequence[str] = DEFAULT_REGIONS) -> None:
+        self.regions = tuple(regions)
+        self._pattern = compile_pattern(_PHONE)
+        self._shaped = compile_pattern(_SHAPED)
+        self._date = compile_pattern(_DATE)
+
+    def detect(self, text: str) -> list[Match]:
+        candidates = find(PiiKind.PHONE, self.name, self._pattern, text, self._has_digit_count)
+        scored = ((m, self.score(text[m.start : m.end])) for m in candidates)
+        return [replace(m, score=score) for m, score in scored if score > 0]
+
+    def score(self, value: str) -> float:
+        """1.0 for a number valid in a configured region (0.5 when it is a bare 7-8 digit
+        number), 0.6 for a phone-shaped number only possible there, else 0.0; never raises."""
+        if self._date.fullmatch(value):
+            return 0.0
+        numbers = [n for n in (_parse(value, r) for r in self._regions_for(value)) if n]
+        if any(phonenumbers.is_valid_number(n) for n in numbers):
+            return _SHORT_SCORE if self._is_short_unmarked(value) else 1.0
+        possible = any(phonenumbers.is_possible_number(n) for n in numbers)
+        return _SHAPED_SCORE if possible and self._shaped.fullmatch(value) else 0.0
+
+    def _is_short_unmarked(self, value: str) -> bool:
+        """Seven or eight digits with no trunk 0, "+" or brackets: more often an amount or a
+        reference than a local number, unless written phone-style."""
+        digits = sum(char.isdigit() for char in value)
+        return (
+            digits < _SHORT_DIGITS and value[0] not in "0+(" and not self._shaped.fullmatch(value)
+        )
+
+    def _regions_for(self, value: str) -> tuple[str | None, ...]:
+        return (None,) if value.startswith("+") else self.regions
+
+    @staticmethod
+    def _has_digit_count(value: str) -> bool:
+        return _MIN_DIGITS <= sum(char.isdigit() for char in value) <= _MAX_DIGITS
+
+
+def _parse(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None

@@ -1,0 +1,68 @@
+"""The scan shared by the pattern-based PII detectors: RE2 finds candidates in one linear pass,
+a Python check accepts or rejects each one, and digits glued to a candidate disqualify it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import re2
+
+from ztai.protection.model import Match
+
+Check = Callable[[str], bool]
+_MAX_MEM = 64 << 20  # RE2's default 8 MiB is too small for patterns over Unicode classes
+# Through these a candidate continues into a longer number ("1.2.3.4.5", "123-45-6789-0"); a
+# letter after a hyphen does not count ("555-1234-Office").
+_JOINERS = frozenset("-./:,")
+
+
+def compile_pattern(pattern: str) -> re2._Regexp:
+    """Compile with RE2: linear time, no backtracking, whatever the input."""
+    options = re2.Options()
+    options.max_mem = _MAX_MEM
+    return re2.compile(pattern, options)
+
+
+def scan(pattern: re2._Regexp, text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the pattern's first group when it took part in the match (a pattern marks the
+    part it reports that way), else of the whole match."""
+    try:
+        matches = list(pattern.finditer(text))
+    except UnicodeEncodeError:  # lone surrogates, as JSON can carry: same length without them
+        matches = list(pattern.finditer(without_surrogates(text)))
+    for found in matches:
+        start, end = found.span(1) if pattern.groups else (-1, -1)
+        yield (start, end) if start >= 0 else found.span()
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD: one character for one."""
+    return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+
+
+def is_isolated(text: str, start: int, end: int) -> bool:
+    """Not glued to letters or digits, nor through a joiner to more of a longer token."""
+    return not (_touches(text, start - 1, start - 2) or _touches(text, end, end + 1))
+
+
+def _touches(text: str, near: int, far: int) -> bool:
+    if near < 0 or near >= len(text):
+        return False
+    char = text[near]
+    if char.isalnum():
+        return True
+    return char in _JOINERS and 0 <= far < len(text) and text[far].isdigit()
+
+
+def find(kind: str, name: str, pattern: re2._Regexp, text: str, check: Check) -> list[Match]:
+    """Isolated candidates whose text passes ``check``."""
+    return [
+        Match(kind, start, end, 1.0, name)
+        for start, end in scan(pattern, text)
+        if is_isolated(text, start, end) and check(text[start:end])
+    ]
+
+
+def compact(value: str) -> str:
+    """The letters and digits of ``value``, upper-cased: separators dropped before a check."""
+    return "".join(char for char in value if char.isalnum()).upper()
