@@ -52,6 +52,7 @@ def event_to_dict(event: AuditEvent) -> dict[str, Any]:
         "auth_method": event.auth_method,
         "client_ip": event.client_ip,
         "details": {str(k): v for k, v in event.details.items()},
+        "label": event.label,
     }
 
 

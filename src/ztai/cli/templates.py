@@ -54,6 +54,15 @@ device:
 
 terms: []                        # terms of use, e.g. [{app: default, version: "2026-01", url: ...}]
 
+protection:                      # what the classify stage looks for in every request
+  enabled: true
+  secrets: true                  # the gitleaks rule set, private keys, JWTs, connection strings
+  pii: true                      # e-mail, phone, cards, IBAN, national ids, IP addresses
+  pii_names: false               # + person names, places, street addresses (ms per KB)
+  terms: {}                      # sensitive terms, e.g. {project-obsidian: ["Project Obsidian"]}
+  fingerprints: []               # protected documents, e.g. [{id: plan, file: plan.txt, label: Confidential}]
+  # labels and label_rules: see the README (defaults: Public < General < Confidential < ...)
+
 upstreams:
   # The built-in simulator: deterministic fake answers, no network. For the demo and tests.
   - name: simulator

@@ -162,6 +162,40 @@ class IdentitySettings(_Frozen):
     mfa_acr_values: tuple[str, ...] = ()  # acr values that count as multi-factor
 
 
+class LabelRuleSettings(_Frozen):
+    kinds: tuple[str, ...] = Field(min_length=1)  # finding kinds, shell patterns (secret.*)
+    label: str
+
+
+class FingerprintSettings(_Frozen):
+    """A protected document: its text is fingerprinted at start (only hashes are kept)."""
+
+    id: str = Field(min_length=1)
+    file: Path
+    label: str = "Confidential"
+
+
+class ProtectionSettings(_Frozen):
+    """What the classify stage looks for in every request. Names and street addresses
+    (``pii_names``) cost milliseconds per KB and are off unless asked for."""
+
+    enabled: bool = True
+    secrets: bool = True
+    pii: bool = True
+    pii_names: bool = False
+    phone_regions: tuple[str, ...] = ("US", "GB", "DE", "FR")
+    terms: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # slug -> phrases
+    fingerprints: tuple[FingerprintSettings, ...] = ()
+    labels: tuple[str, ...] = ("Public", "General", "Confidential", "Highly Confidential")
+    label_rules: tuple[LabelRuleSettings, ...] = (
+        LabelRuleSettings(kinds=("secret.*",), label="Highly Confidential"),
+        LabelRuleSettings(kinds=("pii.credit_card", "pii.iban", "pii.us_ssn", "pii.us_itin",
+                                 "pii.uk_nino", "term.*", "fingerprint.*"),
+                          label="Confidential"),
+        LabelRuleSettings(kinds=("pii.*",), label="General"),
+    )
+
+
 class Settings(_Frozen):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -170,6 +204,7 @@ class Settings(_Frozen):
     upstreams: tuple[UpstreamSettings, ...] = ()
     models: tuple[ModelSettings, ...] = ()
     identity: IdentitySettings = IdentitySettings()
+    protection: ProtectionSettings = ProtectionSettings()
     network: NetworkSettings = NetworkSettings()
     device: DeviceSettings = DeviceSettings()
     terms: tuple[TermsSettings, ...] = ()

@@ -53,3 +53,4 @@ class AuditEvent:
     auth_method: str | None = None
     client_ip: str | None = None
     details: Mapping[str, str | int | bool] = field(default_factory=dict)
+    label: str | None = None  # the sensitivity label of the request's content

@@ -30,6 +30,7 @@ from ztai.gateway.fastpath import FastRoute
 from ztai.gateway.identity_setup import build_identity
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.pipeline import PipelineOptions
+from ztai.gateway.protection_setup import classify_stage
 from ztai.gateway.stages import AuthorizeStage
 from ztai.gateway.terms import TermsRoutes
 from ztai.gateway.verify import SignalOptions, VerifyStage
@@ -89,7 +90,8 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         authorizer=authorizer,
         catalog=catalog,
         auditor=writer,
-        stages=[verify_stage(settings, view, clock), AuthorizeStage(authorizer)],
+        stages=[verify_stage(settings, view, clock),
+                *filter(None, [classify_stage(settings)]), AuthorizeStage(authorizer)],
         options=PipelineOptions(settings.server.stage_timeout_s, settings.audit.record_content),
         max_body_bytes=settings.server.max_body_bytes,
         watcher=PolicyFileWatcher(reloader),

@@ -113,6 +113,8 @@ class Pipeline:
                     meta=inbound.meta, findings=trail.findings)
         decision = await self._decide(flow, trail)
         trail.principal, trail.decision = flow.principal, decision
+        label = flow.context.get("content_label")
+        trail.label = label if isinstance(label, str) else None
         if not decision.is_allow:
             trail.status = denial_status(decision)
             return await self.finish(trail, None)

@@ -81,4 +81,5 @@ class Trail:
             auth_method=principal.auth_method if principal else None,
             client_ip=self.client_ip or None,
             details=dict(exchange.signals) if exchange is not None else {},
+            label=self.label,
         )

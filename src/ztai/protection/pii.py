@@ -42,6 +42,14 @@ class PiiDetector:
         ]
 
 
+def structured_pii_detector(regions: Sequence[str] = DEFAULT_REGIONS) -> PiiDetector:
+    """The PII detectors with checksums or strict formats: fast enough (microseconds per KB
+    each) to run on every request. Names and street addresses are in ``default_pii_detector``."""
+    return PiiDetector((EmailDetector(), IbanDetector(), CreditCardDetector(), UsSsnDetector(),
+                        UsItinDetector(), UkNinoDetector(), IpAddressDetector(),
+                        PhoneDetector(tuple(regions))))
+
+
 def default_pii_detector(
     regions: Sequence[str] = DEFAULT_REGIONS, lexicon: Lexicon | None = None
 ) -> PiiDetector:

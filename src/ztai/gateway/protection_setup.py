@@ -1,0 +1,62 @@
+"""The classify stage assembled from settings: detectors, sensitive terms, fingerprints of
+protected documents and the label scheme. Problems (an unreadable protected document, an
+unknown label) stop the start with a message naming the setting."""
+
+from __future__ import annotations
+
+from ztai.config.settings import ConfigError, Settings
+from ztai.gateway.classify import Classifier, ClassifyStage
+from ztai.protection.fingerprint import FingerprintIndex
+from ztai.protection.interface import Detector
+from ztai.protection.labels import LabelRule, LabelScheme
+from ztai.protection.pii import default_pii_detector, structured_pii_detector
+from ztai.protection.secrets_detector import SecretDetector
+from ztai.protection.terms import EmptyTermListError, TermDetector
+
+
+def classify_stage(settings: Settings) -> ClassifyStage | None:
+    protection = settings.protection
+    if not protection.enabled:
+        return None
+    try:
+        scheme = LabelScheme(protection.labels, tuple(
+            LabelRule(rule.kinds, rule.label) for rule in protection.label_rules))
+    except ValueError as exc:
+        raise ConfigError(f"protection.labels / label_rules: {exc}") from exc
+    return ClassifyStage(Classifier(_detectors(settings), scheme, _fingerprints(settings,
+                                                                                 scheme)))
+
+
+def _detectors(settings: Settings) -> tuple[Detector, ...]:
+    protection = settings.protection
+    found: list[Detector] = []
+    if protection.secrets:
+        found.append(SecretDetector.build())
+    if protection.pii:
+        regions = protection.phone_regions
+        found.append(default_pii_detector(regions) if protection.pii_names
+                     else structured_pii_detector(regions))
+    if protection.terms:
+        try:
+            found.append(TermDetector.from_groups(
+                {slug: list(phrases) for slug, phrases in protection.terms.items()}))
+        except EmptyTermListError as exc:
+            raise ConfigError(f"protection.terms: {exc}") from exc
+    return tuple(found)
+
+
+def _fingerprints(settings: Settings, scheme: LabelScheme) -> FingerprintIndex | None:
+    documents = settings.protection.fingerprints
+    if not documents:
+        return None
+    index = FingerprintIndex()
+    for document in documents:
+        try:
+            scheme.rank(document.label)
+            text = settings.path(document.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"protection.fingerprints {document.id!r}: {exc}") from exc
+        if index.add(document.id, text, document.label) == 0:
+            raise ConfigError(f"protection.fingerprints {document.id!r}: too short to "
+                              "fingerprint (fewer than 8 words)")
+    return index

@@ -1,0 +1,81 @@
+"""Classification as ``ztai serve`` builds it from ztai.yaml: secrets, PII, sensitive terms and
+protected documents become findings and a label in the audit event, and Cedar decides on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import yaml
+
+from tests.e2e.server import make_keys
+from ztai.cli.serve import init_dir
+from ztai.config.settings import ConfigError, load_settings
+from ztai.gateway.app import create_app
+from ztai.gateway.build import build_parts
+from ztai.storage.sqlite import SqliteAuditStore
+
+pytestmark = pytest.mark.anyio
+
+PLAN = ("The Obsidian launch plan moves the pilot line to Rotterdam in the third quarter and "
+        "keeps the cathode supplier secret until the contract is signed by both parties.")
+POLICY = """
+@id("no-confidential-to-consumer")
+@reason("Confidential content may not go to consumer-tier models")
+forbid (principal, action == Action::"invoke_model", resource)
+when { resource.tier == "consumer" && context has content_label_rank
+       && context.content_label_rank >= 2 };
+"""
+
+
+def _configure(tmp_path: Path) -> Path:
+    config = init_dir(tmp_path)
+    raw = yaml.safe_load(config.read_text())
+    (tmp_path / "plan.txt").write_text(PLAN)
+    raw["protection"].update({"terms": {"project-obsidian": ["Project Obsidian"]},
+                              "fingerprints": [{"id": "plan", "file": "plan.txt"}]})
+    config.write_text(yaml.safe_dump(raw))
+    (tmp_path / "policies" / "20-dlp.cedar").write_text(POLICY)
+    return config
+
+
+@pytest.mark.parametrize(("text", "kinds", "label", "consumer_status"), [
+    ("What's the weather like?", [], "Public", 200),
+    ("Write to jane@example.com", ["pii.email"], "General", 200),
+    ("Status of Project Obsidian?", ["term.project-obsidian"], "Confidential", 403),
+    ("Summarise: " + PLAN, ["fingerprint.match"], "Confidential", 403),
+    ("key AKIAIOSFODNN7EXAMPLF for s3", ["secret.aws-access-token"], "Highly Confidential",
+     403),
+])
+async def test_findings_label_and_policy(tmp_path: Path, text: str, kinds: list[str],
+                                         label: str, consumer_status: int) -> None:
+    settings = load_settings(_configure(tmp_path))
+    keys, _ = make_keys(settings)
+    parts = build_parts(settings)
+    app = create_app(parts)
+    body = {"model": "demo-consumer-chat", "messages": [{"role": "user", "content": text}]}
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                 base_url="http://t") as client:
+        response = await client.post("/v1/chat/completions", json=body,
+                                     headers={"authorization": f"Bearer {keys['alice']}"})
+    events = _audit(tmp_path)
+    assert response.status_code == consumer_status, response.text
+    assert sorted({f["kind"] for f in events[-1]["findings"]}) == kinds
+    assert events[-1]["label"] == label
+
+
+def _audit(home: Path) -> list[dict[str, Any]]:
+    store = SqliteAuditStore(home / "ztai.db")
+    events = [orjson.loads(e.payload) for e in store.read()]
+    store.close()
+    return events
+
+
+def test_a_missing_protected_document_stops_the_start(tmp_path: Path) -> None:
+    config = _configure(tmp_path)
+    (tmp_path / "plan.txt").unlink()
+    with pytest.raises(ConfigError, match="fingerprints 'plan'"):
+        build_parts(load_settings(config))
