@@ -60,7 +60,8 @@ protection:                      # what the classify stage looks for in every re
   pii: true                      # e-mail, phone, cards, IBAN, national ids, IP addresses
   pii_names: false               # + person names, places, street addresses (ms per KB)
   terms: {}                      # sensitive terms, e.g. {project-obsidian: ["Project Obsidian"]}
-  fingerprints: []               # protected documents, e.g. [{id: plan, file: plan.txt, label: Confidential}]
+  fingerprints: []               # protected documents, e.g.
+  #   [{id: plan, file: plan.txt, label: Confidential}]
   # labels and label_rules: see the README (defaults: Public < General < Confidential < ...)
 
 upstreams:
