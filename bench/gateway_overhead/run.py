@@ -45,7 +45,9 @@ ZTAI_PYTHON = REPO / ".venv" / "bin" / "python"
 LITELLM_VENV = BENCH / ".venv-litellm"
 LITELLM_BIN = LITELLM_VENV / "bin" / "litellm"
 MODEL = "bench-model"
-TARGETS = ("direct", "ztai", "litellm")
+# ztai: auth + Cedar + audit (the gateway core); ztai-dlp: the same plus classification of
+# every request (secrets, structured PII: the default protection settings)
+TARGETS = ("direct", "ztai", "ztai-dlp", "litellm")
 MODES = ("plain", "stream")
 BODY_BYTES = 1024
 STARTUP_TIMEOUT_S = 120.0
@@ -284,18 +286,22 @@ class Target:
 # ---------------------------------------------------------------------------- targets
 
 
-def setup_ztai(workdir: Path, mock_port: int, port: int, core: int | None) -> Target:
-    """``ztai init`` a fresh directory, add the mock upstream and model, create a service key."""
+def setup_ztai(workdir: Path, mock_port: int, port: int, core: int | None,
+               dlp: bool = False) -> Target:
+    """``ztai init`` a fresh directory, add the mock upstream and model, create a service key;
+    classification (``protection``) on only for the ``ztai-dlp`` target."""
     import yaml  # ztai's venv has PyYAML
 
     if not ZTAI_BIN.exists():
         raise RuntimeError(f"{ZTAI_BIN} not found: is ztai installed in .venv?")
-    home = workdir / "ztai-home"
+    name = "ztai-dlp" if dlp else "ztai"
+    home = workdir / f"{name}-home"
     shutil.rmtree(home, ignore_errors=True)
     subprocess.run([str(ZTAI_BIN), "init", str(home)], check=True, capture_output=True, timeout=120)
     cfg_path = home / "ztai.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg.setdefault("server", {}).update({"host": HOST, "port": port})
+    cfg.setdefault("protection", {})["enabled"] = dlp
     upstreams = [u for u in cfg.get("upstreams") or [] if u.get("name") != "mock"]
     upstreams.append(
         {
@@ -335,7 +341,7 @@ def setup_ztai(workdir: Path, mock_port: int, port: int, core: int | None) -> Ta
 
     def make() -> Proc:
         return Proc(
-            "ztai",
+            name,
             [
                 *pin(core),
                 str(ZTAI_BIN),
@@ -347,12 +353,12 @@ def setup_ztai(workdir: Path, mock_port: int, port: int, core: int | None) -> Ta
                 "--port",
                 str(port),
             ],
-            workdir / "ztai.log",
+            workdir / f"{name}.log",
             env=env,
             cwd=home,
         )
 
-    return Target("ztai", port, token, "/healthz", make)
+    return Target(name, port, token, "/healthz", make)
 
 
 def setup_litellm(workdir: Path, mock_port: int, port: int, core: int | None) -> Target:
@@ -867,6 +873,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if "ztai" in args.targets:
             targets["ztai"] = setup_ztai(workdir, mock_port, free_port(), proxy_core)
+        if "ztai-dlp" in args.targets:
+            targets["ztai-dlp"] = setup_ztai(workdir, mock_port, free_port(), proxy_core,
+                                             dlp=True)
         if "litellm" in args.targets:
             targets["litellm"] = setup_litellm(workdir, mock_port, free_port(), proxy_core)
 
