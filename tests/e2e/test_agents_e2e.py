@@ -80,6 +80,19 @@ def test_an_agent_end_to_end(server: Server, idp_key: ECKey, tmp_path: Path) -> 
     assert delegated.status_code == 200, delegated.text
     token = delegated.json()["access_token"]
     client = openai.OpenAI(base_url=server.base_url + "/v1", api_key=token, max_retries=0)
+    try:
+        _use(client, server)
+    finally:
+        client.close()
+    tail = _ztai(server, "audit", "tail", "-n", "50", "--json")
+    events = [orjson.loads(line)["event"] for line in tail.splitlines()]
+    chats = [e for e in events if e["route"] == "chat.completions" and e["status"] == 200]
+    assert chats[-1]["delegation"] == ["user:alice", "agent:mailbot"]
+    assert any(e["route"] == "agents.disable" for e in events)
+    assert token not in tail
+
+
+def _use(client: openai.OpenAI, server: Server) -> None:
     reply = client.chat.completions.create(model="demo-chat",
                                            messages=[{"role": "user", "content": "hi"}])
     assert "simulated reply" in (reply.choices[0].message.content or "")
@@ -90,9 +103,3 @@ def test_an_agent_end_to_end(server: Server, idp_key: ECKey, tmp_path: Path) -> 
     with pytest.raises(openai.AuthenticationError):
         client.chat.completions.create(model="demo-chat",
                                        messages=[{"role": "user", "content": "hi"}])
-    tail = _ztai(server, "audit", "tail", "-n", "50", "--json")
-    events = [orjson.loads(line)["event"] for line in tail.splitlines()]
-    chats = [e for e in events if e["route"] == "chat.completions" and e["status"] == 200]
-    assert chats[-1]["delegation"] == ["user:alice", "agent:mailbot"]
-    assert any(e["route"] == "agents.disable" for e in events)
-    assert token not in tail

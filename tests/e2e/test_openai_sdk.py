@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import openai
 import pytest
 
 from tests.e2e.server import Server
 
+OPEN: list[openai.OpenAI] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while OPEN:  # the SDK's httpx client keeps a socket until closed
+        OPEN.pop().close()
+
 
 def client(server: Server, who: str = "alice") -> openai.OpenAI:
     key = server.keys.get(who, "sk-not-a-ztai-key")
-    return openai.OpenAI(base_url=server.base_url + "/v1", api_key=key, max_retries=0)
+    made = openai.OpenAI(base_url=server.base_url + "/v1", api_key=key, max_retries=0)
+    OPEN.append(made)
+    return made
 
 
 def test_chat(server: Server) -> None:

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
 import orjson
-from aiohttp.http_exceptions import ContentEncodingError
 
 from ztai.core.errors import UpstreamError
 from ztai.core.secret import Secret
+from ztai.upstream.http1 import HttpError, ProtocolError
 
 MAX_MESSAGE_CHARS = 500
 INVALID_REQUEST_STATUSES = frozenset({400, 404, 409, 413, 415, 422})
 AUTH_STATUSES = frozenset({401, 403})
 _CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
-TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError)
-"""What talking to a provider over aiohttp raises; aiohttp's own timeouts are ``TimeoutError``s."""
+TRANSPORT_ERRORS = (HttpError, TimeoutError)
+"""What talking to a provider over the HTTP/1.1 client raises."""
 
 
 def error_for_status(status: int, body: bytes, name: str, key: Secret | None) -> UpstreamError:
@@ -37,14 +36,14 @@ def error_for_status(status: int, body: bytes, name: str, key: Secret | None) ->
                          status=502, code="upstream_error")
 
 
-def error_for_transport(exc: aiohttp.ClientError | TimeoutError, name: str) -> UpstreamError:
-    """The error for a failure to talk to the provider at all: any timeout (pool, connect, read,
-    whole call) is a 504, a body that will not decompress a bad response, the rest a 502."""
+def error_for_transport(exc: HttpError | TimeoutError, name: str) -> UpstreamError:
+    """The error for a failure to talk to the provider at all: any timeout (pool, connect,
+    write, read, whole call) is a 504, broken HTTP (malformed, over a limit, a body that will
+    not decode) a bad response, the rest (refused, reset, unknown host, TLS) unavailable."""
     if isinstance(exc, TimeoutError):
         return timed_out(name)
-    if isinstance(exc, aiohttp.ClientPayloadError) and isinstance(exc.__cause__,
-                                                                  ContentEncodingError):
-        return bad_response(name, "its content could not be decoded")
+    if isinstance(exc, ProtocolError):
+        return bad_response(name, str(exc))
     return UpstreamError(f"upstream {name} is unavailable", status=502,
                          code="upstream_unavailable")
 

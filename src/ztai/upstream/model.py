@@ -17,10 +17,11 @@ class Flavour(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds. ``connect`` bounds opening a connection and ``pool`` waiting for a free one;
-    ``read`` bounds each wait for bytes (so a stalled stream times out); ``total`` bounds a whole
-    non-streamed call (None: no bound). aiohttp has no per-write bound, so ``write`` is not
-    enforced: ``total`` covers a non-streamed call's upload, and nothing a streamed call's."""
+    """Seconds. ``connect`` bounds opening a connection (TLS handshake included) and ``pool``
+    waiting for a free one; ``write`` bounds each wait to hand the request to the kernel;
+    ``read`` bounds each wait for bytes (so a stalled stream times out); ``total`` bounds a
+    whole non-streamed call, from waiting for a connection to the last body byte (None: no
+    bound). A streamed call has no total."""
 
     connect: float = 5.0
     read: float = 60.0
@@ -31,8 +32,8 @@ class Timeouts:
 
 @dataclass(frozen=True, slots=True)
 class Pool:
-    """aiohttp keeps any idle connection, up to ``max_connections``, for ``keepalive_expiry``
-    seconds; ``max_keepalive_connections`` is not enforced."""
+    """At most ``max_connections`` open at once; any idle one is kept for ``keepalive_expiry``
+    seconds. ``max_keepalive_connections`` is not enforced."""
 
     max_connections: int = 100
     max_keepalive_connections: int = 20

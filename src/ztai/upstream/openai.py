@@ -1,12 +1,11 @@
 """OpenAI-compatible providers over HTTP (OpenAI, Azure OpenAI, vLLM, Ollama, LM Studio): one
-pooled ``aiohttp.ClientSession`` per upstream, every failure mapped to an ``UpstreamError``."""
+pooled HTTP/1.1 client per upstream, every failure mapped to an ``UpstreamError``."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any
-
-import aiohttp
 
 from ztai.core.errors import UpstreamError
 from ztai.upstream.failure import (
@@ -18,32 +17,33 @@ from ztai.upstream.failure import (
     parse_object,
     provider_error,
 )
+from ztai.upstream.http1 import Http1Client, PreparedRequest, Response, prepare_post
 from ztai.upstream.interface import Endpoint, StreamEvent, UpstreamCall, UpstreamReply
 from ztai.upstream.model import OpenAIOptions
 from ztai.upstream.request import endpoint_url, request_body, request_headers
-from ztai.upstream.session import new_session, send_timeout, stream_timeout
 from ztai.upstream.sse import ServerSentEvent, SseDecoder
 
 ERROR_BODY_BYTES = 64 * 1024
 
 
 class OpenAIUpstream:
-    """Forwards calls to one provider. The constructor does no I/O and needs no event loop: the
-    session is opened on first use. ``send`` and ``stream`` raise ``UpstreamError`` only (or
-    ``RuntimeError`` after ``aclose``); a stream's response is released however iteration ends (a
-    consumer that stops early must ``aclose()`` the iterator, e.g. with ``contextlib.aclosing``)."""
+    """Forwards calls to one provider. The constructor does no I/O and needs no event loop:
+    connections are opened on first use. ``tls`` replaces the system trust store for an https
+    provider (hostnames are checked either way). ``send`` and ``stream`` raise ``UpstreamError``
+    only (or ``RuntimeError`` after ``aclose``); a stream's connection is released however
+    iteration ends (a consumer that stops early must ``aclose()`` the iterator, e.g. with
+    ``contextlib.aclosing``), and kept for reuse only if its body was read to the end."""
 
-    __slots__ = ("_closed", "_headers", "_options", "_session", "_timeouts", "_urls", "name")
+    __slots__ = ("_client", "_options", "_requests", "name")
 
-    def __init__(self, options: OpenAIOptions) -> None:
+    def __init__(self, options: OpenAIOptions, *, tls: ssl.SSLContext | None = None) -> None:
         self.name = options.name
         self._options = options
-        self._urls = {endpoint: endpoint_url(options, endpoint) for endpoint in Endpoint}
-        self._headers = {stream: request_headers(options, stream) for stream in (False, True)}
-        self._timeouts = {False: send_timeout(options.timeouts),
-                          True: stream_timeout(options.timeouts)}
-        self._session: aiohttp.ClientSession | None = None
-        self._closed = False
+        self._requests = {
+            (endpoint, stream): prepare_post(str(endpoint_url(options, endpoint)),
+                                             request_headers(options, stream))
+            for endpoint in Endpoint for stream in (False, True)}
+        self._client = Http1Client(options.timeouts, options.pool, tls)
 
     def __repr__(self) -> str:
         return f"OpenAIUpstream(name={self.name!r}, flavour={self._options.flavour.value!r})"
@@ -51,18 +51,21 @@ class OpenAIUpstream:
     async def send(self, call: UpstreamCall) -> UpstreamReply:
         response = await self._post(call, stream=False)
         try:
-            return await self._reply(response)
+            if not _is_success(response.status):
+                raise self._failure(response.status, await response.read(ERROR_BODY_BYTES))
+            content = await response.read(self._options.max_body_bytes)
         except TRANSPORT_ERRORS as exc:
             raise error_for_transport(exc, self.name) from exc
         finally:
             response.release()
+        return self._reply(response.status, content)
 
     async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
         response = await self._post(call, stream=True)
         try:
             await self._check_stream(response)
             decoder = SseDecoder(self._options.max_body_bytes)
-            async for chunk in response.content.iter_any():
+            async for chunk in response:
                 for event in self._events(decoder.feed(chunk)):
                     yield event
                     if event.data is None:
@@ -71,46 +74,34 @@ class OpenAIUpstream:
                 yield event
         except TRANSPORT_ERRORS as exc:
             raise error_for_transport(exc, self.name) from exc
-        finally:  # unread bytes left: aiohttp closes the connection instead of pooling it
+        finally:  # a body not read to its end closes the connection instead of pooling it
             response.release()
 
     async def aclose(self) -> None:
-        self._closed = True
-        if self._session is not None:
-            await self._session.close()
+        await self._client.aclose()
 
-    async def _post(self, call: UpstreamCall, stream: bool) -> aiohttp.ClientResponse:
-        """Send the request and wait for the status line and headers."""
+    async def _post(self, call: UpstreamCall, stream: bool) -> Response:
+        """Send the request and wait for the status line and headers. No redirect is followed:
+        it must not carry the key to another host."""
+        request: PreparedRequest = self._requests[call.endpoint, stream]
+        total = None if stream else self._options.timeouts.total
         try:
-            return await self._client().post(
-                self._urls[call.endpoint], data=request_body(call.body, stream),
-                headers=self._headers[stream], timeout=self._timeouts[stream],
-                allow_redirects=False)  # a redirect must not carry the key to another host
+            return await self._client.request(request, request_body(call.body, stream), total)
         except TRANSPORT_ERRORS as exc:
             raise error_for_transport(exc, self.name) from exc
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            if self._closed:
-                raise RuntimeError(f"upstream {self.name} is closed")
-            self._session = new_session(self._options.pool)
-        return self._session
-
-    async def _reply(self, response: aiohttp.ClientResponse) -> UpstreamReply:
-        if not _is_success(response.status):
-            raise self._failure(response.status, await _prefix(response, ERROR_BODY_BYTES))
-        content = await _prefix(response, self._options.max_body_bytes)
+    def _reply(self, status: int, content: bytes) -> UpstreamReply:
         if len(content) > self._options.max_body_bytes:
             raise bad_response(self.name, "the body is too large")
         body = parse_object(content)
         if body is None:
             raise bad_response(self.name, "the body is not a JSON object")
-        return UpstreamReply(status=response.status, body=body)
+        return UpstreamReply(status=status, body=body)
 
-    async def _check_stream(self, response: aiohttp.ClientResponse) -> None:
+    async def _check_stream(self, response: Response) -> None:
         if not _is_success(response.status):
-            raise self._failure(response.status, await _prefix(response, ERROR_BODY_BYTES))
-        if response.headers.get("content-type", "").startswith("application/json"):
+            raise self._failure(response.status, await response.read(ERROR_BODY_BYTES))
+        if (response.header("content-type") or "").startswith("application/json"):
             raise bad_response(self.name, "expected an event stream, got JSON")
 
     def _events(self, events: list[ServerSentEvent]) -> list[StreamEvent]:
@@ -132,18 +123,8 @@ class OpenAIUpstream:
 
 
 def _is_success(status: int) -> bool:
-    return 200 <= status < 300  # not aiohttp's ``ok``, which lets a 3xx through
+    return 200 <= status < 300  # a 3xx is a failure: redirects are not followed
 
 
 def _is_error_event(event: str | None, data: dict[str, Any]) -> bool:
     return event == "error" or data.get("type") == "error" or isinstance(data.get("error"), dict)
-
-
-async def _prefix(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    """At most ``limit + 1`` bytes of the body: enough to tell it is too large."""
-    body = bytearray()
-    async for chunk in response.content.iter_any():
-        body += chunk
-        if len(body) > limit:
-            break
-    return bytes(body)

@@ -13,6 +13,8 @@ from yarl import URL
 from ztai.upstream.interface import Endpoint
 from ztai.upstream.model import Flavour, OpenAIOptions
 
+USER_AGENT = "ztai"
+
 
 def request_body(body: Mapping[str, Any], stream: bool) -> bytes:
     """The JSON body; a streamed call always asks for a stream, a whole one never does."""
@@ -45,6 +47,8 @@ def request_headers(options: OpenAIOptions, stream: bool) -> dict[str, str]:
         headers["api-key"] = options.api_key.reveal()
     elif options.api_key is not None:
         headers["authorization"] = f"Bearer {options.api_key.reveal()}"
+    if not any(name.lower() == "user-agent" for name in headers):
+        headers["user-agent"] = USER_AGENT
     headers["content-type"] = "application/json"
     headers["accept"] = "text/event-stream" if stream else "application/json"
     return headers
