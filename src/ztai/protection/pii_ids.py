@@ -71,7 +71,7 @@ class UsSsnDetector:
 
 
 class UsItinDetector:
-    """US Individual Taxpayer Identification Numbers (9XX-7X-XXXX and the other ranges)."""
+    """US Individual Taxpayer Identification Numbers (9NN-7N-NNNN and other ranges)."""
 
     name = "pii.us_itin"
     __slots__ = ("_pattern",)
