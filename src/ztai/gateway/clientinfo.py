@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.types import Scope
 
@@ -24,6 +24,12 @@ MAX_FORWARDED_HOPS = 16
 class MetaReader:
     trusted_proxies: Sequence[Network] = ()
     device_header: bytes = b"x-ztai-device"
+    wanted: frozenset[bytes] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # the headers read per request, built once rather than for every header of every request
+        wanted = frozenset({b"x-forwarded-for", self.device_header, *CERT_HEADERS})
+        object.__setattr__(self, "wanted", wanted)
 
     @classmethod
     def from_cidrs(cls, cidrs: Iterable[str], device_header: str) -> MetaReader:
@@ -31,7 +37,7 @@ class MetaReader:
                    device_header.lower().encode())
 
     def read(self, scope: Scope) -> RequestMeta:
-        headers = {k: v for k, v in scope.get("headers", ()) if k in self._wanted}
+        headers = {k: v for k, v in scope.get("headers", ()) if k in self.wanted}
         peer = (scope.get("client") or ("", 0))[0]
         trusted = self._is_trusted(peer)
         forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1")
@@ -40,10 +46,6 @@ class MetaReader:
         cert = ({name: headers[h].decode("latin-1") for h, name in CERT_HEADERS.items()
                  if h in headers} if trusted else {})
         return RequestMeta(client, Secret(device.decode("latin-1")) if device else None, cert)
-
-    @property
-    def _wanted(self) -> frozenset[bytes]:
-        return frozenset({b"x-forwarded-for", self.device_header, *CERT_HEADERS})
 
     def _client(self, peer: str, forwarded: str) -> str:
         hops = [h.strip() for h in forwarded.split(",") if h.strip()][-MAX_FORWARDED_HOPS:]
