@@ -4,7 +4,7 @@ driving through httpx's ASGI transport."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from tests.gateway.identity_kit import IdentityKit, identity_kit
 from ztai.audit.committer import WriterOptions
 from ztai.audit.signing import generate_key_file
 from ztai.audit.writer import AuditWriter
-from ztai.core.clock import FixedClock
+from ztai.core.clock import Clock, FixedClock
 from ztai.core.flow import RequestStage, ResponseStage
 from ztai.core.model import PrincipalKind, Resource, ResourceKind
 from ztai.gateway.access import AccessService
@@ -30,6 +30,7 @@ from ztai.gateway.stages import AuthorizeStage
 from ztai.gateway.terms import TermsRoutes
 from ztai.gateway.verify import DeviceCheck, SignalOptions, VerifyStage
 from ztai.identity.apikey import KeySpec, issue_key
+from ztai.identity.keyset import KeySource
 from ztai.policy.bundled import load_schema, starter_policies
 from ztai.policy.cedar import CedarAuthorizer
 from ztai.policy.loader import load_policies
@@ -75,6 +76,8 @@ class Options:
     signals: SignalOptions = field(default_factory=SignalOptions)
     device: DeviceCheck | None = None
     terms: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # the IdP's key source, made with the harness's clock (default: the kit's key, static)
+    idp_keys: Callable[[Clock], KeySource] | None = None
 
 
 def _keys(store: MemoryKeyStore, clock: FixedClock) -> dict[str, str]:
@@ -102,7 +105,8 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
     key_store, audit_store = MemoryKeyStore(), options.audit or MemoryAuditStore()
     control = MemoryControlStore()
     keys = _keys(key_store, clock)
-    kit = identity_kit(key_store, control, clock)
+    kit = identity_kit(key_store, control, clock,
+                       options.idp_keys(clock) if options.idp_keys else None)
     policy_dir = tmp_path / "policies"
     policy_dir.mkdir(exist_ok=True)
     for name, text in (options.policy_texts or starter_policies()).items():

@@ -20,7 +20,7 @@ from ztai.identity.composite import CompositeAuthenticator
 from ztai.identity.exchange import TokenService
 from ztai.identity.guard import ActiveAgentAuthenticator
 from ztai.identity.issuer import IssuerSettings, TokenIssuer
-from ztai.identity.keyset import StaticKeySource
+from ztai.identity.keyset import KeySource, StaticKeySource
 from ztai.identity.replay import ReplayCache
 from ztai.identity.signing import SigningKey
 from ztai.identity.validation import ClaimRules
@@ -56,13 +56,15 @@ class IdentityKit:
         return dict(self.agent_key.as_dict(private=False))
 
 
-def identity_kit(keys: KeyStore, control: ControlStore, clock: FixedClock) -> IdentityKit:
+def identity_kit(keys: KeyStore, control: ControlStore, clock: FixedClock,
+                 idp_keys: KeySource | None = None) -> IdentityKit:
+    """``idp_keys``: where the IdP's public keys come from (default: ``idp_key``'s, static)."""
     idp_key = ECKey.generate_key("P-256", {"kid": "idp-1"}, private=True)
     agent_key = ECKey.generate_key("P-256", {"kid": "agent-1"}, private=True)
     directory = ControlAgentDirectory(ControlView(control))
     issuer = TokenIssuer(IssuerSettings(ZTAI), SigningKey(
         ECKey.generate_key("P-256", private=True)), clock)
-    idp = TrustedIssuer(IssuerConfig(ClaimRules(IDP, frozenset({"ztai"}))),
+    idp = TrustedIssuer(IssuerConfig(ClaimRules(IDP, frozenset({"ztai"}))), idp_keys or
                         StaticKeySource([ECKey.import_key(idp_key.as_dict(private=False))]))
     verifier = JwtVerifier([idp, issuer.trusted_issuer()], clock)
     assertions = ClientAssertionVerifier(AssertionPolicy(TOKEN_ENDPOINT), directory,

@@ -160,6 +160,8 @@ class IdentitySettings(_Frozen):
     issuers: tuple[IssuerSettings, ...] = ()
     tokens: TokenSettings = TokenSettings()
     mfa_acr_values: tuple[str, ...] = ()  # acr values that count as multi-factor
+    # how long a person's sign-in (auth_time, else iat) is good for, whatever the token says
+    max_session_age_s: float | None = Field(None, gt=0)
 
 
 class LabelRuleSettings(_Frozen):

@@ -65,6 +65,8 @@ class Principal:
     authentication methods and context class the identity provider asserted. An agent names its
     ``sponsor`` (the accountable user) and, when it acts on someone's behalf, ``acting_for`` is
     that principal: the delegation chain runs from ``acting_for`` down to this principal.
+    ``authenticated_at`` is when the person behind a token last signed in (OIDC ``auth_time``,
+    else the IdP token's ``iat``); None where no sign-in stands behind the credential (API keys).
     """
 
     id: PrincipalId
@@ -78,6 +80,7 @@ class Principal:
     issuer: str | None = None
     session_id: str | None = None
     expires_at: float | None = None
+    authenticated_at: float | None = None
     sponsor: str | None = None
     acting_for: Principal | None = None
 

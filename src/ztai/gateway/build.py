@@ -116,6 +116,7 @@ def verify_stage(settings: Settings, view: ControlView, clock: Clock) -> VerifyS
         terms={t.app: t.version for t in settings.terms},
         model_terms={m.name: m.terms for m in settings.models if m.terms},
         mfa_acr_values=frozenset(settings.identity.mfa_acr_values),
+        max_session_age_s=settings.identity.max_session_age_s,
     )
     return VerifyStage(view, clock, options, _device_check(settings))
 

@@ -25,6 +25,8 @@ class SignalOptions:
     terms: Mapping[str, str] = dataclasses.field(default_factory=dict)  # app -> current version
     model_terms: Mapping[str, str] = dataclasses.field(default_factory=dict)  # model -> app
     mfa_acr_values: frozenset[str] = frozenset()
+    # A person's sign-in is good for this long, whatever the token's own lifetime (None: no cap).
+    max_session_age_s: float | None = None
 
 
 class VerifyStage:
@@ -38,6 +40,7 @@ class VerifyStage:
         state, now = self._view.current(), self._clock.now()
         for principal in flow.principal.chain():
             _check_alive(principal, state, now)
+        _check_session_age(flow.principal.chain()[0], now, self._options.max_session_age_s)
         flow.principal = _elevated(flow.principal, state, now)
         flow.context.update(self._signals(flow, state, now))
         return None
@@ -59,6 +62,7 @@ class VerifyStage:
             "delegated": principal.acting_for is not None,
             "on_behalf_of": origin.id if principal.acting_for is not None else "",
             "device_compliant": self._device is not None and self._device.compliant(flow, now),
+            "session_age_s": _session_age(origin, now),
         }
         app = self._terms_app(flow)
         if app is not None:
@@ -104,6 +108,27 @@ def _check_agent(principal: Principal, state: ControlSnapshot, now: float) -> No
     if state.is_revoked("user", agent.sponsor):
         raise AuthenticationFailed(f"the sponsor of agent {principal.id!r} is disabled",
                                    code="agent_disabled")
+
+
+def _session_age(origin: Principal, now: float) -> int:
+    """Whole seconds since the person signed in; -1 where no sign-in stands behind the request."""
+    if origin.authenticated_at is None:
+        return -1
+    return max(0, int(now - origin.authenticated_at))
+
+
+def _check_session_age(origin: Principal, now: float, limit: float | None) -> None:
+    """A person's token is refused once their sign-in is older than ``limit``; one that does not
+    say when they signed in is refused too (fail closed). API keys and agents acting on their
+    own have no sign-in session: their keys and short-lived tokens bound them instead."""
+    if limit is None or origin.kind is not PrincipalKind.USER or origin.auth_method == "api_key":
+        return
+    if origin.authenticated_at is None:
+        raise AuthenticationFailed("the token does not say when the user signed in",
+                                   code="session_age_unknown")
+    if now - origin.authenticated_at > limit:
+        raise AuthenticationFailed("the sign-in session is older than allowed; sign in again",
+                                   code="session_expired")
 
 
 def _elevated(principal: Principal, state: ControlSnapshot, now: float) -> Principal:

@@ -79,7 +79,19 @@ def map_principal(claims: Mapping[str, Any], mapping: ClaimMapping, issuer: str)
         issuer=issuer,
         session_id=optional_string(claim_at(claims, mapping.session)),
         expires_at=float(claims["exp"]) if "exp" in claims else None,
+        authenticated_at=sign_in_time(claims),
     )
+
+
+def sign_in_time(claims: Mapping[str, Any]) -> float | None:
+    """``auth_time`` (OIDC: when the user authenticated), else ``iat``; ``invalid_claim`` for a
+    value that is not a number."""
+    value = claims.get("auth_time", claims.get("iat"))
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise auth_failure(AuthCode.INVALID_CLAIM)
+    return float(value)
 
 
 def _kind(claims: Mapping[str, Any], mapping: ClaimMapping) -> PrincipalKind:

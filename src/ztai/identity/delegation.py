@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ztai.core.model import Principal, PrincipalId, PrincipalKind
-from ztai.identity.claims import optional_string, string_set
+from ztai.identity.claims import optional_string, sign_in_time, string_set
 from ztai.identity.failure import AuthCode, auth_failure
 
 MAX_ACTORS = 4
@@ -38,6 +38,7 @@ def _party(principal: Principal, issuer_claim: str) -> dict[str, Any]:
         "sponsor": principal.sponsor,
         "attrs": attributes,
         issuer_claim: principal.issuer,
+        "auth_time": int(principal.authenticated_at) if principal.authenticated_at else None,
     }
     claims.update({name: value for name, value in optional.items() if value})
     return claims
@@ -81,6 +82,7 @@ def _principal(
         acr=optional_string(claims.get("acr")),
         issuer=optional_string(claims.get(issuer_claim)),
         sponsor=optional_string(claims.get("sponsor")),
+        authenticated_at=sign_in_time({"auth_time": claims.get("auth_time")}),
         acting_for=acting_for,
     )
 
