@@ -21,11 +21,14 @@ from ztai.core.flow import RequestStage, ResponseStage
 from ztai.core.model import PrincipalKind, Resource, ResourceKind
 from ztai.gateway.access import AccessService
 from ztai.gateway.admin import AdminServices
+from ztai.gateway.answer import AnswerPolicy
 from ztai.gateway.app import Parts, create_app
 from ztai.gateway.catalog import Catalog, ModelRoute
+from ztai.gateway.classify import Classifier, ClassifyStage
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.control import ControlView
 from ztai.gateway.pipeline import PipelineOptions
+from ztai.gateway.protect import ProtectStage
 from ztai.gateway.stages import AuthorizeStage
 from ztai.gateway.terms import TermsRoutes
 from ztai.gateway.verify import DeviceCheck, SignalOptions, VerifyStage
@@ -78,6 +81,9 @@ class Options:
     terms: dict[str, tuple[str, str]] = field(default_factory=dict)
     # the IdP's key source, made with the harness's clock (default: the kit's key, static)
     idp_keys: Callable[[Clock], KeySource] | None = None
+    # data protection as ztai serve assembles it: classify before authorize, protect (the DLP
+    # rules in the policy files) after it, and the answers scanned
+    dlp: Classifier | None = None
 
 
 def _keys(store: MemoryKeyStore, clock: FixedClock) -> dict[str, str]:
@@ -127,7 +133,11 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
         auditor=AuditWriter(audit_store, signer, clock, WriterOptions(checkpoint_every=4)),
         stages=[*options.before,
                 VerifyStage(ControlView(control), clock, options.signals, options.device),
-                *([AuthorizeStage(authorizer)] if options.authorize else [])],
+                *([ClassifyStage(options.dlp)] if options.dlp else []),
+                *([AuthorizeStage(authorizer)] if options.authorize else []),
+                *([ProtectStage(authorizer)] if options.dlp else [])],
+        answers=AnswerPolicy(options.dlp.detectors, options.dlp.scheme, authorizer)
+        if options.dlp else None,
         options=PipelineOptions(stage_timeout_s=options.stage_timeout_s),
         response_stages=options.response_stages,
         max_body_bytes=64 * 1024,

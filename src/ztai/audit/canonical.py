@@ -53,6 +53,7 @@ def event_to_dict(event: AuditEvent) -> dict[str, Any]:
         "client_ip": event.client_ip,
         "details": {str(k): v for k, v in event.details.items()},
         "label": event.label,
+        "response_label": event.response_label,
     }
 
 

@@ -182,6 +182,7 @@ class ProtectionSettings(_Frozen):
     (``pii_names``) cost milliseconds per KB and are off unless asked for."""
 
     enabled: bool = True
+    responses: bool = True  # scan answers too (DLP rules with direction "response")
     secrets: bool = True
     pii: bool = True
     pii_names: bool = False

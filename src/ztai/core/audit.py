@@ -54,3 +54,5 @@ class AuditEvent:
     client_ip: str | None = None
     details: Mapping[str, str | int | bool] = field(default_factory=dict)
     label: str | None = None  # the sensitivity label of the request's content
+    # the answer's label: the highest of the request's, its sources' and its own findings'
+    response_label: str | None = None

@@ -25,11 +25,26 @@ class RequestMeta:
     client_ip: str = ""
     device_claim: Secret | None = None
     client_cert: Mapping[str, str] = field(default_factory=dict)
+    justification: str | None = None  # why the caller says it needs this (X-Ztai-Justification)
+
+
+class Restorer(Protocol):
+    """Puts back what a stage replaced in the request (pseudonyms) into the answer.
+    ``max_token_chars`` bounds a replaced token, so a stream holds back no more than that."""
+
+    @property
+    def max_token_chars(self) -> int: ...
+
+    def restore(self, text: str) -> str: ...
 
 
 @dataclass(slots=True)
 class Flow:
-    """Working state of one exchange, owned by the pipeline runner and lent to stages."""
+    """Working state of one exchange, owned by the pipeline runner and lent to stages.
+
+    ``rewrites`` maps a segment's index to the text the upstream gets instead (redaction);
+    ``restorer`` undoes pseudonyms in the answer; ``notes`` go into the audit event's details.
+    """
 
     exchange: Exchange
     principal: Principal
@@ -37,6 +52,9 @@ class Flow:
     findings: list[Finding] = field(default_factory=list)
     decision: Decision | None = None
     meta: RequestMeta = field(default_factory=RequestMeta)
+    rewrites: dict[int, str] = field(default_factory=dict)
+    restorer: Restorer | None = None
+    notes: dict[str, str | int | bool] = field(default_factory=dict)
 
 
 class RequestStage(Protocol):

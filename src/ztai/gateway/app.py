@@ -20,6 +20,7 @@ from ztai.core.errors import ZtaiError
 from ztai.core.flow import RequestStage, ResponseStage
 from ztai.gateway.access import AccessService, lifecycle_event
 from ztai.gateway.admin import AdminServices, create_admin_app
+from ztai.gateway.answer import AnswerPolicy
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.fastpath import FastPath, FastRoute
@@ -60,6 +61,7 @@ class Parts:
     auditor: LifecycleAuditor
     stages: Sequence[RequestStage]
     response_stages: Sequence[ResponseStage] = ()
+    answers: AnswerPolicy | None = None  # answers scanned and protected (DLP), when given
     options: PipelineOptions = field(default_factory=PipelineOptions)
     max_body_bytes: int = 1_048_576
     meta_reader: MetaReader = field(default_factory=MetaReader)
@@ -78,7 +80,8 @@ class Gateway(FastPath):
     def __init__(self, parts: Parts) -> None:
         metrics = Metrics()
         pipeline = Pipeline(parts.authenticator, parts.stages, parts.response_stages,
-                            parts.auditor, PipelineServices(parts.clock, metrics, parts.options))
+                            parts.auditor, PipelineServices(parts.clock, metrics, parts.options,
+                                                            parts.answers))
         lister = ModelLister(parts.catalog, parts.authorizer)
         self.starlette = Starlette(routes=_routes(parts, metrics, pipeline),
                                    lifespan=_lifespan(parts, metrics))

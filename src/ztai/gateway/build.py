@@ -30,7 +30,7 @@ from ztai.gateway.fastpath import FastRoute
 from ztai.gateway.identity_setup import build_identity
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.pipeline import PipelineOptions
-from ztai.gateway.protection_setup import classify_stage
+from ztai.gateway.protection_setup import build_protection, request_stages
 from ztai.gateway.stages import AuthorizeStage
 from ztai.gateway.terms import TermsRoutes
 from ztai.gateway.verify import SignalOptions, VerifyStage
@@ -77,6 +77,7 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
     upstreams = _upstreams(settings)
     catalog = Catalog(_route(m, upstreams) for m in settings.models)
     authorizer = load_authorizer(settings)
+    protection = build_protection(settings, authorizer)
     reloader = PolicyReloader(authorizer, _policy_dir(settings))
     access = AccessService(control, clock)
     writer = AuditWriter(audit, _signer(settings), clock, WriterOptions(
@@ -91,7 +92,8 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         catalog=catalog,
         auditor=writer,
         stages=[verify_stage(settings, view, clock),
-                *filter(None, [classify_stage(settings)]), AuthorizeStage(authorizer)],
+                *request_stages(protection, AuthorizeStage(authorizer))],
+        answers=protection.answers if protection is not None else None,
         options=PipelineOptions(settings.server.stage_timeout_s, settings.audit.record_content),
         max_body_bytes=settings.server.max_body_bytes,
         watcher=PolicyFileWatcher(reloader),

@@ -37,6 +37,7 @@ class ClassifyStage:
             *documents.values(), self._c.scheme.derive(kinds)])
         flow.context.update({
             "finding_kinds": tuple(kinds),
+            "finding_families": tuple(sorted({k.partition(".")[0] for k in kinds})),
             "content_label": label or self._c.scheme.order[0],
             "content_label_rank": self._c.scheme.rank(label) if label else 0,
             "fingerprint_documents": tuple(sorted(documents)),

@@ -18,6 +18,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 CERT_HEADERS = {b"x-client-cert-subject": "subject", b"x-client-cert-verified": "verified",
                 b"x-client-cert-fingerprint": "fingerprint"}
 MAX_FORWARDED_HOPS = 16
+JUSTIFICATION_HEADER = b"x-ztai-justification"
+MAX_JUSTIFICATION_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,8 @@ class MetaReader:
 
     def __post_init__(self) -> None:
         # the headers read per request, built once rather than for every header of every request
-        wanted = frozenset({b"x-forwarded-for", self.device_header, *CERT_HEADERS})
+        wanted = frozenset({b"x-forwarded-for", self.device_header, JUSTIFICATION_HEADER,
+                            *CERT_HEADERS})
         object.__setattr__(self, "wanted", wanted)
 
     @classmethod
@@ -45,7 +48,8 @@ class MetaReader:
         device = headers.get(self.device_header)
         cert = ({name: headers[h].decode("latin-1") for h, name in CERT_HEADERS.items()
                  if h in headers} if trusted else {})
-        return RequestMeta(client, Secret(device.decode("latin-1")) if device else None, cert)
+        return RequestMeta(client, Secret(device.decode("latin-1")) if device else None, cert,
+                           justification(headers.get(JUSTIFICATION_HEADER, b"")))
 
     def _client(self, peer: str, forwarded: str) -> str:
         hops = [h.strip() for h in forwarded.split(",") if h.strip()][-MAX_FORWARDED_HOPS:]
@@ -60,6 +64,13 @@ class MetaReader:
         except ValueError:
             return False
         return any(ip in network for network in self.trusted_proxies)
+
+
+def justification(raw: bytes) -> str | None:
+    """The caller's stated reason (UTF-8, control characters dropped, at most 500 characters);
+    None when blank, so an empty header never counts as a justification."""
+    text = "".join(c for c in raw.decode("utf-8", "replace") if c.isprintable()).strip()
+    return text[:MAX_JUSTIFICATION_CHARS] or None
 
 
 def network_name(ip: str, ranges: Mapping[str, Sequence[Network]]) -> str:

@@ -1,5 +1,6 @@
 """How a deny that carries an obligation is told to the caller: step-up (RFC 9470), accept the
-terms of use, or ask for just-in-time approval. Without an obligation a deny is a plain 403."""
+terms of use, ask for just-in-time approval, give a justification, or (DLP) blocked content.
+Without an obligation a deny is a plain 403."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from ztai.core.model import Decision, Obligation
 STEP_UP = "step_up"
 ACCEPT_TERMS = "accept_terms"
 REQUIRE_APPROVAL = "require_approval"
+DLP_BLOCK = "dlp_block"  # a DLP rule blocked the content
+JUSTIFY = "justify"  # a DLP rule wants the caller's reason first
 
 
 def denial_status(decision: Decision) -> int:
@@ -17,7 +20,9 @@ def denial_status(decision: Decision) -> int:
 def denial_code(decision: Decision) -> str:
     for kind, code in ((STEP_UP, "insufficient_user_authentication"),
                        (ACCEPT_TERMS, "terms_not_accepted"),
-                       (REQUIRE_APPROVAL, "approval_required")):
+                       (REQUIRE_APPROVAL, "approval_required"),
+                       (DLP_BLOCK, "dlp_blocked"),
+                       (JUSTIFY, "justification_required")):
         if _first(decision, kind) is not None:
             return code
     return "policy_denied"
@@ -43,6 +48,8 @@ def denial_hint(decision: Decision) -> str:
         return f"; accept the terms of use: POST /v1/terms/accept with {{\"app\": \"{app}\"}}"
     if _first(decision, REQUIRE_APPROVAL) is not None:
         return "; request just-in-time access (ztai access request) and wait for approval"
+    if _first(decision, JUSTIFY) is not None:
+        return "; say why you need this: resend with the header X-Ztai-Justification: <reason>"
     return ""
 
 

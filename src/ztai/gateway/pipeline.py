@@ -11,6 +11,7 @@ a stream's terminal event is held back until then.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,9 +26,11 @@ from ztai.core.errors import StageFailed, StoreUnavailable, ZtaiError
 from ztai.core.flow import Flow, RequestMeta, RequestStage, ResponseStage
 from ztai.core.model import Decision, ExchangeId, Principal
 from ztai.core.secret import Secret
+from ztai.gateway.answer import AnswerGuard, AnswerPolicy, Blocked
 from ztai.gateway.errors import error_body
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.obligations import denial_code, denial_headers, denial_hint, denial_status
+from ztai.gateway.openai.paths import replace_strings
 from ztai.gateway.plan import Plan
 from ztai.gateway.relay import Relay
 from ztai.gateway.trail import Trail
@@ -86,6 +89,7 @@ class Pipeline:
         self._clock = services.clock
         self._metrics = services.metrics
         self._options = services.options
+        self._answers = services.answers
         self._checks = ("authenticate", "parse", *(s.name for s in self._stages), "forward",
                         *(s.name for s in self._response_stages))
         self._background: set[asyncio.Task[Outcome]] = set()
@@ -110,7 +114,7 @@ class Pipeline:
             plan = translate(await inbound.read_body(), ExchangeId(trail.id))
         trail.exchange = plan.exchange
         flow = Flow(plan.exchange, principal, context=_context(plan, principal),
-                    meta=inbound.meta, findings=trail.findings)
+                    meta=inbound.meta, findings=trail.findings, notes=trail.notes)
         decision = await self._decide(flow, trail)
         trail.principal, trail.decision = flow.principal, decision
         label = flow.context.get("content_label")
@@ -118,7 +122,7 @@ class Pipeline:
         if not decision.is_allow:
             trail.status = denial_status(decision)
             return await self.finish(trail, None)
-        return await self._forward(flow, plan, trail)
+        return await self._forward(flow, _rewritten(plan, flow), trail)
 
     async def _authenticate(self, inbound: Inbound) -> Principal:
         if inbound.authenticate is not None:
@@ -159,11 +163,12 @@ class Pipeline:
         started = self._clock.monotonic()
         if plan.target is not None:
             trail.model, trail.upstream = plan.target.name, plan.target.upstream.name
+        guard = self._answers.guard(flow) if self._answers and plan.call else None
         try:
             if plan.local is not None:
                 body: dict[str, Any] = await plan.local(flow)
             elif plan.call is not None and plan.target is not None and plan.call.stream:
-                relay = await Relay.open(plan, flow, self._response_stages, trail)
+                relay = await Relay.open(plan, flow, self._response_stages, trail, guard)
                 self._record(trail, "forward", started, CheckStatus.PASSED, "stream opened")
                 return Outcome(200, trail.id, chunks=relay.chunks(self))
             elif plan.call is not None and plan.target is not None:
@@ -177,6 +182,12 @@ class Pipeline:
             raise
         self._record(trail, "forward", started, CheckStatus.PASSED)
         verdict = await Relay.inspect_all(self._response_stages, flow, plan, body, trail)
+        if verdict is None and guard is not None:
+            try:
+                body = _guarded(body, plan, guard)
+            except Blocked as blocked:
+                verdict = blocked.decision
+            trail.response_label = guard.label()
         if verdict is not None:
             trail.decision, trail.status = verdict, 403
             return await self.finish(trail, None)
@@ -230,6 +241,31 @@ class PipelineServices:
     clock: Clock
     metrics: Metrics
     options: PipelineOptions
+    answers: AnswerPolicy | None = None  # scanning and DLP of answers, when configured
+
+
+def _rewritten(plan: Plan, flow: Flow) -> Plan:
+    """The plan with the upstream request carrying the texts the protect stage rewrote. A
+    rewrite that cannot reach the upstream request fails closed."""
+    if not flow.rewrites:
+        return plan
+    if plan.call is None:
+        raise StageFailed("content was redacted but this route cannot send a redacted request")
+    segments = plan.exchange.segments
+    texts = {segments[index].source: text for index, text in flow.rewrites.items()}
+    call = dataclasses.replace(plan.call, body=replace_strings(plan.call.body, texts))
+    return dataclasses.replace(plan, call=call)
+
+
+def _guarded(body: dict[str, Any], plan: Plan, guard: AnswerGuard) -> dict[str, Any]:
+    """A whole answer with each text piece cleaned (raises ``Blocked``)."""
+    changed, offset = {}, 0
+    for path, text in plan.reader.pieces(body):
+        cleaned = guard.clean(text, guard.detect(text), offset)
+        if cleaned != text:
+            changed[path] = cleaned
+        offset += len(text) + 1
+    return replace_strings(body, changed) if changed else body
 
 
 def _context(plan: Plan, principal: Principal) -> dict[str, object]:
@@ -238,6 +274,7 @@ def _context(plan: Plan, principal: Principal) -> dict[str, object]:
         "stream": plan.exchange.stream,
         "auth_method": principal.auth_method,
         "principal_kind": principal.kind.value,
+        "direction": "request",
     }
 
 

@@ -11,15 +11,28 @@ from ztai.core.model import Exchange
 from ztai.gateway.catalog import ModelRoute
 from ztai.upstream.interface import StreamEvent, UpstreamCall
 
+# A piece of text in an answer, with the path to it in the body or event (``choices[0].delta
+# .content``), so that it can be inspected and rewritten (redacted, pseudonyms restored).
+Piece = tuple[str, str]
+
 
 class ReplyReader(Protocol):
-    """Reads a protocol's replies: the text to inspect and the token usage to audit."""
+    """Reads a protocol's replies: the text to inspect and the token usage to audit.
 
-    def texts(self, body: Mapping[str, Any]) -> list[str]: ...
+    ``pieces`` are the texts of a whole answer; in a stream, ``delta_pieces`` are increments
+    of the answer and ``whole_pieces`` complete copies some events carry (a final summary)."""
 
-    def event_text(self, event: StreamEvent) -> str: ...
+    def pieces(self, body: Mapping[str, Any]) -> list[Piece]: ...
+
+    def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]: ...
+
+    def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]: ...
 
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]: ...
+
+
+def event_text(reader: ReplyReader, event: StreamEvent) -> str:
+    return "".join(text for _, text in reader.delta_pieces(event.data or {}))
 
 
 LocalAnswer = Callable[[Flow], Awaitable[dict[str, Any]]]
@@ -45,11 +58,14 @@ def usage_counts(body: Mapping[str, Any]) -> dict[str, int]:
 class TextlessReader:
     """For answers with no text to inspect (embeddings, model lists)."""
 
-    def texts(self, body: Mapping[str, Any]) -> list[str]:
+    def pieces(self, body: Mapping[str, Any]) -> list[Piece]:
         return []
 
-    def event_text(self, event: StreamEvent) -> str:
-        return ""
+    def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        return []
+
+    def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        return []
 
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]:
         return usage_counts(body)

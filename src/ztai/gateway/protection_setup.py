@@ -4,8 +4,14 @@ unknown label) stop the start with a message naming the setting."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ztai.config.settings import ConfigError, Settings
+from ztai.core.flow import RequestStage
+from ztai.gateway.answer import AnswerPolicy
 from ztai.gateway.classify import Classifier, ClassifyStage
+from ztai.gateway.protect import ProtectStage
+from ztai.policy.interface import RuleMatcher
 from ztai.protection.fingerprint import FingerprintIndex
 from ztai.protection.interface import Detector
 from ztai.protection.labels import LabelRule, LabelScheme
@@ -14,7 +20,17 @@ from ztai.protection.secrets_detector import SecretDetector
 from ztai.protection.terms import EmptyTermListError, TermDetector
 
 
-def classify_stage(settings: Settings) -> ClassifyStage | None:
+@dataclass(frozen=True, slots=True)
+class Protection:
+    """The stages data protection adds: ``classify`` runs before authorize, ``protect`` after
+    it; ``answers`` scans what comes back (None when ``protection.responses`` is off)."""
+
+    classify: ClassifyStage
+    protect: ProtectStage
+    answers: AnswerPolicy | None
+
+
+def build_protection(settings: Settings, rules: RuleMatcher) -> Protection | None:
     protection = settings.protection
     if not protection.enabled:
         return None
@@ -23,8 +39,18 @@ def classify_stage(settings: Settings) -> ClassifyStage | None:
             LabelRule(rule.kinds, rule.label) for rule in protection.label_rules))
     except ValueError as exc:
         raise ConfigError(f"protection.labels / label_rules: {exc}") from exc
-    return ClassifyStage(Classifier(_detectors(settings), scheme, _fingerprints(settings,
-                                                                                 scheme)))
+    detectors = _detectors(settings)
+    classify = ClassifyStage(Classifier(detectors, scheme, _fingerprints(settings, scheme)))
+    answers = AnswerPolicy(detectors, scheme, rules) if protection.responses else None
+    return Protection(classify, ProtectStage(rules), answers)
+
+
+def request_stages(protection: Protection | None, authorize: RequestStage
+                   ) -> list[RequestStage]:
+    """classify → authorize → protect, or authorize alone."""
+    if protection is None:
+        return [authorize]
+    return [protection.classify, authorize, protection.protect]
 
 
 def _detectors(settings: Settings) -> tuple[Detector, ...]:

@@ -12,7 +12,9 @@ import orjson
 from ztai.core.errors import StageFailed, UpstreamError
 from ztai.core.flow import Flow, ResponseStage
 from ztai.core.model import Decision
-from ztai.gateway.plan import Plan
+from ztai.gateway.answer import AnswerGuard, Blocked
+from ztai.gateway.holdback import TextWindow
+from ztai.gateway.plan import Plan, event_text
 from ztai.gateway.trail import Trail
 from ztai.upstream.interface import StreamEvent
 
@@ -27,14 +29,16 @@ class Finisher(Protocol):
 
 class Relay:
     def __init__(self, plan: Plan, flow: Flow, stages: Sequence[ResponseStage], trail: Trail,
-                 events: AsyncIterator[StreamEvent], first: StreamEvent) -> None:
+                 events: AsyncIterator[StreamEvent], first: StreamEvent,
+                 guard: AnswerGuard | None = None) -> None:
         self._plan, self._flow, self._stages, self._trail = plan, flow, stages, trail
         self._events, self._first = events, first
         self._tail = ""
+        self._guard = guard
 
     @classmethod
     async def open(cls, plan: Plan, flow: Flow, stages: Sequence[ResponseStage],
-                   trail: Trail) -> Relay:
+                   trail: Trail, guard: AnswerGuard | None = None) -> Relay:
         """Start the upstream stream; its errors before the first event surface here."""
         if plan.target is None or plan.call is None:
             raise StageFailed("stream without an upstream")
@@ -44,23 +48,41 @@ class Relay:
         except StopAsyncIteration:
             raise UpstreamError("upstream ended the stream before any event",
                                 code="upstream_bad_response") from None
-        return cls(plan, flow, stages, trail, events, first)
+        return cls(plan, flow, stages, trail, events, first, guard)
 
     @staticmethod
     async def inspect_all(stages: Sequence[ResponseStage], flow: Flow, plan: Plan,
                           body: Mapping[str, Any], trail: Trail) -> Decision | None:
-        text = "\n".join(plan.reader.texts(body))
+        text = "\n".join(t for _, t in plan.reader.pieces(body))
         for stage in stages:
             verdict = await stage.inspect(flow, text, True)
             if verdict is not None and not verdict.is_allow:
                 return verdict
         return None
 
+    async def _ready(self) -> AsyncIterator[StreamEvent]:
+        """Upstream events as they may go out: through the hold-back window when the answer
+        is guarded (raises ``Blocked``), else as they come."""
+        if self._guard is None:
+            yield self._first
+            async for event in self._events:
+                yield event
+            return
+        window = TextWindow(self._plan.reader, self._guard)
+        for ready in window.push(self._first):
+            yield ready
+        async for event in self._events:
+            for ready in window.push(event):
+                yield ready
+        for ready in window.flush():
+            yield ready
+
     async def chunks(self, finisher: Finisher) -> AsyncIterator[bytes]:
         committed = False
+        events = aiter(self._ready())
         try:
-            held = self._first
-            async for event in self._events:
+            held = await anext(events)
+            async for event in events:
                 denied = await self._inspect(held, final=False)
                 if denied is not None:
                     committed = True
@@ -75,13 +97,19 @@ class Relay:
                 return
             self._note_usage(held)
             self._trail.status = 200
+            if self._guard is not None:
+                self._trail.response_label = self._guard.label()
             outcome = await finisher.finish(self._trail, b"")
             yield encode_event(held) if outcome.status == 200 else _error_event(outcome.body)
+        except Blocked as blocked:
+            committed = True
+            yield await self._deny(finisher, blocked.decision)
         except UpstreamError as exc:
             self._trail.fail(exc)
             committed = True
             yield _error_event((await finisher.finish(self._trail, None)).body)
         finally:
+            await _close(events)
             await _close(self._events)
             if not committed:
                 self._trail.status = 499  # the client went away before the end
@@ -90,7 +118,7 @@ class Relay:
     async def _inspect(self, event: StreamEvent, final: bool) -> Decision | None:
         if not self._stages:
             return None
-        text = self._plan.reader.event_text(event)
+        text = event_text(self._plan.reader, event)
         window, self._tail = self._tail + text, (self._tail + text)[-WINDOW_CHARS:]
         for stage in self._stages:
             verdict = await stage.inspect(self._flow, window, final)

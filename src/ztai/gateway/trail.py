@@ -29,6 +29,8 @@ class Trail:
     client_ip: str = ""
     findings: list[Finding] = field(default_factory=list)
     label: str | None = None
+    response_label: str | None = None
+    notes: dict[str, str | int | bool] = field(default_factory=dict)
 
     def check(self, name: str, status: CheckStatus, seconds: float, detail: str = "") -> None:
         self.checks[name] = CheckRecord(name, status, round(seconds * 1000, 4), detail)
@@ -80,6 +82,7 @@ class Trail:
             else (),
             auth_method=principal.auth_method if principal else None,
             client_ip=self.client_ip or None,
-            details=dict(exchange.signals) if exchange is not None else {},
+            details={**(exchange.signals if exchange is not None else {}), **self.notes},
             label=self.label,
+            response_label=self.response_label,
         )

@@ -18,8 +18,10 @@ from ztai.core.model import GATEWAY, Decision, Effect, Obligation, Principal, Re
 from ztai.policy.entities import catalogue_json, cedar_request, principal_json
 from ztai.policy.interface import AuthzRequest, PolicyError
 from ztai.policy.model import (
+    DLP_ACTIONS,
     OBLIGATION_PARAMS,
     OBLIGATIONS,
+    DlpRule,
     LoadedPolicies,
     PolicySource,
     ResourceEntity,
@@ -45,6 +47,8 @@ class Snapshot:
     # decisions already reached in this snapshot. Cedar is a pure function of policies,
     # entities and the request, and every input is in the key, so a hit is the same answer.
     decided: dict[tuple[object, ...], Evaluation] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False)
+    rules_held: dict[tuple[object, ...], tuple[DlpRule, ...]] = dataclasses.field(
         default_factory=dict, compare=False, repr=False)
 
 
@@ -88,7 +92,8 @@ class CedarAuthorizer:
     def replace_policies(self, policies: LoadedPolicies) -> None:
         """Swap in a new policy set (one reference assignment); decisions in flight finish on
         the old one. The catalogue stays; remembered decisions do not."""
-        self._snapshot = dataclasses.replace(self._snapshot, policies=policies, decided={})
+        self._snapshot = dataclasses.replace(self._snapshot, policies=policies, decided={},
+                                             rules_held={})
 
     def decide(self, request: AuthzRequest) -> Decision:
         snapshot = self._snapshot
@@ -103,6 +108,39 @@ class CedarAuthorizer:
 
     def decide_many(self, requests: Sequence[AuthzRequest]) -> list[Decision]:
         return [evaluation.decision for evaluation in evaluate(self._snapshot, requests)]
+
+    def rules_for(self, request: AuthzRequest) -> tuple[DlpRule, ...]:
+        snapshot = self._snapshot
+        rule_set = snapshot.policies.rule_set
+        if rule_set is None or request.resource not in snapshot.resources:
+            return ()
+        key = _request_key(request)
+        remembered = snapshot.rules_held.get(key) if key is not None else None
+        if remembered is not None:
+            return remembered
+        held = _rules_holding(snapshot, rule_set, request)
+        if key is not None:
+            if len(snapshot.rules_held) >= MAX_REMEMBERED_DECISIONS:
+                snapshot.rules_held.clear()
+            snapshot.rules_held[key] = held
+        return held
+
+
+def _rules_holding(snapshot: Snapshot, rule_set: cedarpy.PolicySet,
+                   request: AuthzRequest) -> tuple[DlpRule, ...]:
+    try:
+        entities = _entities_with(snapshot, request.principal)
+        result = cedarpy.is_authorized(cedar_request(request), rule_set, entities,
+                                       snapshot.policies.schema)
+    except (ValueError, TypeError) as exc:
+        raise PolicyError(f"could not evaluate DLP rules: {exc}") from exc
+    errors = [str(error) for error in result.diagnostics.errors]
+    if errors or result.decision not in (cedarpy.Decision.Allow, cedarpy.Decision.Deny):
+        named = ", ".join(_errored_ids(tuple(errors))) or "; ".join(errors) or "no decision"
+        raise PolicyError(f"DLP rule evaluation failed ({named}); denied to fail closed")
+    sources = snapshot.policies.sources
+    rules = [DlpRule.of(sources[pid]) for pid in result.diagnostics.reasons if pid in sources]
+    return tuple(sorted(rules, key=lambda r: (DLP_ACTIONS.index(r.action), r.id)))
 
 
 def evaluate(snapshot: Snapshot, requests: Sequence[AuthzRequest]) -> list[Evaluation]:

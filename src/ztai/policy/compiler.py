@@ -14,7 +14,14 @@ import cedarpy
 from cedarpy import pst
 
 from ztai.policy.interface import PolicyError
-from ztai.policy.model import OBLIGATIONS, LoadedPolicies, PolicyProblem, PolicySource
+from ztai.policy.model import (
+    DLP_ACTIONS,
+    DLP_METHODS,
+    OBLIGATIONS,
+    LoadedPolicies,
+    PolicyProblem,
+    PolicySource,
+)
 from ztai.policy.source import Statement, split_statements
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:#/-]{0,127}")
@@ -43,8 +50,10 @@ def compile_policies(texts: Mapping[str, str], schema: cedarpy.Schema) -> Loaded
     problems += _duplicate_ids([source for source, _ in policies])
     if problems:
         raise PolicyLoadError(tuple(problems))
-    policy_set = _build_set({source.id: tree for source, tree in policies})
-    return LoadedPolicies(policy_set, schema, {source.id: source for source, _ in policies})
+    enforced = {s.id: tree for s, tree in policies if "dlp" not in s.annotations}
+    rules = {s.id: tree for s, tree in policies if "dlp" in s.annotations}
+    return LoadedPolicies(_build_set(enforced), schema, {s.id: s for s, _ in policies},
+                          rule_set=_build_set(rules) if rules else None)
 
 
 def _compile_file(name: str, text: str, schema: cedarpy.Schema) -> _Compiled:
@@ -60,7 +69,7 @@ def _compile_file(name: str, text: str, schema: cedarpy.Schema) -> _Compiled:
     if len(statements) != len(templates):
         statements = []
     sources = tuple(_source(name, n, t, statements) for n, t in enumerate(templates))
-    problems = _id_problems(sources) + _obligation_problems(sources)
+    problems = _id_problems(sources) + _obligation_problems(sources) + _rule_problems(sources)
     problems += _validate(text, schema, sources)
     return _Compiled(tuple(zip(sources, templates, strict=True)), problems)
 
@@ -113,6 +122,31 @@ def _obligation_problems(sources: tuple[PolicySource, ...]) -> tuple[PolicyProbl
                 s.file, f"unknown @obligation {kind!r}: use one of {sorted(OBLIGATIONS)}", s.line))
         elif s.effect != "forbid":
             problems.append(PolicyProblem(s.file, "@obligation belongs on a forbid", s.line))
+    return tuple(problems)
+
+
+def _rule_problems(sources: tuple[PolicySource, ...]) -> tuple[PolicyProblem, ...]:
+    """A DLP rule is a permit ("when this holds") with a known action; a redact rule's method
+    must be one ztai has. A typo must stop the load, not silently skip the rule."""
+    problems = []
+    for s in sources:
+        action = s.annotations.get("dlp")
+        if action is None:
+            continue
+        method = s.annotations.get("method", "placeholder")
+        if action not in DLP_ACTIONS:
+            message = f"unknown @dlp {action!r}: use one of {sorted(DLP_ACTIONS)}"
+        elif s.effect != "permit":
+            message = "a @dlp rule is written as permit (it applies when it holds, never grants)"
+        elif "obligation" in s.annotations:
+            message = "a @dlp rule cannot carry an @obligation"
+        elif method not in DLP_METHODS:
+            message = f"unknown @method {method!r}: use one of {sorted(DLP_METHODS)}"
+        elif action == "redact" and not s.annotations.get("kinds", "").split():
+            message = 'a redact rule names the kinds it replaces: @kinds("pii.* secret.*")'
+        else:
+            continue
+        problems.append(PolicyProblem(s.file, message, s.line, s.id))
     return tuple(problems)
 
 

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from ztai.core.errors import ZtaiError
 from ztai.core.model import Action, Decision, Principal, Resource
+from ztai.policy.model import DlpRule
 
 
 class PolicyError(ZtaiError):
@@ -28,4 +29,11 @@ class Authorizer(Protocol):
 
     def decide_many(self, requests: Sequence[AuthzRequest]) -> list[Decision]:
         """Decide several requests at once (e.g. which models a caller may list)."""
+        ...
+
+
+class RuleMatcher(Protocol):
+    def rules_for(self, request: AuthzRequest) -> tuple[DlpRule, ...]:
+        """The DLP rules that hold for ``request``, strongest action first; raises
+        ``PolicyError`` when a rule could not be evaluated (it may have been a block)."""
         ...

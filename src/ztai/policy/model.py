@@ -15,6 +15,12 @@ from ztai.core.model import Resource
 OBLIGATIONS = frozenset({"step_up", "accept_terms", "require_approval"})
 OBLIGATION_PARAMS = frozenset({"acr_values", "max_age", "terms", "approvers"})
 
+# DLP rules: a permit annotated ``@dlp("...")`` says "when this holds, apply that action". Rules
+# live in their own policy set, so a rule never grants access; ``@kinds`` (finding kinds, shell
+# patterns, space separated) and ``@method`` say what a redact rule replaces and how.
+DLP_ACTIONS = ("block", "justify", "redact", "audit")  # strongest first
+DLP_METHODS = frozenset({"mask", "hash", "placeholder", "pseudonymise"})
+
 # A directory's state as (file name, mtime_ns, size) per policy file, sorted by name.
 Fingerprint = tuple[tuple[str, int, int], ...]
 
@@ -50,6 +56,24 @@ class PolicySource:
 
 
 @dataclass(frozen=True, slots=True)
+class DlpRule:
+    """A DLP rule that holds for a request: what to do, and for redaction which finding kinds
+    (shell patterns) and how."""
+
+    id: str
+    action: str
+    reason: str
+    kinds: tuple[str, ...] = ()
+    method: str = "placeholder"
+
+    @classmethod
+    def of(cls, source: PolicySource) -> DlpRule:
+        notes = source.annotations
+        return cls(source.id, notes["dlp"], source.reason or f"DLP rule {source.id}",
+                   tuple(notes.get("kinds", "").split()), notes.get("method", "placeholder"))
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedPolicies:
     """A validated policy set: the parsed handle, the schema it was checked against, its sources
     by id, and the fingerprint of the directory taken before it was read."""
@@ -59,6 +83,10 @@ class LoadedPolicies:
     sources: Mapping[str, PolicySource]
     directory: Path | None = None
     fingerprint: Fingerprint = ()
+    rule_set: cedarpy.PolicySet | None = None  # the @dlp rules, None when there are none
+
+    def rules(self) -> tuple[PolicySource, ...]:
+        return tuple(s for s in self.sources.values() if "dlp" in s.annotations)
 
 
 @dataclass(frozen=True, slots=True)

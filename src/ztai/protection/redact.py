@@ -14,6 +14,8 @@ from enum import StrEnum
 from ztai.protection.model import Match
 
 TOKEN = re.compile(r"⟦([A-Z_]{1,32})_(\d{1,6})⟧")  # fixed alphabet and bounded: linear
+MAX_TOKEN_CHARS = 1 + 32 + 1 + 6 + 1
+STRENGTH = ("pseudonymise", "placeholder", "hash", "mask")  # weakest first: irreversible wins
 
 
 class Redaction(StrEnum):
@@ -46,6 +48,10 @@ class Vault:
 
     def __len__(self) -> int:
         return len(self._by_token)
+
+    @property
+    def max_token_chars(self) -> int:
+        return MAX_TOKEN_CHARS
 
     def __repr__(self) -> str:
         return f"Vault({len(self)} pseudonyms)"  # never the originals

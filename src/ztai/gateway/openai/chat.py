@@ -27,8 +27,8 @@ from ztai.gateway.openai.fields import (
     req_list,
     req_str,
 )
-from ztai.gateway.plan import Plan, usage_counts
-from ztai.upstream.interface import Endpoint, StreamEvent, UpstreamCall
+from ztai.gateway.plan import Piece, Plan, usage_counts
+from ztai.upstream.interface import Endpoint, UpstreamCall
 
 MAX_MESSAGES = 4096
 _ROLES = {"system": Role.SYSTEM, "developer": Role.DEVELOPER, "user": Role.USER,
@@ -36,33 +36,35 @@ _ROLES = {"system": Role.SYSTEM, "developer": Role.DEVELOPER, "user": Role.USER,
 
 
 class ChatReader:
-    def texts(self, body: Mapping[str, Any]) -> list[str]:
-        texts = []
-        for choice in body.get("choices") or ():
-            message = choice.get("message") if isinstance(choice, dict) else None
-            if isinstance(message, dict):
-                texts.extend(_message_texts(message))
-        return texts
+    def pieces(self, body: Mapping[str, Any]) -> list[Piece]:
+        return _choice_pieces(body, "message")
 
-    def event_text(self, event: StreamEvent) -> str:
-        parts = []
-        for choice in (event.data or {}).get("choices") or ():
-            delta = choice.get("delta") if isinstance(choice, dict) else None
-            if isinstance(delta, dict):
-                parts.extend(_message_texts(delta))
-        return "".join(parts)
+    def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        return _choice_pieces(data, "delta")
+
+    def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        return []  # a chat stream carries only increments
 
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]:
         return usage_counts(body)
 
 
-def _message_texts(message: Mapping[str, Any]) -> list[str]:
-    texts = [message["content"]] if isinstance(message.get("content"), str) else []
-    for call in message.get("tool_calls") or ():
-        function = call.get("function") if isinstance(call, dict) else None
-        if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-            texts.append(function["arguments"])
-    return texts
+def _choice_pieces(body: Mapping[str, Any], field: str) -> list[Piece]:
+    """Content and tool-call arguments of each choice's ``message`` (or ``delta``)."""
+    pieces: list[Piece] = []
+    for i, choice in enumerate(body.get("choices") or ()):
+        message = choice.get(field) if isinstance(choice, dict) else None
+        if not isinstance(message, dict):
+            continue
+        where = f"choices[{i}].{field}"
+        if isinstance(message.get("content"), str):
+            pieces.append((f"{where}.content", message["content"]))
+        for j, call in enumerate(message.get("tool_calls") or ()):
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+                pieces.append((f"{where}.tool_calls[{j}].function.arguments",
+                               function["arguments"]))
+    return pieces
 
 
 def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Plan:
@@ -119,7 +121,8 @@ def _content(content: Any, where: str) -> list[tuple[str | None, str]]:
         part = as_object(raw, f"{where}content[{j}]")
         kind = req_str(part, "type", f"{where}content[{j}].")
         if kind in ("text", "refusal"):
-            pieces.append((req_str(part, kind, f"{where}content[{j}]."), f"{where}content[{j}]"))
+            text = req_str(part, kind, f"{where}content[{j}].")
+            pieces.append((text, f"{where}content[{j}].{kind}"))
         else:
             pieces.append((None, f"{where}content[{j}]"))
     return pieces
@@ -136,5 +139,5 @@ def _tool_call_arguments(message: Mapping[str, Any], where: str) -> list[tuple[s
         function = opt_object(as_object(raw, f"{where}tool_calls[{j}]"), "function")
         arguments = opt_str(function, "arguments", f"{where}tool_calls[{j}].function.")
         if arguments:
-            found.append((arguments, f"{where}tool_calls[{j}]"))
+            found.append((arguments, f"{where}tool_calls[{j}].function.arguments"))
     return found

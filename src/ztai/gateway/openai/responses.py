@@ -19,8 +19,8 @@ from ztai.core.model import (
 )
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import as_object, opt_bool, opt_str, parse_object, req_str
-from ztai.gateway.plan import Plan, usage_counts
-from ztai.upstream.interface import Endpoint, StreamEvent, UpstreamCall
+from ztai.gateway.plan import Piece, Plan, usage_counts
+from ztai.upstream.interface import Endpoint, UpstreamCall
 
 MAX_ITEMS = 4096
 _ROLES = {"system": Role.SYSTEM, "developer": Role.DEVELOPER, "user": Role.USER,
@@ -29,23 +29,61 @@ _TEXT_PARTS = ("input_text", "output_text", "text")
 
 
 class ResponsesReader:
-    def texts(self, body: Mapping[str, Any]) -> list[str]:
-        texts = []
-        for item in body.get("output") or ():
-            for part in (item.get("content") or ()) if isinstance(item, dict) else ():
-                if isinstance(part, dict) and isinstance(part.get("text"), str):
-                    texts.append(part["text"])
-        return texts
+    def pieces(self, body: Mapping[str, Any]) -> list[Piece]:
+        return _output_pieces(body, "")
 
-    def event_text(self, event: StreamEvent) -> str:
-        data = event.data or {}
-        if data.get("type") == "response.output_text.delta" and isinstance(data.get("delta"), str):
-            return str(data["delta"])
-        return ""
+    def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        kind = data.get("type")
+        if kind in _DELTAS and isinstance(data.get("delta"), str):
+            return [("delta", data["delta"])]
+        return []
+
+    def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        """The complete copies a stream repeats: the finished text, part, item and response."""
+        pieces: list[Piece] = []
+        if isinstance(data.get("text"), str):
+            pieces.append(("text", data["text"]))
+        if isinstance(data.get("arguments"), str):
+            pieces.append(("arguments", data["arguments"]))
+        part = data.get("part")
+        if isinstance(part, dict) and isinstance(part.get("text"), str):
+            pieces.append(("part.text", part["text"]))
+        item = data.get("item")
+        if isinstance(item, dict):
+            pieces.extend(_item_pieces(item, "item"))
+        response = data.get("response")
+        if isinstance(response, dict):
+            pieces.extend(_output_pieces(response, "response."))
+        return pieces
 
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]:
         response = body.get("response")
         return usage_counts(response if isinstance(response, dict) else body)
+
+
+_DELTAS = frozenset({"response.output_text.delta", "response.function_call_arguments.delta",
+                     "response.refusal.delta"})
+
+
+def _output_pieces(body: Mapping[str, Any], prefix: str) -> list[Piece]:
+    pieces: list[Piece] = []
+    for i, item in enumerate(body.get("output") or ()):
+        if isinstance(item, dict):
+            pieces.extend(_item_pieces(item, f"{prefix}output[{i}]"))
+    return pieces
+
+
+def _item_pieces(item: Mapping[str, Any], where: str) -> list[Piece]:
+    pieces: list[Piece] = []
+    if isinstance(item.get("arguments"), str):  # a function call the model proposes
+        pieces.append((f"{where}.arguments", item["arguments"]))
+    for j, part in enumerate(item.get("content") or ()):
+        if not isinstance(part, dict):
+            continue
+        for key in ("text", "refusal"):
+            if isinstance(part.get(key), str):
+                pieces.append((f"{where}.content[{j}].{key}", part[key]))
+    return pieces
 
 
 def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Plan:
@@ -86,7 +124,7 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
     kind = item.get("type", "message")
     if kind == "function_call_output":
         output = opt_str(item, "output", where + ".") or ""
-        segments.append(Segment(Role.TOOL, output, where, Provenance.UNTRUSTED))
+        segments.append(Segment(Role.TOOL, output, where + ".output", Provenance.UNTRUSTED))
         return 0
     if kind != "message":
         return 1  # other item kinds (function_call, reasoning, ...) are forwarded unscanned
@@ -95,7 +133,7 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
         raise BadRequest(f"'{where}.role' must be one of {sorted(_ROLES)}", param=where + ".role")
     content = item.get("content")
     if isinstance(content, str):
-        segments.append(Segment(role, content, where))
+        segments.append(Segment(role, content, where + ".content"))
         return 0
     if not isinstance(content, list):
         raise BadRequest(f"'{where}.content' must be a string or an array", param=where)
@@ -109,7 +147,7 @@ def _parts(content: list[Any], role: Role, where: str, segments: list[Segment]) 
         kind = req_str(part, "type", f"{where}.content[{j}].")
         if kind in _TEXT_PARTS:
             text = req_str(part, "text", f"{where}.content[{j}].")
-            segments.append(Segment(role, text, f"{where}.content[{j}]"))
+            segments.append(Segment(role, text, f"{where}.content[{j}].text"))
         else:
             unscanned += 1
     return unscanned

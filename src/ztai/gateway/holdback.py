@@ -1,0 +1,140 @@
+"""A stream's text held back by a bounded window: an event leaves only once ``window``
+characters of answer follow it, so whatever starts in it (a secret, a pseudonym to restore) is
+complete when it is judged. A span across the cut moves the cut back to the span's start: the
+event goes out shorter and its tail travels with the next event, so no secret is ever split
+over two chunks with the first half already sent. Never more than ``window`` characters (plus
+one chunk) are held; the whole answer is never buffered.
+
+Only events whose text is one piece (a content delta) can be cut; where a cut would need to
+split any other event, a span that the rules act on blocks the stream (fail closed) and a
+pseudonym is left as the model wrote it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from ztai.gateway.answer import AnswerGuard
+from ztai.gateway.openai.paths import replace_strings
+from ztai.gateway.plan import Piece, ReplyReader
+from ztai.protection.model import Match
+from ztai.protection.redact import TOKEN
+from ztai.upstream.interface import StreamEvent
+
+DEFAULT_WINDOW = 256
+
+
+@dataclass(slots=True)
+class _Held:
+    event: StreamEvent
+    pieces: list[Piece]
+    text: str  # what this event will carry (its own text, minus/plus what moved at cuts)
+
+
+class TextWindow:
+    def __init__(self, reader: ReplyReader, guard: AnswerGuard,
+                 window: int = DEFAULT_WINDOW) -> None:
+        self._reader, self._guard, self._window = reader, guard, window
+        self._queue: deque[_Held] = deque()
+        self._held_chars = 0
+        self._sent = 0  # characters of answer released so far
+        self._context = ""  # the last released characters, so detectors see across the cut
+
+    def push(self, event: StreamEvent) -> list[StreamEvent]:
+        """Take one upstream event; return those ready to go (raises ``Blocked``)."""
+        data = event.data or {}
+        pieces = self._reader.delta_pieces(data)
+        text = "".join(t for _, t in pieces)
+        self._queue.append(_Held(self._whole(event, data), pieces, text))
+        self._held_chars += len(text)
+        ready: list[StreamEvent] = []
+        while self._queue and self._held_chars - len(self._queue[0].text) >= self._window:
+            ready.append(self._release())
+        return ready
+
+    def flush(self) -> list[StreamEvent]:
+        """The stream ended: everything held goes (judged as a whole)."""
+        return [self._release() for _ in range(len(self._queue))]
+
+    def _whole(self, event: StreamEvent, data: dict[str, object]) -> StreamEvent:
+        """Complete copies in an event (a final summary) are judged whole, right away."""
+        pieces = self._reader.whole_pieces(data)
+        if not pieces:
+            return event
+        changed = {}
+        for path, text in pieces:
+            cleaned = self._guard.clean(text, self._guard.detect(text), record=False)
+            if cleaned != text:
+                changed[path] = cleaned
+        return StreamEvent(replace_strings(data, changed), event.event) if changed else event
+
+    def _release(self) -> StreamEvent:
+        head = self._queue[0]
+        buffer = "".join(h.text for h in self._queue)
+        base = len(self._context)
+        matches = [Match(m.kind, m.start - base, m.end - base, m.score, m.detector)
+                   for m in self._guard.detect(self._context + buffer) if m.end > base]
+        cut = self._cut(len(head.text), buffer, matches)
+        mine = [m for m in matches if m.start < cut]
+        event = self._retext(head, cut, mine)
+        self._queue.popleft()
+        self._held_chars -= len(head.text)
+        if cut < len(head.text):  # the tail travels with the next event
+            rest = head.text[cut:]
+            self._queue[0].text = rest + self._queue[0].text
+            self._held_chars += len(rest)
+        self._sent += cut
+        self._context = (self._context + buffer[:cut])[-self._window:]
+        return event
+
+    def _cut(self, cut: int, buffer: str, matches: list[Match]) -> int:
+        """Move ``cut`` back before any finding or pseudonym that crosses it, where the events
+        on both sides can be cut; where they cannot, a finding the rules act on blocks."""
+        spans = [(m.start, m.end) for m in matches]
+        spans += [(t.start(), t.end()) for t in TOKEN.finditer(buffer)]
+        end, moved = cut, True
+        while moved:
+            moved = False
+            for start, stop in spans:
+                if start < cut < stop:
+                    cut, moved = max(start, 0), True
+        if cut == end or self._splittable():
+            return cut
+        self._guard.refuse_split([m for m in matches if m.start < end < m.end])
+        return end
+
+    def _splittable(self) -> bool:
+        return (len(self._queue) > 1 and len(self._queue[0].pieces) == 1
+                and len(self._queue[1].pieces) == 1)
+
+    def _retext(self, held: _Held, cut: int, matches: list[Match]) -> StreamEvent:
+        """The event as it may go out: each piece of its text cleaned (findings within it acted
+        on, pseudonyms restored); a single piece carries exactly ``held.text[:cut]``."""
+        data = held.event.data or {}
+        if len(held.pieces) == 1:
+            path, original = held.pieces[0]
+            within = [m for m in matches if m.end <= cut]
+            self._guard.refuse_split([m for m in matches if m.end > cut])
+            text = self._guard.clean(held.text[:cut], _clip(within), self._sent)
+            return held.event if text == original else StreamEvent(
+                replace_strings(data, {path: text}), held.event.event)
+        changed: dict[str, str] = {}
+        offset = 0
+        for path, original in held.pieces:
+            stop = offset + len(original)
+            within = [Match(m.kind, m.start - offset, m.end - offset, m.score, m.detector)
+                      for m in matches if m.start >= offset and m.end <= stop]
+            self._guard.refuse_split([m for m in matches if (m.start < stop and m.end > stop)
+                                      or m.start < offset < m.end])
+            text = self._guard.clean(original, within, self._sent + offset)
+            if text != original:
+                changed[path] = text
+            offset = stop
+        return StreamEvent(replace_strings(data, changed), held.event.event) if changed \
+            else held.event
+
+
+def _clip(matches: list[Match]) -> list[Match]:
+    """A finding that began in text already sent is acted on from the cut onwards."""
+    return [Match(m.kind, max(m.start, 0), m.end, m.score, m.detector) for m in matches]

@@ -1,0 +1,61 @@
+"""Rewriting strings inside a request body by the paths its segments came from
+(``messages[2].content``, ``input[0].content[1].text``): what redaction changes is exactly what
+the upstream receives. Copy on write: the parsed request itself is never changed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ztai.core.errors import StageFailed
+
+_STEP = re.compile(r"\.?([A-Za-z_]+)|\[(\d{1,6})\]")
+
+
+def steps(path: str) -> list[str | int]:
+    """``messages[2].content`` → ``["messages", 2, "content"]``; StageFailed if malformed."""
+    found: list[str | int] = []
+    position = 0
+    for match in _STEP.finditer(path):
+        if match.start() != position:
+            break
+        name, index = match.groups()
+        found.append(name if name is not None else int(index))
+        position = match.end()
+    if position != len(path) or not found:
+        raise StageFailed(f"cannot rewrite the request at {path!r}")
+    return found
+
+
+def replace_strings(body: Mapping[str, Any], texts: Mapping[str, str]) -> dict[str, Any]:
+    """``body`` with the string at each path replaced. Fails closed (StageFailed) where a path
+    does not lead to a string: content that was scanned must be the content that is sent."""
+    result: dict[str, Any] = dict(body)
+    for path, text in texts.items():
+        _set(result, steps(path), text, path)
+    return result
+
+
+def _set(root: dict[str, Any], path: list[str | int], text: str, where: str) -> None:
+    node: Any = root
+    for step in path[:-1]:
+        child = _child(node, step, where)
+        copy = dict(child) if isinstance(child, dict) else list(child)
+        node[step] = copy
+        node = copy
+    last = path[-1]
+    if not isinstance(_child(node, last, where), str):
+        raise StageFailed(f"cannot rewrite the request at {where!r}: not a string")
+    node[last] = text
+
+
+def _child(node: Any, step: str | int, where: str) -> Any:
+    present = (step in node if isinstance(node, dict) else
+               isinstance(step, int) and isinstance(node, list) and step < len(node))
+    if not present:
+        raise StageFailed(f"cannot rewrite the request at {where!r}: no such element")
+    child = node[step]
+    if isinstance(child, dict | list | str):
+        return child
+    raise StageFailed(f"cannot rewrite the request at {where!r}: unexpected value")

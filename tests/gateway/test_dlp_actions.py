@@ -1,0 +1,188 @@
+"""DLP actions decided by ``@dlp`` rules in the policy files, through the OpenAI route:
+pseudonyms to a consumer model restored in the answer (whole and streamed), secrets masked for
+an internal model, a justification asked for, an audit-only note, and the answer itself
+protected: a credential in it blocked before any part of it is sent, card numbers redacted
+even when they are split across stream chunks; the answer's label inherited and audited."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.gateway.harness import Harness, Options, auth, chat, harness
+from tests.gateway.scripted import ScriptedUpstream, last_user_text, streamed_text
+from ztai.gateway.classify import Classifier
+from ztai.policy.bundled import starter_policies
+from ztai.protection.labels import LabelRule, LabelScheme
+from ztai.protection.pii import structured_pii_detector
+from ztai.protection.secrets_detector import SecretDetector
+from ztai.protection.terms import TermDetector
+
+pytestmark = pytest.mark.anyio
+
+AWS_KEY = "AKIAZ3MZQ7YWRT4XPLNV"
+CARD = "4111 1111 1111 1111"
+RULES = """
+@id("pseudonymise-pii-for-consumer-models")
+@dlp("redact") @kinds("pii.*") @method("pseudonymise")
+@reason("personal data goes to consumer models only as pseudonyms")
+permit (principal, action == Action::"invoke_model", resource)
+when { resource.tier == "consumer" && context has direction && context.direction == "request" };
+
+@id("mask-secrets-in-prompts")
+@dlp("redact") @kinds("secret.*") @method("mask")
+permit (principal, action == Action::"invoke_model", resource)
+when { context has direction && context.direction == "request" };
+
+@id("justify-confidential-on-secret-chat")
+@dlp("justify")
+@reason("Confidential content on secret-chat needs a stated reason")
+permit (principal, action == Action::"invoke_model", resource == Model::"secret-chat")
+when { context has content_label_rank && context.content_label_rank >= 2
+       && context has direction && context.direction == "request" };
+
+@id("note-code-names")
+@dlp("audit")
+permit (principal, action == Action::"invoke_model", resource)
+when { context has finding_families && context.finding_families.contains("term") };
+
+@id("no-credentials-in-answers")
+@dlp("block")
+@reason("answers must not carry credentials")
+permit (principal, action == Action::"invoke_model", resource)
+when { context has direction && context.direction == "response"
+       && context has finding_families && context.finding_families.contains("secret") };
+
+@id("no-card-numbers-in-answers")
+@dlp("redact") @kinds("pii.credit_card") @method("placeholder")
+permit (principal, action == Action::"invoke_model", resource)
+when { context has direction && context.direction == "response" };
+"""
+
+
+def _options(upstream: ScriptedUpstream) -> Options:
+    scheme = LabelScheme(rules=(LabelRule(("secret.*",), "Highly Confidential"),
+                                LabelRule(("pii.credit_card", "term.*"), "Confidential"),
+                                LabelRule(("pii.*",), "General")))
+    detectors = (SecretDetector.build(), structured_pii_detector(),
+                 TermDetector.from_groups({"obsidian": ["Project Obsidian"]}))
+    return Options(upstream=upstream, dlp=Classifier(detectors, scheme),
+                   policy_texts={**starter_policies(), "30-dlp.cedar": RULES})
+
+
+async def _ask(h: Harness, text: str, model: str = "demo-chat", stream: bool = False,
+               key: str = "alice", **headers: str) -> httpx.Response:
+    return await h.client.post("/v1/chat/completions", json=chat(model, text, stream=stream),
+                               headers={**auth(h.keys[key]), **headers})
+
+
+def _said(upstream: ScriptedUpstream) -> str:
+    return last_user_text(upstream.received[-1])
+
+
+PII = "Write to jane.doe@example.com or call +1 415 555 2671 about the refund."
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_pseudonyms_go_to_consumer_models_and_come_back(tmp_path: Path,
+                                                              stream: bool) -> None:
+    upstream = ScriptedUpstream(lambda body: "Sure, I will email " + last_user_text(body))
+    async with harness(tmp_path, _options(upstream)) as h:
+        response = await _ask(h, PII, "demo-consumer-chat", stream)
+        event = h.last_event()
+    sent = _said(upstream)
+    assert "jane.doe@example.com" not in sent
+    assert "555 2671" not in sent
+    assert "⟦EMAIL_1⟧" in sent  # the prompt stays useful: a stable typed pseudonym
+    assert "⟦PHONE_1⟧" in sent
+    answer = streamed_text(response.content)[0] if stream else \
+        response.json()["choices"][0]["message"]["content"]
+    assert answer == "Sure, I will email " + PII  # restored for the user
+    assert event["details"]["dlp_rules"] == "pseudonymise-pii-for-consumer-models"
+    assert event["details"]["redacted"] == 2
+    assert "jane.doe" not in str(event)
+
+
+async def test_internal_models_get_the_text_but_secrets_are_masked(tmp_path: Path) -> None:
+    upstream = ScriptedUpstream()
+    async with harness(tmp_path, _options(upstream)) as h:
+        plain = await _ask(h, PII)
+        sent_plain = _said(upstream)
+        secret = await _ask(h, f"why does aws_access_key_id={AWS_KEY} fail?")
+        sent_secret = _said(upstream)
+        event = h.last_event()
+    assert plain.status_code == secret.status_code == 200
+    assert sent_plain == PII  # no rule for internal models and personal data
+    assert AWS_KEY not in sent_secret
+    assert "█" in sent_secret
+    assert event["details"]["redacted_kinds"].startswith("secret.")
+    assert event["label"] == "Highly Confidential"
+
+
+async def test_a_justification_is_asked_for_then_audited(tmp_path: Path) -> None:
+    text = f"Is card {CARD} on the fraud list?"
+    async with harness(tmp_path, _options(ScriptedUpstream(lambda _: "checking"))) as h:
+        asked = await _ask(h, text, "secret-chat")
+        blank = await _ask(h, text, "secret-chat", **{"x-ztai-justification": "  "})
+        given = await _ask(h, text, "secret-chat",
+                           **{"x-ztai-justification": "fraud case 4411, ticket FR-92"})
+        events = h.events()
+    assert asked.status_code == blank.status_code == 403
+    assert asked.json()["error"]["code"] == "justification_required"
+    assert "X-Ztai-Justification" in asked.json()["error"]["message"]
+    assert given.status_code == 200
+    assert events[2]["details"]["justification"] == "fraud case 4411, ticket FR-92"
+    assert events[0]["decision"]["policy_ids"] == ["justify-confidential-on-secret-chat"]
+
+
+async def test_audit_only_rules_note_and_pass(tmp_path: Path) -> None:
+    async with harness(tmp_path, _options(ScriptedUpstream())) as h:
+        response = await _ask(h, "What is the status of Project Obsidian?")
+        event = h.last_event()
+    assert response.status_code == 200
+    assert event["details"]["dlp_action"] == "audit"
+    assert event["details"]["dlp_rules"] == "note-code-names"
+    assert event["label"] == "Confidential"
+
+
+def _leaky(_: Mapping[str, Any]) -> str:
+    steps = "First open the console, pick the bucket and check its policy allows uploads. " * 4
+    return f"Here you go. {steps}Then use key {AWS_KEY} with the default region and retry."
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 40])
+async def test_a_credential_in_the_answer_never_leaves(tmp_path: Path, chunk: int) -> None:
+    async with harness(tmp_path, _options(ScriptedUpstream(_leaky, chunk))) as h:
+        whole = await _ask(h, "how do I upload?")
+        streamed = await _ask(h, "how do I upload?", stream=True)
+        events = h.events()
+    assert whole.status_code == 403
+    assert whole.json()["error"]["code"] == "dlp_blocked"
+    text, errors = streamed_text(streamed.content)
+    assert AWS_KEY[:4] not in text  # not even the start of it, whatever the chunking
+    assert errors[0]["code"] == "dlp_blocked"
+    assert text.startswith("Here you go")  # what came before it was released as it came
+    for event in events:
+        assert AWS_KEY not in str(event)
+        assert event["decision"]["policy_ids"] == ["no-credentials-in-answers"]
+        assert [f["segment"] for f in event["findings"]] == [-1]
+
+
+@pytest.mark.parametrize("chunk", [2, 5, 64])
+async def test_card_numbers_in_answers_are_redacted_across_chunks(tmp_path: Path,
+                                                                  chunk: int) -> None:
+    answer = f"Your card {CARD} was charged twice; the second charge is reversed."
+    async with harness(tmp_path, _options(ScriptedUpstream(lambda _: answer, chunk))) as h:
+        whole = await _ask(h, "what happened?")
+        streamed = await _ask(h, "what happened?", stream=True)
+        event = h.last_event()
+    expected = answer.replace(CARD, "<CREDIT_CARD>")
+    assert whole.json()["choices"][0]["message"]["content"] == expected
+    assert streamed_text(streamed.content) == (expected, [])
+    assert event["label"] == "Public"
+    assert event["response_label"] == "Confidential"  # inherited from its own findings
+    assert event["details"]["answer_dlp_rules"] == "no-card-numbers-in-answers"
