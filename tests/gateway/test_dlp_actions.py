@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from tests.gateway.harness import Harness, Options, auth, chat, harness
@@ -64,14 +65,17 @@ when { context has direction && context.direction == "response" };
 """
 
 
-def _options(upstream: ScriptedUpstream) -> Options:
+def _options(upstream: ScriptedUpstream, rules: str | None = RULES) -> Options:
+    """The baseline grants and ``rules``; None: the whole starter set, as ``ztai init`` writes."""
     scheme = LabelScheme(rules=(LabelRule(("secret.*",), "Highly Confidential"),
                                 LabelRule(("pii.credit_card", "term.*"), "Confidential"),
                                 LabelRule(("pii.*",), "General")))
     detectors = (SecretDetector.build(), structured_pii_detector(),
                  TermDetector.from_groups({"obsidian": ["Project Obsidian"]}))
-    return Options(upstream=upstream, dlp=Classifier(detectors, scheme),
-                   policy_texts={**starter_policies(), "30-dlp.cedar": RULES})
+    starter = starter_policies()
+    texts = starter if rules is None else {"00-baseline.cedar": starter["00-baseline.cedar"],
+                                            "30-dlp.cedar": rules}
+    return Options(upstream=upstream, dlp=Classifier(detectors, scheme), policy_texts=texts)
 
 
 async def _ask(h: Harness, text: str, model: str = "demo-chat", stream: bool = False,
@@ -186,3 +190,73 @@ async def test_card_numbers_in_answers_are_redacted_across_chunks(tmp_path: Path
     assert event["label"] == "Public"
     assert event["response_label"] == "Confidential"  # inherited from its own findings
     assert event["details"]["answer_dlp_rules"] == "no-card-numbers-in-answers"
+
+
+async def test_the_starter_policies_protect_by_default(tmp_path: Path) -> None:
+    upstream = ScriptedUpstream()
+    async with harness(tmp_path, _options(upstream, rules=None)) as h:
+        masked = await _ask(h, f"aws_access_key_id={AWS_KEY} is rejected, why?")
+        masked_sent = _said(upstream)
+        pseudonyms = await _ask(h, PII, "demo-consumer-chat")
+        pseudonyms_sent = _said(upstream)
+        confidential = await _ask(h, f"Is {CARD} stolen?", "demo-consumer-chat")
+        internal = await _ask(h, PII)
+        assert internal.status_code == 200
+        internal_sent = _said(upstream)
+        upstream.answer = _leaky
+        leak = await _ask(h, "how do I upload?")
+        events = h.events()
+    assert masked.status_code == 200
+    assert AWS_KEY not in masked_sent
+    assert pseudonyms.json()["choices"][0]["message"]["content"] == PII
+    assert "jane.doe" not in pseudonyms_sent
+    assert confidential.status_code == 403
+    assert events[2]["decision"]["policy_ids"] == ["no-confidential-to-consumer-models"]
+    assert internal_sent == PII  # internal models get personal data as it is
+    assert leak.json()["error"]["code"] == "dlp_blocked"
+    assert [e["details"].get("dlp_rules") for e in events] == [
+        "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models", None,
+        None, None]
+
+
+async def test_tool_arguments_and_results_are_protected_too(tmp_path: Path) -> None:
+    messages = [
+        {"role": "user", "content": "deploy it"},
+        {"role": "assistant", "content": None, "tool_calls": [{
+            "id": "call_1", "type": "function",
+            "function": {"name": "deploy", "arguments": f'{{"key": "{AWS_KEY}"}}'}}]},
+        {"role": "tool", "tool_call_id": "call_1",
+         "content": f"deployed with aws_access_key_id={AWS_KEY}"},
+        {"role": "user", "content": [{"type": "text", "text": "and mail jane.doe@example.com"}]},
+    ]
+    upstream = ScriptedUpstream(lambda _: "done")
+    async with harness(tmp_path, _options(upstream)) as h:
+        response = await h.client.post(
+            "/v1/chat/completions", headers=auth(h.keys["alice"]),
+            json={"model": "demo-consumer-chat", "messages": messages})
+        event = h.last_event()
+    assert response.status_code == 200, response.text
+    sent = upstream.received[-1]["messages"]
+    assert AWS_KEY not in str(sent)
+    assert sent[1]["tool_calls"][0]["function"]["arguments"].startswith('{"key": "█')
+    assert sent[2]["content"].startswith("deployed with aws_access_key_id=█")
+    assert sent[3]["content"][0]["text"] == "and mail ⟦EMAIL_1⟧"
+    assert messages[2]["content"].endswith(AWS_KEY)  # the caller's own request is untouched
+    assert sorted({f["segment"] for f in event["findings"]}) == [1, 2, 3]
+
+
+async def test_the_responses_route_restores_deltas_and_summaries(tmp_path: Path) -> None:
+    options = _options(ScriptedUpstream())
+    options.upstream = None  # the built-in simulator, which quotes the prompt back
+    async with harness(tmp_path, options) as h:
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]), json={
+            "model": "demo-consumer-chat", "stream": True,
+            "input": "jane.doe@example.com needs a refund"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "⟦" not in body
+    events = [orjson.loads(line[6:]) for line in body.splitlines()
+              if line.startswith("data: {")]
+    deltas = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+    assert "jane.doe@example.com needs a refund" in deltas
+    assert body.count("jane.doe@example.com") >= 3  # deltas, the done text, the final response

@@ -26,14 +26,21 @@ def test_schema_declares_the_actions() -> None:
 
 def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> None:
     starters = starter_policies()
-    assert sorted(starters) == ["00-baseline.cedar", "10-guardrails.cedar"]
+    assert sorted(starters) == ["00-baseline.cedar", "10-guardrails.cedar",
+                                "20-data-protection.cedar"]
     for name, text in starters.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert validate_dir(tmp_path) == []
-    ids = set(compile_policies(starters, schema).sources)
-    assert ids == {"staff-use-models", "admins-use-models", "contractors-no-consumer-models",
-                   "anyone-accepts-terms", "admins-administer", "agents-get-tokens",
-                   "staff-delegate-to-agents"}
+    loaded = compile_policies(starters, schema)
+    assert set(loaded.sources) == {
+        "staff-use-models", "admins-use-models", "contractors-no-consumer-models",
+        "anyone-accepts-terms", "admins-administer", "agents-get-tokens",
+        "staff-delegate-to-agents", "no-confidential-to-consumer-models",
+        "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models",
+        "no-credentials-in-answers"}
+    assert {rule.id for rule in loaded.rules()} == {
+        "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models",
+        "no-credentials-in-answers"}
 
 
 def test_every_starter_policy_has_a_reason(schema: cedarpy.Schema) -> None:

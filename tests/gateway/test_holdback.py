@@ -1,0 +1,170 @@
+"""The stream hold-back window on its own: whatever the chunking, a pseudonym is restored whole
+and a finding is judged whole before any of it leaves; never more than the window (plus one
+chunk) is held; events that cannot be cut fail closed; summaries are cleaned as a whole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ztai.core.errors import StageFailed
+from ztai.core.flow import Flow
+from ztai.core.model import (
+    Action,
+    Exchange,
+    ExchangeId,
+    Principal,
+    PrincipalId,
+    PrincipalKind,
+    Resource,
+    ResourceKind,
+)
+from ztai.gateway.answer import AnswerPolicy, Blocked
+from ztai.gateway.holdback import TextWindow
+from ztai.gateway.openai.chat import ChatReader
+from ztai.gateway.openai.paths import replace_strings, steps
+from ztai.gateway.openai.responses import ResponsesReader
+from ztai.gateway.plan import ReplyReader
+from ztai.policy.interface import AuthzRequest
+from ztai.policy.model import DlpRule
+from ztai.protection.labels import LabelScheme
+from ztai.protection.pii import structured_pii_detector
+from ztai.protection.redact import Vault
+from ztai.upstream.interface import StreamEvent
+
+CARD = "4111 1111 1111 1111"
+
+
+class Rules:
+    def __init__(self, *rules: DlpRule) -> None:
+        self.rules = rules
+
+    def rules_for(self, request: AuthzRequest) -> tuple[DlpRule, ...]:
+        return self.rules
+
+
+BLOCK_CARDS = DlpRule("cards", "block", "no cards", ())
+REDACT_CARDS = DlpRule("cards", "redact", "hide cards", ("pii.credit_card",), "placeholder")
+
+
+def _flow(vault: Vault | None = None) -> Flow:
+    exchange = Exchange(ExchangeId("x-1"), "chat.completions", Action.INVOKE_MODEL,
+                        Resource(ResourceKind.MODEL, "m"), ())
+    flow = Flow(exchange, Principal(PrincipalId("alice"), PrincipalKind.USER))
+    flow.restorer = vault
+    return flow
+
+
+def _window(*rules: DlpRule, vault: Vault | None = None, window: int = 64,
+            reader: ReplyReader | None = None) -> tuple[TextWindow, Flow]:
+    flow = _flow(vault)
+    policy = AnswerPolicy((structured_pii_detector(),), LabelScheme(), Rules(*rules))
+    return TextWindow(reader or ChatReader(), policy.guard(flow), window), flow
+
+
+def _delta(text: str) -> StreamEvent:
+    return StreamEvent({"choices": [{"index": 0, "delta": {"content": text}}]})
+
+
+def _run(window: TextWindow, text: str, size: int) -> tuple[list[str], int]:
+    """The texts of the events that went out, and the most characters ever held."""
+    out: list[StreamEvent] = []
+    most = 0
+    for start in range(0, len(text), size):
+        out += window.push(_delta(text[start:start + size]))
+        sent = sum(len(_text(e)) for e in out)
+        most = max(most, start + size - sent)
+    out += window.flush()
+    return [_text(e) for e in out], most
+
+
+def _text(event: StreamEvent) -> str:
+    return str((event.data or {})["choices"][0]["delta"]["content"])
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 13])
+def test_pseudonyms_are_restored_whatever_the_chunking(size: int) -> None:
+    vault = Vault()
+    token = vault.token("pii.email", "jane@example.com")
+    text = f"Write to {token} today, and copy {token} on the reply. " * 3
+    window, _ = _window(vault=vault)
+    texts, _ = _run(window, text, size)
+    assert "".join(texts) == text.replace(token, "jane@example.com")
+    assert all("⟦" not in t and "⟧" not in t for t in texts)
+
+
+@pytest.mark.parametrize("size", [1, 3, 8, 40])
+def test_a_card_is_redacted_whole_and_the_window_stays_bounded(size: int) -> None:
+    text = "The charge on " + CARD + " was reversed. " + "Thank you for your patience. " * 8
+    window, flow = _window(REDACT_CARDS)
+    texts, most = _run(window, text, size)
+    assert "".join(texts) == text.replace(CARD, "<CREDIT_CARD>")
+    assert not any("4111" in t for t in texts)
+    # held: the window, one chunk, and a finding the cut moved back over (at most a window)
+    assert most <= 2 * 64 + size
+    assert [(f.kind, f.segment, f.span.start) for f in flow.findings] == [
+        ("pii.credit_card", -1, 14)]
+
+
+def test_a_block_comes_before_any_part_of_the_finding() -> None:
+    text = "x " * 60 + "card " + CARD + " end"
+    window, _ = _window(BLOCK_CARDS, window=32)
+    sent: list[str] = []
+
+    def stream() -> None:
+        for start in range(0, len(text), 2):
+            sent.extend(_text(e) for e in window.push(_delta(text[start:start + 2])))
+        window.flush()
+
+    with pytest.raises(Blocked) as blocked:
+        stream()
+    assert blocked.value.decision.policy_ids == ("cards",)
+    assert sent  # the harmless part went out as it came
+    assert "4111" not in "".join(sent)
+
+
+def _two_pieces(content: str, arguments: str) -> StreamEvent:
+    call = {"index": 0, "function": {"arguments": arguments}}
+    return StreamEvent({"choices": [{"index": 0, "delta": {"content": content,
+                                                           "tool_calls": [call]}}]})
+
+
+def _arguments(text: str) -> StreamEvent:
+    call = {"index": 0, "function": {"arguments": text}}
+    return StreamEvent({"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]})
+
+
+def test_a_finding_across_events_that_cannot_be_cut_blocks() -> None:
+    window, _ = _window(REDACT_CARDS, window=8)
+    events = [_two_pieces("paying", '{"card": "4111 1111'),
+              _arguments(' 1111 1111", "note": "and thank you kindly"}')]
+    with pytest.raises(Blocked, match="cannot be cut"):
+        [window.push(event) for event in events]  # a push raises
+
+
+def test_summaries_are_cleaned_whole_without_counting_twice() -> None:
+    vault = Vault()
+    token = vault.token("pii.email", "jane@example.com")
+    window, flow = _window(REDACT_CARDS, vault=vault, reader=ResponsesReader())
+    done = StreamEvent({"type": "response.output_text.done", "text": f"{token} {CARD}"})
+    completed = StreamEvent({"type": "response.completed", "response": {"output": [
+        {"type": "message", "content": [{"type": "output_text", "text": f"{token} {CARD}"}]}]}})
+    out = window.push(done) + window.push(completed) + window.flush()
+    assert (out[0].data or {})["text"] == "jane@example.com <CREDIT_CARD>"
+    part = (out[1].data or {})["response"]["output"][0]["content"][0]
+    assert part["text"] == "jane@example.com <CREDIT_CARD>"
+    assert flow.findings == []  # summaries repeat what the deltas already recorded
+
+
+def test_paths_rewrite_copies_and_fail_closed() -> None:
+    body: dict[str, Any] = {"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]}
+    changed = replace_strings(body, {"messages[0].content[1].text": "B"})
+    assert changed["messages"][0]["content"][1]["text"] == "B"
+    assert body["messages"][0]["content"][1]["text"] == "b"  # the original is untouched
+    assert steps("choices[0].delta.tool_calls[2].function.arguments") == [
+        "choices", 0, "delta", "tool_calls", 2, "function", "arguments"]
+    for path in ("messages[1].content", "messages[0].role.x", "messages[0]", "messages[0]]"):
+        with pytest.raises(StageFailed):
+            replace_strings(body, {path: "x"})
