@@ -165,7 +165,9 @@ def test_demo_runs_its_scenario(tmp_path: Path) -> None:
                                  "--no-serve"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     out = result.output
-    for expected in ("[ztai simulator] This is a simulated reply",
+    for expected in ("answer quotes: \"Summarise our zero trust rollout plan.",
+                     "jane.doe@example.com about her refund", "aws_access_key_id=████",
+                     "Confidential content may not go to consumer-tier models",
                      "contractors may not send data", "API key revoked", "API key expired",
                      "no policy permits", "hash chain verified", "OpenAI Python SDK"):
         assert expected in out, expected

@@ -50,6 +50,14 @@ SCENARIO = (
     Step("contractor tries a consumer-tier model", "bob", "POST", "/v1/chat/completions",
          _chat("demo-consumer-chat", "Draft a status update.")),
     Step("contractor lists models", "bob", "GET", "/v1/models"),
+    Step("personal data to a consumer model (pseudonymised, restored)", "alice", "POST",
+         "/v1/chat/completions",
+         _chat("demo-consumer-chat", "Reply to jane.doe@example.com about her refund.")),
+    Step("a credential in a prompt (masked)", "alice", "POST", "/v1/chat/completions",
+         _chat("demo-chat", "Why is aws_access_key_id=AKIAZ3MZQ7YWRT4XPLNV rejected?")),
+    Step("card numbers to a consumer model (Confidential)", "alice", "POST",
+         "/v1/chat/completions",
+         _chat("demo-consumer-chat", "Is card 4111 1111 1111 1111 on the fraud list?")),
     Step("service without any grant", "ci-bot", "POST", "/v1/embeddings",
          {"model": "demo-embed", "input": "hello"}),
     Step("no API key", "nobody", "POST", "/v1/chat/completions", _chat("demo-chat", "hi")),
@@ -136,7 +144,10 @@ def _outcome(response: httpx.Response) -> str:
     if body.get("object") == "list" and body.get("data") and "id" in body["data"][0]:
         return "models: " + ", ".join(item["id"] for item in body["data"])
     if "choices" in body:
-        return str(body["choices"][0]["message"]["content"])[:80]
+        content = str(body["choices"][0]["message"]["content"])
+        quoted = content.partition(' words: "')[2]
+        # the simulator quotes the prompt it received: show that (as restored for the caller)
+        return f'answer quotes: "{quoted[:90]}' if quoted else content[:90]
     return "ok"
 
 
