@@ -55,7 +55,8 @@ device:
 terms: []                        # terms of use, e.g. [{app: default, version: "2026-01", url: ...}]
 
 protection:                      # what the classify stage looks for in every request
-  enabled: true
+  enabled: true                  # what happens to findings: the @dlp rules in policies/
+  responses: true                # scan answers too (rules see context.direction "response")
   secrets: true                  # the gitleaks rule set, private keys, JWTs, connection strings
   pii: true                      # e-mail, phone, cards, IBAN, national ids, IP addresses
   pii_names: false               # + person names, places, street addresses (ms per KB)
