@@ -260,3 +260,34 @@ async def test_the_responses_route_restores_deltas_and_summaries(tmp_path: Path)
     deltas = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
     assert "jane.doe@example.com needs a refund" in deltas
     assert body.count("jane.doe@example.com") >= 3  # deltas, the done text, the final response
+
+
+PURVIEW_CONFIDENTIAL = "f42aa342-8706-4288-bd11-ebb85995028c"
+
+
+@pytest.mark.parametrize("label", ["Confidential", PURVIEW_CONFIDENTIAL])
+async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> None:
+    messages = [{"role": "user", "content": "summarise the file"},
+                {"role": "tool", "tool_call_id": "c1", "content": "Q3 plan: ship in May",
+                 "ztai_label": label}]
+    upstream = ScriptedUpstream(lambda _: "They ship in May.")
+    options = _options(upstream, rules=None)
+    assert options.dlp is not None
+    scheme = options.dlp.scheme
+    options.dlp = Classifier(options.dlp.detectors, LabelScheme(
+        scheme.order, scheme.rules, {PURVIEW_CONFIDENTIAL: "Confidential"}))
+    async with harness(tmp_path, options) as h:
+        consumer = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-consumer-chat", "messages": messages})
+        internal = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", "messages": messages})
+        unknown = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                      json={"model": "demo-chat", "messages": [
+                                          {**messages[1], "ztai_label": "Top Secret"}]})
+        events = h.events()
+    assert consumer.status_code == 403
+    assert internal.status_code == 200
+    assert "ztai_label" not in str(upstream.received[-1])  # upstreams never see it
+    assert events[1]["label"] == events[1]["response_label"] == "Confidential"
+    assert unknown.status_code == 400
+    assert "unknown label 'Top Secret'" in unknown.json()["error"]["message"]

@@ -190,6 +190,8 @@ class ProtectionSettings(_Frozen):
     terms: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # slug -> phrases
     fingerprints: tuple[FingerprintSettings, ...] = ()
     labels: tuple[str, ...] = ("Public", "General", "Confidential", "Highly Confidential")
+    # external label ids (e.g. Microsoft Purview label GUIDs) -> ztai label names
+    label_ids: dict[str, str] = Field(default_factory=dict)
     label_rules: tuple[LabelRuleSettings, ...] = (
         LabelRuleSettings(kinds=("secret.*",), label="Highly Confidential"),
         LabelRuleSettings(kinds=("pii.credit_card", "pii.iban", "pii.us_ssn", "pii.us_itin",

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ztai.core.errors import BadRequest
 from ztai.core.flow import Flow
 from ztai.core.model import Decision, Finding, Span
 from ztai.protection.fingerprint import FingerprintIndex
 from ztai.protection.interface import Detector
-from ztai.protection.labels import LabelScheme
+from ztai.protection.labels import LabelScheme, UnknownLabel
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +33,12 @@ class ClassifyStage:
         for index, segment in enumerate(flow.exchange.segments):
             flow.findings.extend(self._scan(index, segment.text, documents))
         kinds = sorted({f.kind for f in flow.findings})
-        label = self._c.scheme.highest([
-            *(label for s in flow.exchange.segments for label in s.labels),
-            *documents.values(), self._c.scheme.derive(kinds)])
+        try:
+            label = self._c.scheme.highest([
+                *(label for s in flow.exchange.segments for label in s.labels),
+                *documents.values(), self._c.scheme.derive(kinds)])
+        except UnknownLabel as exc:  # a label the caller attached (ztai_label)
+            raise BadRequest(str(exc), param="ztai_label") from None
         flow.context.update({
             "finding_kinds": tuple(kinds),
             "finding_families": tuple(sorted({k.partition(".")[0] for k in kinds})),

@@ -36,9 +36,10 @@ def build_protection(settings: Settings, rules: RuleMatcher) -> Protection | Non
         return None
     try:
         scheme = LabelScheme(protection.labels, tuple(
-            LabelRule(rule.kinds, rule.label) for rule in protection.label_rules))
+            LabelRule(rule.kinds, rule.label) for rule in protection.label_rules),
+            protection.label_ids)
     except ValueError as exc:
-        raise ConfigError(f"protection.labels / label_rules: {exc}") from exc
+        raise ConfigError(f"protection.labels / label_rules / label_ids: {exc}") from exc
     detectors = _detectors(settings)
     classify = ClassifyStage(Classifier(detectors, scheme, _fingerprints(settings, scheme)))
     answers = AnswerPolicy(detectors, scheme, rules) if protection.responses else None

@@ -20,12 +20,14 @@ from ztai.core.model import (
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
     as_object,
+    label_of,
     opt_bool,
     opt_object,
     opt_str,
     parse_object,
     req_list,
     req_str,
+    unlabelled,
 )
 from ztai.gateway.plan import Piece, Plan, usage_counts
 from ztai.upstream.interface import Endpoint, UpstreamCall
@@ -84,7 +86,8 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
         stream=stream,
         signals={"unscanned_parts": unscanned, "tools": len(request.get("tools") or ())},
     )
-    call = UpstreamCall(Endpoint.CHAT, {**request, "model": target.upstream_model}, stream)
+    forwarded = {**request, "model": target.upstream_model, "messages": unlabelled(messages)}
+    call = UpstreamCall(Endpoint.CHAT, forwarded, stream)
     return Plan(exchange, ChatReader(), call, target)
 
 
@@ -99,13 +102,14 @@ def _segments(messages: list[Any]) -> tuple[list[Segment], int]:
             raise BadRequest(f"'{where}role' must be one of {sorted(_ROLES)}", param=where + "role")
         opt_str(message, "name", where)
         provenance = Provenance.UNTRUSTED if role is Role.TOOL else Provenance.TRUSTED
+        labels = label_of(message, where)
         for text, source in _content(message.get("content"), where):
             if text is None:
                 unscanned += 1
             else:
-                segments.append(Segment(role, text, source, provenance))
+                segments.append(Segment(role, text, source, provenance, labels))
         for text, source in _tool_call_arguments(message, where):
-            segments.append(Segment(role, text, source, provenance))
+            segments.append(Segment(role, text, source, provenance, labels))
     return segments, unscanned
 
 

@@ -68,3 +68,26 @@ def as_object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest(f"'{where}' must be an object", param=where)
     return value
+
+
+LABEL_FIELD = "ztai_label"  # a message's (or input item's) sensitivity label, e.g. on tool results
+
+
+def label_of(item: Mapping[str, Any], where: str) -> frozenset[str]:
+    """The label a message carries in ``ztai_label`` (a label name or an external label id,
+    checked against the configured scheme by the classify stage)."""
+    value = item.get(LABEL_FIELD)
+    if value is None:
+        return frozenset()
+    if not isinstance(value, str) or not value or len(value) > 128:
+        raise BadRequest(f"'{where}{LABEL_FIELD}' must be a label name of 1 to 128 characters",
+                         param=where + LABEL_FIELD)
+    return frozenset({value})
+
+
+def unlabelled(items: list[Any]) -> list[Any]:
+    """``items`` without ztai's own ``ztai_label`` fields, which upstreams do not know."""
+    if not any(isinstance(i, dict) and LABEL_FIELD in i for i in items):
+        return items
+    return [{k: v for k, v in i.items() if k != LABEL_FIELD} if isinstance(i, dict) else i
+            for i in items]

@@ -18,7 +18,15 @@ from ztai.core.model import (
     Segment,
 )
 from ztai.gateway.catalog import Catalog
-from ztai.gateway.openai.fields import as_object, opt_bool, opt_str, parse_object, req_str
+from ztai.gateway.openai.fields import (
+    as_object,
+    label_of,
+    opt_bool,
+    opt_str,
+    parse_object,
+    req_str,
+    unlabelled,
+)
 from ztai.gateway.plan import Piece, Plan, usage_counts
 from ztai.upstream.interface import Endpoint, UpstreamCall
 
@@ -105,7 +113,10 @@ def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) 
         stream=stream,
         signals={"unscanned_parts": unscanned},
     )
-    call = UpstreamCall(Endpoint.RESPONSES, {**request, "model": target.upstream_model}, stream)
+    forwarded = {**request, "model": target.upstream_model}
+    if isinstance(request.get("input"), list):
+        forwarded["input"] = unlabelled(request["input"])
+    call = UpstreamCall(Endpoint.RESPONSES, forwarded, stream)
     return Plan(exchange, ResponsesReader(), call, target)
 
 
@@ -122,9 +133,11 @@ def _input_segments(value: Any, segments: list[Segment]) -> int:
 
 def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
     kind = item.get("type", "message")
+    labels = label_of(item, where + ".")
     if kind == "function_call_output":
         output = opt_str(item, "output", where + ".") or ""
-        segments.append(Segment(Role.TOOL, output, where + ".output", Provenance.UNTRUSTED))
+        segments.append(Segment(Role.TOOL, output, where + ".output", Provenance.UNTRUSTED,
+                                labels))
         return 0
     if kind != "message":
         return 1  # other item kinds (function_call, reasoning, ...) are forwarded unscanned
@@ -133,21 +146,22 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
         raise BadRequest(f"'{where}.role' must be one of {sorted(_ROLES)}", param=where + ".role")
     content = item.get("content")
     if isinstance(content, str):
-        segments.append(Segment(role, content, where + ".content"))
+        segments.append(Segment(role, content, where + ".content", labels=labels))
         return 0
     if not isinstance(content, list):
         raise BadRequest(f"'{where}.content' must be a string or an array", param=where)
-    return _parts(content, role, where, segments)
+    return _parts(content, role, where, segments, labels)
 
 
-def _parts(content: list[Any], role: Role, where: str, segments: list[Segment]) -> int:
+def _parts(content: list[Any], role: Role, where: str, segments: list[Segment],
+           labels: frozenset[str]) -> int:
     unscanned = 0
     for j, raw in enumerate(content):
         part = as_object(raw, f"{where}.content[{j}]")
         kind = req_str(part, "type", f"{where}.content[{j}].")
         if kind in _TEXT_PARTS:
             text = req_str(part, "text", f"{where}.content[{j}].")
-            segments.append(Segment(role, text, f"{where}.content[{j}].text"))
+            segments.append(Segment(role, text, f"{where}.content[{j}].text", labels=labels))
         else:
             unscanned += 1
     return unscanned
