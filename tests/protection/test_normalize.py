@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+import re2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ztai.protection.normalize import normalize
+from ztai.protection.normalize import Normalizer, normalize
 
 
 @pytest.mark.parametrize(
@@ -88,3 +91,46 @@ def test_the_whole_text_maps_onto_all_kept_characters(text: str) -> None:
         begin, end = result.span(0, len(result.text))
         dropped = text[:begin] + text[end:]
         assert normalize(dropped).text == ""
+
+
+# The shortcut of ``Normalizer`` (text the per-cluster pass leaves as it is) must never change
+# a result: it is compared with ``normalize`` on text mixing what takes each path.
+_SHORTCUT_OR_NOT = st.text(
+    alphabet=st.sampled_from(
+        [*"aZ09 -.@", "é", "Ω", "ж", "\u0430", "ι", "Ж", "ß", "İ", "ǅ", "ϒ", "\u212a", "€", "“",
+         "\u0301", "\u0308", "\u200b", "\ufe0f", "\u2013", "ﬁ", "Ａ", "\u1100", "\u1161", "가",
+         "\u0bbe", "\u0bc6", "\U0001f600", "\ud800", "\u00ad", "\U000e0041"]
+    ),
+    max_size=30,
+)  # fmt: skip
+
+
+@given(_SHORTCUT_OR_NOT)
+def test_the_normalizer_gives_what_normalize_gives(text: str) -> None:
+    fast, reference = Normalizer().normalize(text), normalize(text)
+    assert fast.text == reference.text
+    assert list(fast.to_original) == list(reference.to_original)
+    assert list(fast.ends) == list(reference.ends)
+
+
+@pytest.mark.parametrize(
+    ("original", "expected"),
+    [
+        ("café naïve Ελληνικά Жук", "café naïve Ελληνικά Жук"),  # already NFKC: kept as is
+        ("p\u0430yp\u0430l and \u0430", "paypal and \u0430"),  # look-alikes still folded
+        ("cafe\u0301 ok", "café ok"),  # a combining mark: per cluster
+        ("ﬁle é", "file é"),  # NFKC changes it
+        ("a\u2013b é", "a-b é"),  # a dash
+        ("x\u200by é", "xy é"),  # an invisible character
+        ("\u1100\u1161", "\u1100\u1161"),  # jamo stay apart, as the per-cluster pass keeps them
+        ("\ud800 é", "\ufffd é"),  # a lone surrogate
+    ],
+)
+def test_the_normalizer_on_each_path(original: str, expected: str) -> None:
+    assert Normalizer().normalize(original).text == expected == normalize(original).text
+
+
+def test_every_combining_mark_is_a_mark_to_re2() -> None:
+    # The shortcut looks for \p{M} to find multi-character clusters.
+    marks = "".join(chr(c) for c in range(0x110000) if unicodedata.combining(chr(c)))
+    assert len(re2.findall(r"\p{M}", marks)) == len(marks)

@@ -5,9 +5,12 @@ exact span of the original text it came from."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from types import MappingProxyType
+
+import re2
 
 # Zero-width, bidi-control, soft-hyphen, variation-selector and tag characters hide text from
 # matchers without changing what a reader sees, so they are dropped.
@@ -42,8 +45,8 @@ class Normalized:
     length, so an empty span at the end maps too."""
 
     text: str
-    to_original: tuple[int, ...]
-    ends: tuple[int, ...]
+    to_original: Sequence[int]
+    ends: Sequence[int]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span covering the normalised ``start:end`` (``0 <= start <= end <=
@@ -53,11 +56,53 @@ class Normalized:
         return self.to_original[start], self.ends[end - 1]
 
 
+class Normalizer:
+    """``normalize`` with a shortcut for text the per-cluster pass would leave as it is (most
+    non-ASCII text: precomposed accents, other scripts). Build once and reuse."""
+
+    __slots__ = ("_changed", "_confusable")
+
+    def __init__(self) -> None:
+        # What the per-cluster pass changes besides NFKC itself: invisible characters, dashes
+        # and combining marks (RE2's \p{M} holds every character of a non-zero combining
+        # class, so a text without one is all one-character clusters).
+        self._changed = re2.compile(_char_class(["\\p{M}", *_INVISIBLE, *_DASHES]))
+        self._confusable = re2.compile(_char_class(list(_CONFUSABLES)))
+
+    def normalize(self, text: str) -> Normalized:
+        """Normalise ``text``; never raises and is linear in its length."""
+        if text.isascii():
+            return _unchanged(text, text)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: the per-cluster pass replaces it
+            return _by_clusters(text)
+        if self._changed.search(data) or not unicodedata.is_normalized("NFKC", text):
+            return _by_clusters(text)
+        # Every cluster is one character that NFKC keeps: only look-alikes may change.
+        folded = _fold_confusables(text) if self._confusable.search(data) else text
+        return _unchanged(folded, text)
+
+
 def normalize(text: str) -> Normalized:
-    """Normalise ``text``; never raises and is linear in its length."""
+    """Normalise ``text``; never raises and is linear in its length. ``Normalizer`` gives the
+    same result, faster on non-ASCII text that is already normalised."""
     if text.isascii():
-        offsets = tuple(range(len(text) + 1))
-        return Normalized(text, offsets, offsets[1:])
+        return _unchanged(text, text)
+    return _by_clusters(text)
+
+
+def _char_class(members: list[int | str]) -> str:
+    """An RE2 character class of code points and class escapes."""
+    return "[" + "".join(m if isinstance(m, str) else f"\\x{{{m:X}}}" for m in members) + "]"
+
+
+def _unchanged(normalized: str, text: str) -> Normalized:
+    """Character ``i`` of ``normalized`` is character ``i`` of ``text`` (same length)."""
+    return Normalized(normalized, range(len(text) + 1), range(1, len(text) + 1))
+
+
+def _by_clusters(text: str) -> Normalized:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []

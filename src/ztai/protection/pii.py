@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from ztai.protection.interface import Detector
 from ztai.protection.model import Match
-from ztai.protection.normalize import normalize
+from ztai.protection.normalize import Normalized, Normalizer
 from ztai.protection.pii_address import StreetAddressDetector
 from ztai.protection.pii_ids import (
     CreditCardDetector,
@@ -29,17 +29,23 @@ class PiiDetector:
     the text's length; never raises for any string (each detector promises the same)."""
 
     name = "pii"
-    __slots__ = ("detectors",)
+    __slots__ = ("_normalizer", "detectors")
 
     def __init__(self, detectors: Sequence[Detector]) -> None:
         self.detectors = tuple(detectors)
+        self._normalizer = Normalizer()
 
     def detect(self, text: str) -> list[Match]:
-        normalized = normalize(text)
+        normalized = self._normalizer.normalize(text)
         found = resolve([m for d in self.detectors for m in d.detect(normalized.text)])
-        return [
-            replace(m, start=s, end=e) for m in found for s, e in [normalized.span(m.start, m.end)]
-        ]
+        return [_on_original(m, normalized) for m in found]
+
+
+def _on_original(match: Match, normalized: Normalized) -> Match:
+    start, end = normalized.span(match.start, match.end)
+    if (start, end) == (match.start, match.end):
+        return match
+    return replace(match, start=start, end=end)
 
 
 def structured_pii_detector(regions: Sequence[str] = DEFAULT_REGIONS) -> PiiDetector:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ztai.protection.model import Match
 from ztai.protection.pii_kinds import PiiKind
-from ztai.protection.pii_scan import compile_pattern, scan
+from ztai.protection.pii_scan import compile_pattern, has_digit, has_upper, scan
 
 _SUFFIXES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|square|sq|"
@@ -56,6 +56,10 @@ def _pattern(word: str) -> str:
     return rf"(?:{street})(?:{city}){{0,3}}(?:{postcode})?|{_MILITARY}|{_ZIP}"
 
 
+# A superset of what a reported match needs when the text has no digit: a street prefix at the
+# start or after anything but an ASCII letter or digit (any non-ASCII character might not be a
+# letter either), a space, then a word or a particle.
+_PREFIXED = rf"(?:^|[^A-Za-z0-9])(?i:{_PREFIXES}) [\p{{L}}0-9]"
 _CASED_WORD = r"[\p{Lu}][\p{L}\p{M}'’.\-]*"
 _ANY_WORD = r"[\p{L}][\p{L}\p{M}'’.\-]*"
 
@@ -68,16 +72,28 @@ class StreetAddressDetector:
     __slots__ = (
         "_cased",
         "_lower",
+        "_prefixed",
     )
 
     def __init__(self) -> None:
         self._cased = compile_pattern(_pattern(_CASED_WORD))
         self._lower = compile_pattern(_pattern(_ANY_WORD))
+        self._prefixed = compile_pattern(_PREFIXED)
 
     def detect(self, text: str) -> list[Match]:
-        pattern = self._cased if any(char.isupper() for char in text) else self._lower
+        if not (has_digit(text) or self._may_have_prefixed_street(text)):
+            return []
+        pattern = self._cased if has_upper(text) else self._lower
         return [
             Match(PiiKind.STREET_ADDRESS, start, end, 0.8, self.name)
             for start, end in scan(pattern, text)
             if start == 0 or not text[start - 1].isalnum()
         ]
+
+    def _may_have_prefixed_street(self, text: str) -> bool:
+        """Without a digit, only a street after a prefix ("Rue …") can match, and a reported
+        one starts the text or follows a character that is not a letter or digit."""
+        try:
+            return self._prefixed.search(text.encode("utf-8")) is not None
+        except UnicodeEncodeError:  # lone surrogates: let the full pattern decide
+            return True

@@ -14,7 +14,7 @@ from ztai.protection.pii_checksums import (
     is_us_ssn,
 )
 from ztai.protection.pii_kinds import PiiKind
-from ztai.protection.pii_scan import compact, compile_pattern, find, scan
+from ztai.protection.pii_scan import compact, compile_pattern, find, has_digit, scan
 
 _CARD = r"(?:\d[ -]?){12,18}\d"
 # Printed in groups of four or compact; the country's length decides where it ends.
@@ -39,6 +39,8 @@ class CreditCardDetector:
         self._pattern = compile_pattern(_CARD)
 
     def detect(self, text: str) -> list[Match]:
+        if not has_digit(text):
+            return []
         return find(PiiKind.CREDIT_CARD, self.name, self._pattern, text, _is_card)
 
 
@@ -52,6 +54,8 @@ class IbanDetector:
         self._pattern = compile_pattern(_IBAN)
 
     def detect(self, text: str) -> list[Match]:
+        if not has_digit(text):
+            return []
         found = (_iban_span(text, start, end) for start, end in scan(self._pattern, text))
         return [Match(PiiKind.IBAN, *span, 1.0, self.name) for span in found if span]
 
@@ -66,6 +70,8 @@ class UsSsnDetector:
         self._pattern = compile_pattern(_SSN)
 
     def detect(self, text: str) -> list[Match]:
+        if not has_digit(text):
+            return []
         found = find(PiiKind.US_SSN, self.name, self._pattern, text, _is_ssn)
         return [m for m in found if m.end - m.start == 11 or _has_ssn_context(text, m.start)]
 
@@ -80,6 +86,8 @@ class UsItinDetector:
         self._pattern = compile_pattern(_ITIN)
 
     def detect(self, text: str) -> list[Match]:
+        if "9" not in text:  # every ITIN starts with one
+            return []
         return find(PiiKind.US_ITIN, self.name, self._pattern, text, _is_itin)
 
 
@@ -93,6 +101,8 @@ class UkNinoDetector:
         self._pattern = compile_pattern(_NINO)
 
     def detect(self, text: str) -> list[Match]:
+        if not has_digit(text):
+            return []
         return find(PiiKind.UK_NINO, self.name, self._pattern, text, _is_nino)
 
 

@@ -120,7 +120,10 @@ class RunJudge:
         return self.tokens[run[0] - 1].lower in cues
 
     def _after_phrase(self, run: list[int]) -> bool:
-        return any(self._follows(run[0], phrase) for phrase in NAME_CUES)
+        if run[0] == 0:
+            return False
+        previous = self.tokens[run[0] - 1].lower  # a phrase's last word comes right before
+        return any(self._follows(run[0], p) for p in NAME_CUES if p[-1] == previous)
 
     def _follows(self, index: int, phrase: tuple[str, ...]) -> bool:
         before = range(index - len(phrase), index)

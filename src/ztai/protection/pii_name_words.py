@@ -27,3 +27,5 @@ NAME_CUES = (
     ("name", "is"), ("named",), ("called",), ("call", "me"), ("calls", "me"), ("hi",),
     ("hello",), ("dear",), ("hey",), ("says",), ("said",), ("thanks",),
 )  # fmt: skip
+# Every word the rules look for before a run of capitalised words.
+CUE_WORDS = HONORIFICS | PLACE_CUES | frozenset(word for cue in NAME_CUES for word in cue)

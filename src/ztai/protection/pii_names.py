@@ -9,9 +9,12 @@ from collections.abc import Sequence
 
 from ztai.protection.model import Match
 from ztai.protection.pii_lexicon import Lexicon
+from ztai.protection.pii_lower_case import LowerCaseWords
 from ztai.protection.pii_name_rules import RunJudge
-from ztai.protection.pii_name_words import PARTICLES
-from ztai.protection.pii_tokens import Token, tokenize, word_pattern
+from ztai.protection.pii_name_words import CUE_WORDS, PARTICLES
+from ztai.protection.pii_scan import has_upper
+from ztai.protection.pii_tokens import Token, word_pattern
+from ztai.protection.pii_windows import CapitalWindows
 
 
 class NameDetector:
@@ -19,32 +22,26 @@ class NameDetector:
     in lower-case mode, where only listed names and places start a name."""
 
     name = "pii.names"
-    __slots__ = ("_words", "lexicon")
+    __slots__ = ("_lower_case", "_windows", "lexicon")
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self._words = word_pattern()
+        words = word_pattern()
+        self._windows = CapitalWindows(words, CUE_WORDS, PARTICLES)
+        self._lower_case = LowerCaseWords(words, lexicon, PARTICLES)
 
     def detect(self, text: str) -> list[Match]:
-        tokens = tokenize(self._words, text)
-        lower_case = not any(char.isupper() for char in text)
-        shaped = [self._is_name_shaped(tokens, i, lower_case) for i in range(len(tokens))]
+        if has_upper(text):
+            tokens = self._windows.tokenize(text)
+            shaped = [token.is_capitalised for token in tokens]
+        else:
+            tokens, shaped = self._lower_case.read(text)
         judge = RunJudge(self.lexicon, tokens)
         found = (f for run in runs(tokens, shaped) for f in judge.judge(run))
         return [
             Match(kind, tokens[first].start, tokens[last].end, score, self.name)
             for kind, first, last, score in found
         ]
-
-    def _is_name_shaped(self, tokens: Sequence[Token], index: int, lower_case: bool) -> bool:
-        token = tokens[index]
-        if not lower_case:
-            return token.is_capitalised
-        lex = self.lexicon
-        if token.lower in lex.common_words:
-            return False
-        after_first = index > 0 and tokens[index - 1].lower in lex.first_names
-        return token.lower in lex.first_names or token.lower in lex.places or after_first
 
 
 def runs(tokens: Sequence[Token], shaped: Sequence[bool]) -> list[list[int]]:

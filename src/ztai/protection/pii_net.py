@@ -7,7 +7,7 @@ import ipaddress
 
 from ztai.protection.model import Match
 from ztai.protection.pii_kinds import PiiKind
-from ztai.protection.pii_scan import compile_pattern, find
+from ztai.protection.pii_scan import compile_pattern, find, has_digit
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _EMAIL = rf"[A-Za-z0-9][A-Za-z0-9._%+'-]{{0,63}}@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,24}}"
@@ -26,6 +26,8 @@ class EmailDetector:
         self._pattern = compile_pattern(_EMAIL)
 
     def detect(self, text: str) -> list[Match]:
+        if "@" not in text:
+            return []
         return find(PiiKind.EMAIL, self.name, self._pattern, text, _is_email)
 
 
@@ -39,6 +41,8 @@ class IpAddressDetector:
         self._pattern = compile_pattern(_IPV6 + "|" + _IPV4)
 
     def detect(self, text: str) -> list[Match]:
+        if text.count(":") < 2 and not has_digit(text):  # v6 needs two colons, v4 digits
+            return []
         return find(PiiKind.IP_ADDRESS, self.name, self._pattern, text, _is_ip)
 
 

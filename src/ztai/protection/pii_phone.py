@@ -11,7 +11,7 @@ import phonenumbers
 
 from ztai.protection.model import Match
 from ztai.protection.pii_kinds import PiiKind
-from ztai.protection.pii_scan import compile_pattern, find
+from ztai.protection.pii_scan import compile_pattern, find, has_digit
 
 DEFAULT_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "BE", "NL", "AU", "BR", "IL", "ZA")
 _PHONE = (
@@ -41,6 +41,8 @@ class PhoneDetector:
         self._date = compile_pattern(_DATE)
 
     def detect(self, text: str) -> list[Match]:
+        if not has_digit(text):
+            return []
         candidates = find(PiiKind.PHONE, self.name, self._pattern, text, self._has_digit_count)
         scored = ((m, self.score(text[m.start : m.end])) for m in candidates)
         return [replace(m, score=score) for m, score in scored if score > 0]
@@ -50,11 +52,19 @@ class PhoneDetector:
         number), 0.6 for a phone-shaped number only possible there, else 0.0; never raises."""
         if self._date.fullmatch(value):
             return 0.0
-        numbers = [n for n in (_parse(value, r) for r in self._regions_for(value)) if n]
-        if any(phonenumbers.is_valid_number(n) for n in numbers):
-            return _SHORT_SCORE if self._is_short_unmarked(value) else 1.0
+        # Parsing dominates the cost: stop at the first region where the number is valid.
+        numbers: list[phonenumbers.PhoneNumber] = []
+        for region in self._regions_for(value):
+            number = _parse(value, region)
+            if number is None:
+                continue
+            if phonenumbers.is_valid_number(number):
+                return _SHORT_SCORE if self._is_short_unmarked(value) else 1.0
+            numbers.append(number)
+        if not self._shaped.fullmatch(value):
+            return 0.0
         possible = any(phonenumbers.is_possible_number(n) for n in numbers)
-        return _SHAPED_SCORE if possible and self._shaped.fullmatch(value) else 0.0
+        return _SHAPED_SCORE if possible else 0.0
 
     def _is_short_unmarked(self, value: str) -> bool:
         """Seven or eight digits with no trunk 0, "+" or brackets: more often an amount or a

@@ -4,6 +4,7 @@ a Python check accepts or rejects each one, and digits glued to a candidate disq
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import re2
 
@@ -14,6 +15,8 @@ _MAX_MEM = 64 << 20  # RE2's default 8 MiB is too small for patterns over Unicod
 # Through these a candidate continues into a longer number ("1.2.3.4.5", "123-45-6789-0"); a
 # letter after a hyphen does not count ("555-1234-Office").
 _JOINERS = frozenset("-./:,")
+_DIGITS = "0123456789"
+_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 continuation bytes: not the start of a char
 
 
 def compile_pattern(pattern: str) -> re2._Regexp:
@@ -27,12 +30,31 @@ def scan(pattern: re2._Regexp, text: str) -> Iterator[tuple[int, int]]:
     """Spans of the pattern's first group when it took part in the match (a pattern marks the
     part it reports that way), else of the whole match."""
     try:
-        matches = list(pattern.finditer(text))
+        data = text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates, as JSON can carry: same length without them
-        matches = list(pattern.finditer(without_surrogates(text)))
-    for found in matches:
-        start, end = found.span(1) if pattern.groups else (-1, -1)
-        yield (start, end) if start >= 0 else found.span()
+        data = without_surrogates(text).encode("utf-8")
+    grouped = pattern.groups > 0
+    spans = [_reported(found, grouped) for found in pattern.finditer(data)]
+    if len(data) == len(text):  # ASCII: RE2's byte offsets are character offsets
+        return iter(spans)
+    chars = _char_offsets(data, {offset for span in spans for offset in span})
+    return ((chars[start], chars[end]) for start, end in spans)
+
+
+def _reported(found: Any, grouped: bool) -> tuple[int, int]:
+    start, end = found.span(1) if grouped else (-1, -1)
+    return (start, end) if start >= 0 else found.span()
+
+
+def _char_offsets(data: bytes, offsets: set[int]) -> dict[int, int]:
+    """Character offsets of UTF-8 byte offsets, in one pass over the text."""
+    result: dict[int, int] = {}
+    last_byte = last_char = 0
+    for offset in sorted(offsets):
+        last_char += len(data[last_byte:offset].translate(None, _CONTINUATION))
+        last_byte = offset
+        result[offset] = last_char
+    return result
 
 
 def without_surrogates(text: str) -> str:
@@ -61,6 +83,21 @@ def find(kind: str, name: str, pattern: re2._Regexp, text: str, check: Check) ->
         for start, end in scan(pattern, text)
         if is_isolated(text, start, end) and check(text[start:end])
     ]
+
+
+def has_digit(text: str) -> bool:
+    """Whether an ASCII digit occurs: RE2's ``\\d``, which every numbered identifier needs."""
+    return any(digit in text for digit in _DIGITS)
+
+
+def has_upper(text: str) -> bool:
+    """``any(char.isupper() for char in text)``, without a Python loop over ASCII text or text
+    with no capital."""
+    if text.isascii():
+        return text.lower() != text
+    if text.islower():  # every cased character is lower case
+        return False
+    return any(char.isupper() for char in text)
 
 
 def compact(value: str) -> str:

@@ -49,6 +49,8 @@ class PrivateKeyScanner:
         self._pattern = re2.compile(_PEM)
 
     def scan(self, text: ScanText) -> list[ByteMatch]:
+        if b"-----BEGIN" not in text.data:  # the pattern's first literal
+            return []
         return [
             ByteMatch(PRIVATE_KEY, m.start(), m.end(), 1.0, "secrets.private-key")
             for m in self._pattern.finditer(text.data)
@@ -68,6 +70,8 @@ class JwtScanner:
         self._pattern = re2.compile(_JWT)
 
     def scan(self, text: ScanText) -> list[ByteMatch]:
+        if b"eyJ" not in text.data:  # every token starts with it
+            return []
         return [
             ByteMatch(JWT, m.start(1), m.end(), 1.0, "secrets.jwt")
             for m in self._pattern.finditer(text.data)
@@ -89,11 +93,13 @@ class ConnectionStringScanner:
     """The span is the password only, so redaction keeps the scheme, user and host."""
 
     def __init__(self) -> None:
-        self._patterns = (re2.compile(_URL), re2.compile(_KEY_VALUE))
+        self._url = re2.compile(_URL)
+        self._key_value = re2.compile(_KEY_VALUE)
         self._placeholder = re2.compile(_PLACEHOLDER)
 
     def scan(self, text: ScanText) -> list[ByteMatch]:
-        found = (m for pattern in self._patterns for m in pattern.finditer(text.data))
+        data = text.data
+        found = (m for pattern in self._patterns_for(data) for m in pattern.finditer(data))
         return [
             ByteMatch(
                 CONNECTION_STRING,
@@ -105,3 +111,11 @@ class ConnectionStringScanner:
             for m in found
             if (password := m.group(1).rstrip()) and not self._placeholder.search(password)
         ]
+
+    def _patterns_for(self, data: bytes) -> list[re2._Regexp]:
+        """Only the patterns whose literals all occur: "://" in a URL, "=" and ";" in a
+        key-value string."""
+        patterns = [self._url] if b"://" in data else []
+        if b"=" in data and b";" in data:
+            patterns.append(self._key_value)
+        return patterns

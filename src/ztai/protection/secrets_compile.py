@@ -74,6 +74,8 @@ class CompiledRuleSet:
     def triggered(self, lowered: bytes) -> list[CompiledRule]:
         """The rules whose keywords occur in the lower-cased text, in rule order."""
         found = (self.keywords.Match(lowered) if self.keywords is not None else None) or ()
+        if not found and not self.always:
+            return []
         indexes = set(self.always).union(*(self.by_keyword[k] for k in found))
         return [self.rules[i] for i in sorted(indexes)]
 
@@ -133,11 +135,24 @@ def _compile_rule(rule: SecretRule) -> CompiledRule | SkippedRule:
 def _compile_allowlist(allowlist: Allowlist) -> CompiledAllowlist:
     return CompiledAllowlist(
         allowlist.target,
-        tuple(compile_regex(r) for r in allowlist.regexes),
+        _any_of(allowlist.regexes),
         _literal_set([w.lower() for w in allowlist.stopwords]),
         allowlist.require_all,
         bool(allowlist.paths or allowlist.commits),
     )
+
+
+def _any_of(patterns: Sequence[str]) -> tuple[Any, ...]:
+    """Each pattern compiled (raising ``re2.error`` if one is not RE2), then joined into one
+    alternation when that compiles too: one search instead of one per pattern, with a match
+    exactly where one of them matches (inline flags stay inside their group)."""
+    compiled = tuple(compile_regex(p) for p in patterns)
+    if len(compiled) > 1:
+        try:
+            return (compile_regex("|".join(f"(?:{p})" for p in patterns)),)
+        except re2.error:  # e.g. a \Q quote running to the end of its pattern
+            pass
+    return compiled
 
 
 def compile_regex(pattern: str) -> Any:

@@ -56,7 +56,8 @@ class SecretDetector:
 
     def detect(self, text: str) -> list[Match]:
         scan = ScanText.of(text)
-        return to_matches(scan, resolve([m for s in self._scanners for m in s.scan(scan)]))
+        found = [m for s in self._scanners for m in s.scan(scan)]
+        return to_matches(scan, resolve(found)) if found else []
 
 
 def is_generic(kind: str) -> bool:

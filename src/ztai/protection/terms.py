@@ -10,7 +10,7 @@ from typing import Any
 import ahocorasick
 
 from ztai.protection.model import Match
-from ztai.protection.normalize import normalize
+from ztai.protection.normalize import Normalizer, normalize
 
 
 class EmptyTermListError(ValueError):
@@ -39,12 +39,13 @@ class TermDetector:
     """Build with :meth:`from_phrases` or :meth:`from_groups`, once, at start."""
 
     name = "terms"
-    __slots__ = ("_automaton",)
+    __slots__ = ("_automaton", "_normalizer")
 
     def __init__(self, automaton: Any) -> None:
         """``automaton``: a finalised ``ahocorasick.Automaton`` whose values are
         ``(length, kind)``; never modified afterwards."""
         self._automaton = automaton
+        self._normalizer = Normalizer()
 
     @classmethod
     def from_phrases(cls, phrases: Iterable[str]) -> TermDetector:
@@ -69,7 +70,7 @@ class TermDetector:
     def detect(self, text: str) -> list[Match]:
         """Whole-word occurrences, overlapping ones included; linear in ``len(text)`` plus
         the number of matches."""
-        normalized = normalize(text)
+        normalized = self._normalizer.normalize(text)
         haystack, origin = _collapse_spaces(fold(normalized.text))
         found = []
         for last, (length, kind) in self._automaton.iter(haystack):
