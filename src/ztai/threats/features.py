@@ -1,0 +1,139 @@
+"""Hashed word and character n-gram features of text windows, in numpy: what the shield's
+classifier reads. Training (scripts/train_shield.py) and inference use this one module, so the
+weights a training run writes mean the same thing at run time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+BITS = 20  # one shared table of 2**20 buckets for every n-gram order
+CHAR_ORDERS = (3, 4, 5)
+_P = np.uint64(1_000_003)
+_P_INV = np.uint64(pow(1_000_003, -1, 2**64))
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_SHIFT = np.uint64(64 - BITS)
+_SALT = {n: np.uint64(n * 0x51ED27) for n in (*CHAR_ORDERS, 1, 2)}  # 1, 2: word orders
+_WS = np.array([9, 10, 11, 12, 13, 0x85, 0xA0, 0x2028, 0x2029, 0x3000], dtype=np.uint32)
+_NON_WORD = ((0x2000, 0x2BFF), (0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFF0F),
+             (0x1F000, 0x1FAFF))
+
+Buckets = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """One text's feature occurrences. ``chars[k]`` holds the bucket of the n-gram of order
+    ``CHAR_ORDERS[k]`` starting at each code point; ``unigrams``/``bigrams`` are per word (a
+    bigram at i joins words i and i+1); ``starts``/``ends`` are the words' code-point offsets."""
+
+    length: int
+    chars: tuple[Buckets, ...]
+    unigrams: Buckets
+    bigrams: Buckets
+    starts: Buckets
+    ends: Buckets
+
+
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """Windows of at most ``size`` words, ``stride`` words apart: word ranges [first, last)
+    and code-point spans [start, end) of the text."""
+
+    first: Buckets
+    last: Buckets
+    start: Buckets
+    end: Buckets
+
+
+def code_points(text: str) -> npt.NDArray[np.uint32]:
+    """Lower-cased code points, one per character of ``text`` (offsets stay those of the
+    original), whitespace as a space and digits as 0."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters lower-case to two; keep those as they are
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    cp = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint32)
+    cp[np.isin(cp, _WS)] = 32
+    cp[(cp >= 48) & (cp <= 57)] = 48
+    return cp
+
+
+def _is_word(cp: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+    latin = ((cp >= 97) & (cp <= 122)) | (cp == 48)
+    word: npt.NDArray[np.bool_] = latin | ((cp >= 0xC0) & (cp != 0xD7) & (cp != 0xF7))
+    for low, high in _NON_WORD:
+        word &= ~((cp >= low) & (cp <= high))
+    return word
+
+
+def _bucket(h: npt.NDArray[np.uint64], salt: np.uint64) -> Buckets:
+    return (((h ^ salt) * _MIX) >> _SHIFT).astype(np.int64)
+
+
+def encode(text: str) -> Encoded:
+    """All n-gram occurrences of ``text`` as table buckets (linear in its length)."""
+    cp = code_points(text)
+    n = len(cp)
+    powers = np.ones(n + 1, dtype=np.uint64)  # P**i and P**-i modulo 2**64
+    inverse = np.ones(n + 1, dtype=np.uint64)
+    np.cumprod(np.full(n, _P, dtype=np.uint64), out=powers[1:])
+    np.cumprod(np.full(n, _P_INV, dtype=np.uint64), out=inverse[1:])
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    np.cumsum(cp.astype(np.uint64) * powers[:n], out=prefix[1:])
+
+    def substring(s: Buckets, e: Buckets) -> npt.NDArray[np.uint64]:
+        return (prefix[e] - prefix[s]) * inverse[s]
+
+    chars = []
+    for order in CHAR_ORDERS:
+        s = np.arange(max(n - order + 1, 0), dtype=np.int64)
+        chars.append(_bucket(substring(s, s + order), _SALT[order]))
+    word = _is_word(cp)
+    edges = np.diff(np.concatenate(([0], word.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1).astype(np.int64)
+    ends = np.flatnonzero(edges == -1).astype(np.int64)
+    words = substring(starts, ends)
+    bigrams = words[:-1] * _P + words[1:]
+    return Encoded(n, tuple(chars), _bucket(words, _SALT[1]), _bucket(bigrams, _SALT[2]),
+                   starts, ends)
+
+
+def windows(enc: Encoded, size: int, stride: int) -> Windows:
+    """Overlapping word windows covering the text; one window when it has ``size`` words or
+    fewer. The first window starts at 0 and the last ends at the end of the text."""
+    count = len(enc.starts)
+    first = np.unique(np.minimum(np.arange(0, max(count - size, 0) + stride, stride,
+                                           dtype=np.int64), max(count - size, 0)))
+    last = np.minimum(first + size, count)
+    if count == 0:
+        return Windows(first, last, np.zeros(1, np.int64), np.full(1, enc.length, np.int64))
+    start = np.where(first == 0, 0, enc.starts[first])
+    end = np.where(last == count, enc.length, enc.ends[last - 1])
+    return Windows(first, last, start.astype(np.int64), end.astype(np.int64))
+
+
+def window_buckets(enc: Encoded, win: Windows, i: int) -> tuple[Buckets, Buckets]:
+    """The character and word buckets that window ``i`` holds (for training)."""
+    s, e, a, b = int(win.start[i]), int(win.end[i]), int(win.first[i]), int(win.last[i])
+    chars = [c[s:max(e - order + 1, s)] for c, order in zip(enc.chars, CHAR_ORDERS, strict=True)]
+    words = [enc.unigrams[a:b], enc.bigrams[a:max(b - 1, a)]]
+    return np.concatenate(chars), np.concatenate(words)
+
+
+def window_sums(enc: Encoded, win: Windows, table: npt.NDArray[np.float32]) -> tuple[
+        npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per window, the sum of ``table`` over its character n-grams and over its word n-grams:
+    prefix sums, so every window costs O(1) after one pass over the text."""
+    char_total = np.zeros(len(win.start))
+    for c, order in zip(enc.chars, CHAR_ORDERS, strict=True):
+        cum = np.concatenate(([0.0], np.cumsum(table[c], dtype=np.float64)))
+        e = np.clip(win.end - order + 1, win.start, None)
+        char_total += cum[np.minimum(e, len(c))] - cum[np.minimum(win.start, len(c))]
+    uni = np.concatenate(([0.0], np.cumsum(table[enc.unigrams], dtype=np.float64)))
+    bi = np.concatenate(([0.0], np.cumsum(table[enc.bigrams], dtype=np.float64)))
+    word_total = uni[win.last] - uni[win.first]
+    bl = np.maximum(win.last - 1, win.first)
+    word_total += bi[np.minimum(bl, len(enc.bigrams))] - bi[np.minimum(win.first, len(enc.bigrams))]
+    return char_total, word_total

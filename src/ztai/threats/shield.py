@@ -1,0 +1,100 @@
+"""The prompt shield, tiered: de-obfuscate (normalised, skeleton and decoded views; invisible
+text and encoded payloads are findings themselves), the heuristic rules over every view, then
+the trained classifier over the views, windowed so that a payload in a long document is not
+diluted. The verdict fuses both tiers; thresholds differ by role (a user's prompt, a document or
+tool output the model reads, an application's system prompt) and move with the sensitivity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ztai.threats.classifier import Role, ShieldModel
+from ztai.threats.heuristics import HeuristicDetector
+from ztai.threats.model import ThreatKind, ThreatMatch
+from ztai.threats.normalize import Deobfuscator
+
+DETECTOR = "threats.classifier"
+MAX_VIEWS = 8  # the classifier reads the normalised view and at most this many decoded ones
+# findings of the de-obfuscation tier that are attacks by themselves (smuggled, hidden text)
+_ATTACK_ON_THEIR_OWN = frozenset({ThreatKind.INVISIBLE_TEXT})
+
+
+class Source(StrEnum):
+    """Who wrote the text, which sets the threshold."""
+
+    USER = "user"
+    DOCUMENT = "document"  # retrieved text, e-mail, web page, tool output: someone else
+    SYSTEM = "system"  # the application's own system prompt
+
+
+class Sensitivity(StrEnum):
+    LOW = "low"  # fewer false positives
+    MEDIUM = "medium"
+    HIGH = "high"  # more recall
+
+
+_SHIFT = {Sensitivity.LOW: 0.04, Sensitivity.MEDIUM: 0.0, Sensitivity.HIGH: -0.08}
+_SYSTEM_FLOOR = 0.98  # system prompts are the application's own: flag only the unmistakable
+# a text of a few words gives the classifier too few n-grams to be sure ("Hello responses"
+# scored 0.997): below SHORT_WORDS words, only an unmistakable score counts
+SHORT_WORDS = 4
+_SHORT_FLOOR = 0.999
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """``score`` in [0, 1] (the fused tiers), ``attack`` whether it crossed the threshold for
+    its source, ``matches`` the spans in the original text that explain it (rule and classifier
+    spans only for an attack; de-obfuscation findings always)."""
+
+    score: float
+    attack: bool
+    threshold: float
+    matches: tuple[ThreatMatch, ...]
+    classifier: float
+    heuristics: float
+    decision: float  # what is compared with the threshold: 1 when a rule tier fired, else
+    #                  the classifier's score (so that a threshold sweep moves the classifier)
+
+
+class Shield:
+    """Build once and reuse (thread-safe: every part is read-only after building)."""
+
+    def __init__(self, model: ShieldModel | None = None,
+                 sensitivity: Sensitivity = Sensitivity.MEDIUM,
+                 deobfuscator: Deobfuscator | None = None) -> None:
+        self._model = model or ShieldModel.load()
+        self._deobfuscator = deobfuscator or Deobfuscator()
+        self._heuristics = HeuristicDetector(deobfuscator=self._deobfuscator)
+        shift = _SHIFT[sensitivity]
+        prompt = min(max(self._model.threshold(Role.PROMPT) + shift, 0.05), 0.999)
+        document = min(max(self._model.threshold(Role.DOCUMENT) + shift, 0.05), 0.999)
+        self._thresholds = {Source.USER: prompt, Source.DOCUMENT: document,
+                            Source.SYSTEM: max(prompt, _SYSTEM_FLOOR)}
+
+    def threshold(self, source: Source) -> float:
+        return self._thresholds[source]
+
+    def scan(self, text: str, source: Source = Source.USER) -> Verdict:
+        views = self._deobfuscator.deobfuscate(text)
+        heuristic = self._heuristics.scan(views)
+        role = Role.DOCUMENT if source is Source.DOCUMENT else Role.PROMPT
+        best, where = 0.0, (0, len(text))
+        for view in views.views[:MAX_VIEWS]:
+            for window in self._model.score_windows(view.text, role):
+                if window.score > best:
+                    best, where = window.score, view.span(window.start, window.end)
+        threshold = self._thresholds[source]
+        if len(views.text.split(maxsplit=SHORT_WORDS)) < SHORT_WORDS:
+            best = best if best >= _SHORT_FLOOR else min(best, threshold - 0.001)
+        score = 1.0 - (1.0 - best) * (1.0 - heuristic.score)
+        own = any(f.kind in _ATTACK_ON_THEIR_OWN for f in views.findings)
+        decision = 1.0 if heuristic.is_attack() or own else best
+        # what the de-obfuscation saw is always told; the rules' and the classifier's spans
+        # only for an attack (a lone weak rule match on a benign prompt is not evidence)
+        matches = [*views.findings, *(heuristic.matches if decision >= threshold else ())]
+        if best >= threshold:
+            matches.append(ThreatMatch(ThreatKind.INJECTION, *where, round(best, 4), DETECTOR))
+        return Verdict(round(score, 4), decision >= threshold, threshold, tuple(matches),
+                       round(best, 4), round(heuristic.score, 4), decision)
