@@ -29,6 +29,7 @@ from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.control import ControlView
 from ztai.gateway.pipeline import PipelineOptions
 from ztai.gateway.protect import ProtectStage
+from ztai.gateway.shield import ExfiltrationDetector, ShieldStage
 from ztai.gateway.stages import AuthorizeStage
 from ztai.gateway.terms import TermsRoutes
 from ztai.gateway.verify import DeviceCheck, SignalOptions, VerifyStage
@@ -39,6 +40,8 @@ from ztai.policy.cedar import CedarAuthorizer
 from ztai.policy.loader import load_policies
 from ztai.policy.model import ResourceEntity
 from ztai.storage.memory import MemoryAuditStore, MemoryControlStore, MemoryKeyStore
+from ztai.threats.output import OutputInspector
+from ztai.threats.shield import Shield
 from ztai.upstream.interface import Upstream
 from ztai.upstream.simulator import SimulatorUpstream
 
@@ -84,6 +87,7 @@ class Options:
     # data protection as ztai serve assembles it: classify before authorize, protect (the DLP
     # rules in the policy files) after it, and the answers scanned
     dlp: Classifier | None = None
+    shield: Shield | None = None  # the prompt shield's detect stage, before authorize
 
 
 def _keys(store: MemoryKeyStore, clock: FixedClock) -> dict[str, str]:
@@ -134,10 +138,11 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
         stages=[*options.before,
                 VerifyStage(ControlView(control), clock, options.signals, options.device),
                 *([ClassifyStage(options.dlp)] if options.dlp else []),
+                *([ShieldStage(options.shield)] if options.shield else []),
                 *([AuthorizeStage(authorizer)] if options.authorize else []),
                 *([ProtectStage(authorizer)] if options.dlp else [])],
-        answers=AnswerPolicy(options.dlp.detectors, options.dlp.scheme, authorizer)
-        if options.dlp else None,
+        answers=AnswerPolicy((*options.dlp.detectors, ExfiltrationDetector(OutputInspector())),
+                             options.dlp.scheme, authorizer) if options.dlp else None,
         options=PipelineOptions(stage_timeout_s=options.stage_timeout_s),
         response_stages=options.response_stages,
         max_body_bytes=64 * 1024,

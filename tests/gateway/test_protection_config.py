@@ -3,6 +3,7 @@ protected documents become findings and a label in the audit event, and Cedar de
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,4 +79,15 @@ def test_a_missing_protected_document_stops_the_start(tmp_path: Path) -> None:
     config = _configure(tmp_path)
     (tmp_path / "plan.txt").unlink()
     with pytest.raises(ConfigError, match="fingerprints 'plan'"):
+        build_parts(load_settings(config))
+
+
+def test_ner_without_the_extra_stops_the_start(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    config = _configure(tmp_path)
+    raw = yaml.safe_load(config.read_text())
+    raw["protection"]["pii_ner"] = True
+    config.write_text(yaml.safe_dump(raw))
+    monkeypatch.setitem(sys.modules, "spacy", None)  # as on a machine without ztai[ner]
+    with pytest.raises(ConfigError, match=r"protection.pii_ner: .*pip install 'ztai\[ner\]'"):
         build_parts(load_settings(config))

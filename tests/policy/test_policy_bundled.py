@@ -37,10 +37,10 @@ def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> N
         "anyone-accepts-terms", "admins-administer", "agents-get-tokens",
         "staff-delegate-to-agents", "no-confidential-to-consumer-models",
         "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models",
-        "no-credentials-in-answers"}
+        "no-credentials-in-answers", "no-prompt-attacks", "no-exfiltration-in-answers"}
     assert {rule.id for rule in loaded.rules()} == {
         "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models",
-        "no-credentials-in-answers"}
+        "no-credentials-in-answers", "no-exfiltration-in-answers"}
 
 
 def test_every_starter_policy_has_a_reason(schema: cedarpy.Schema) -> None:

@@ -11,13 +11,18 @@ from ztai.core.flow import RequestStage
 from ztai.gateway.answer import AnswerPolicy
 from ztai.gateway.classify import Classifier, ClassifyStage
 from ztai.gateway.protect import ProtectStage
+from ztai.gateway.shield import ExfiltrationDetector, ShieldStage
 from ztai.policy.interface import RuleMatcher
 from ztai.protection.fingerprint import FingerprintIndex
 from ztai.protection.interface import Detector
 from ztai.protection.labels import LabelRule, LabelScheme
 from ztai.protection.pii import default_pii_detector, structured_pii_detector
+from ztai.protection.pii_ner import NerUnavailableError, default_with_ner_pii_detector
 from ztai.protection.secrets_detector import SecretDetector
 from ztai.protection.terms import EmptyTermListError, TermDetector
+from ztai.threats.classifier import ModelFileError
+from ztai.threats.output import OutputInspector, OutputPolicy
+from ztai.threats.shield import Sensitivity, Shield
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +30,15 @@ class Protection:
     """The stages data protection adds: ``classify`` runs before authorize, ``protect`` after
     it; ``answers`` scans what comes back (None when ``protection.responses`` is off)."""
 
-    classify: ClassifyStage
+    classify: ClassifyStage | None
+    detect: ShieldStage | None
     protect: ProtectStage
     answers: AnswerPolicy | None
 
 
 def build_protection(settings: Settings, rules: RuleMatcher) -> Protection | None:
-    protection = settings.protection
-    if not protection.enabled:
+    protection, shield = settings.protection, settings.shield
+    if not protection.enabled and not shield.enabled:
         return None
     try:
         scheme = LabelScheme(protection.labels, tuple(
@@ -40,18 +46,32 @@ def build_protection(settings: Settings, rules: RuleMatcher) -> Protection | Non
             protection.label_ids)
     except ValueError as exc:
         raise ConfigError(f"protection.labels / label_rules / label_ids: {exc}") from exc
-    detectors = _detectors(settings)
-    classify = ClassifyStage(Classifier(detectors, scheme, _fingerprints(settings, scheme)))
-    answers = AnswerPolicy(detectors, scheme, rules) if protection.responses else None
-    return Protection(classify, ProtectStage(rules), answers)
+    detectors: tuple[Detector, ...] = _detectors(settings) if protection.enabled else ()
+    classify = ClassifyStage(Classifier(detectors, scheme, _fingerprints(settings, scheme))) \
+        if protection.enabled else None
+    detect = ShieldStage(_shield(settings)) if shield.enabled else None
+    if shield.enabled and shield.answers:
+        inspector = OutputInspector(OutputPolicy(frozenset(shield.allowed_domains)))
+        detectors = (*detectors, ExfiltrationDetector(inspector))
+    answers = AnswerPolicy(detectors, scheme, rules) \
+        if detectors and (protection.responses or shield.answers) else None
+    return Protection(classify, detect, ProtectStage(rules), answers)
+
+
+def _shield(settings: Settings) -> Shield:
+    try:
+        return Shield(sensitivity=Sensitivity(settings.shield.sensitivity))
+    except ModelFileError as exc:
+        raise ConfigError(f"shield: {exc}") from exc
 
 
 def request_stages(protection: Protection | None, authorize: RequestStage
                    ) -> list[RequestStage]:
-    """classify → authorize → protect, or authorize alone."""
+    """classify → detect → authorize → protect, or authorize alone."""
     if protection is None:
         return [authorize]
-    return [protection.classify, authorize, protection.protect]
+    before = [stage for stage in (protection.classify, protection.detect) if stage is not None]
+    return [*before, authorize, protection.protect]
 
 
 def _detectors(settings: Settings) -> tuple[Detector, ...]:
@@ -60,9 +80,7 @@ def _detectors(settings: Settings) -> tuple[Detector, ...]:
     if protection.secrets:
         found.append(SecretDetector.build())
     if protection.pii:
-        regions = protection.phone_regions
-        found.append(default_pii_detector(regions) if protection.pii_names
-                     else structured_pii_detector(regions))
+        found.append(_pii(protection.phone_regions, protection.pii_names, protection.pii_ner))
     if protection.terms:
         try:
             found.append(TermDetector.from_groups(
@@ -70,6 +88,15 @@ def _detectors(settings: Settings) -> tuple[Detector, ...]:
         except EmptyTermListError as exc:
             raise ConfigError(f"protection.terms: {exc}") from exc
     return tuple(found)
+
+
+def _pii(regions: tuple[str, ...], names: bool, ner: bool) -> Detector:
+    if ner:
+        try:
+            return default_with_ner_pii_detector(regions)
+        except NerUnavailableError as exc:
+            raise ConfigError(f"protection.pii_ner: {exc}") from exc
+    return default_pii_detector(regions) if names else structured_pii_detector(regions)
 
 
 def _fingerprints(settings: Settings, scheme: LabelScheme) -> FingerprintIndex | None:

@@ -1,0 +1,82 @@
+"""The detect stage: every segment goes through the prompt shield with the threshold of who
+wrote it (the user; a document or tool output, untrusted; the application's system prompt).
+Findings (spans and kinds) join the exchange's findings; Cedar's context gets ``injection``,
+``injection_direct``, ``injection_indirect``, ``injection_score`` (0–100), ``threat_kinds`` and
+``tainted`` (untrusted content carried an attack: agent policies hold high-impact actions).
+What happens is policy: the starter set blocks attacks.
+
+On the way back, answers are inspected for exfiltration (markdown images and links carrying
+data to domains off the allow-list, hidden HTML, suspicious tool-call arguments): those findings
+reach the DLP rules with ``direction == "response"`` like any other."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ztai.core.flow import Flow
+from ztai.core.model import Decision, Finding, Provenance, Role, Segment, Span
+from ztai.protection.model import Match
+from ztai.threats.output import OutputInspector
+from ztai.threats.shield import Shield, Source
+
+OFF_LOOP_CHARS = 16_384  # larger requests are judged in a worker thread
+
+
+class ShieldStage:
+    name = "detect"
+
+    def __init__(self, shield: Shield) -> None:
+        self._shield = shield
+
+    async def run(self, flow: Flow) -> Decision | None:
+        if sum(len(s.text) for s in flow.exchange.segments) > OFF_LOOP_CHARS:
+            return await asyncio.to_thread(self._judge, flow)  # keep the event loop serving
+        return self._judge(flow)
+
+    def _judge(self, flow: Flow) -> Decision | None:
+        kinds: set[str] = set()
+        score, direct, indirect = 0.0, False, False
+        for index, segment in enumerate(flow.exchange.segments):
+            source = source_of(segment)
+            verdict = self._shield.scan(segment.text, source)
+            score = max(score, verdict.decision)
+            for m in verdict.matches:
+                flow.findings.append(Finding(m.kind, index, Span(m.start, m.end), m.score,
+                                             m.detector))
+                kinds.add(m.kind)
+            if verdict.attack:
+                direct = direct or source is not Source.DOCUMENT
+                indirect = indirect or source is Source.DOCUMENT
+        untrusted = any(s.provenance is Provenance.UNTRUSTED for s in flow.exchange.segments)
+        flow.context.update({
+            "injection": direct or indirect,
+            "injection_direct": direct,
+            "injection_indirect": indirect,
+            "injection_score": round(score * 100),
+            "threat_kinds": tuple(sorted(kinds)),
+            "untrusted_content": untrusted,
+            "tainted": indirect,
+        })
+        if direct or indirect:
+            flow.notes["shield_score"] = round(score * 100)
+        return None
+
+
+def source_of(segment: Segment) -> Source:
+    if segment.provenance is Provenance.UNTRUSTED or segment.role is Role.TOOL:
+        return Source.DOCUMENT
+    if segment.role in (Role.SYSTEM, Role.DEVELOPER):
+        return Source.SYSTEM
+    return Source.USER
+
+
+class ExfiltrationDetector:
+    """The output inspector as one of the answer's detectors."""
+
+    def __init__(self, inspector: OutputInspector) -> None:
+        self.inspector = inspector
+        self.name = "threats.output"
+
+    def detect(self, text: str) -> list[Match]:
+        return [Match(m.kind, m.start, m.end, m.score, m.detector or self.name)
+                for m in self.inspector.inspect(text)]
