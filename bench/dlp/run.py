@@ -1,5 +1,6 @@
 """DLP detector benchmark: ztai's PII detectors against Microsoft Presidio, in one run, on one
-labelled JSONL file (default: shared/data/pii/dev.jsonl).
+labelled JSONL file (default: shared/data/pii/dev.jsonl), plus ordinary user prompts, timed only
+(default: the benign prompts of shared/data/injection/dev.jsonl).
 
 Each engine is loaded (timed), runs once over every row to give its predictions (which also
 warms it up), then makes ``--reps`` timed passes, interleaved with the other engines' (the order
@@ -10,7 +11,7 @@ ztai's scorer, ``ztai.protection.evaluation_pii``, for every engine alike.
 Run it with ztai's interpreter, after bench/dlp/setup.sh:
 
     .venv/bin/python bench/dlp/run.py --rows 300 --reps 1     # quick look, < 1 minute
-    .venv/bin/python bench/dlp/run.py                         # all rows, 3 reps
+    .venv/bin/python bench/dlp/run.py                         # all rows and prompts, 3 reps
 
 See README.md beside this file.
 """
@@ -40,7 +41,7 @@ from engines import (
 )
 from report import render
 from scoring import dataset_types, ratios, score_engine, throughput, verdicts
-from timing import Timing, workloads
+from timing import Timing, read_prompts, sizes, workloads
 
 from ztai.protection.evaluation_pii import Row, Span, parse_rows
 
@@ -48,6 +49,7 @@ HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
 RESULTS = BENCH / "results"
 DEFAULT_DATA = BENCH.parents[1] / "shared" / "data" / "pii" / "dev.jsonl"
+DEFAULT_PROMPTS = BENCH.parents[1] / "shared" / "data" / "injection" / "dev.jsonl"
 ENGINES = {
     "ztai-structured": "ztai structured",
     "ztai-default": "ztai default (+ names, places, street addresses)",
@@ -70,7 +72,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--joined-bytes",
         type=int,
         default=4096,
-        help="size of the joined texts of the second workload (0: rows only)",
+        help="size of the joined texts of the second workload (0: leave it out)",
+    )
+    parser.add_argument(
+        "--prompts",
+        type=optional_path,
+        default=DEFAULT_PROMPTS,
+        help="JSONL file whose benign prompts make the third workload, timed only ('': leave it "
+        "out; --rows N takes the first N)",
     )
     parser.add_argument("--out", type=Path, help="JSON result (the .md goes beside it)")
     args = parser.parse_args(argv)
@@ -82,6 +91,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         quick = args.rows is not None
         args.out = RESULTS / "raw" / f"dlp-rows{args.rows}.json" if quick else RESULTS / "dlp.json"
     return args
+
+
+def optional_path(value: str) -> Path | None:
+    """A path, or None for the empty string (``--prompts ''``)."""
+    return Path(value) if value else None
 
 
 def log(message: str) -> None:
@@ -126,7 +140,7 @@ def measure(engines: Sequence[Engine], workloads: Sequence[str], reps: int) -> l
                     }
                 )
                 log(
-                    f"rep {rep} {workload:<6} {engine.name:<16} {timing.cpu_s:8.3f} s CPU "
+                    f"rep {rep} {workload:<7} {engine.name:<16} {timing.cpu_s:8.3f} s CPU "
                     f"{timing.wall_s:8.3f} s wall"
                 )
     return runs
@@ -144,14 +158,17 @@ class Measured:
     presidio: dict[str, Any]
 
 
-def run_engines(args: argparse.Namespace, texts: Sequence[str]) -> Measured:
+def run_engines(args: argparse.Namespace, texts: Sequence[str], prompts: Sequence[str]) -> Measured:
     """Start Presidio's worker when needed; load, predict (warm-up), then the timed passes."""
-    texts_by_workload = workloads(texts, args.joined_bytes)
+    texts_by_workload = workloads(texts, args.joined_bytes, prompts)
     with contextlib.ExitStack() as stack:
         worker = None
         if any(name in PRESIDIO_KEYS for name in args.engines):
             log("starting Presidio's worker")
-            worker = stack.enter_context(PresidioWorker(args.data, args.rows, args.joined_bytes))
+            worker = stack.enter_context(
+                PresidioWorker(args.data, args.rows, args.joined_bytes, args.prompts)
+            )
+            check_worker(worker.hello, texts_by_workload)
         engines = build_engines(args.engines, texts_by_workload, worker)
         loaded, predictions = {}, {}
         for engine in engines:
@@ -161,6 +178,14 @@ def run_engines(args: argparse.Namespace, texts: Sequence[str]) -> Measured:
         runs = measure(engines, list(texts_by_workload), args.reps)
         hello = worker.hello if worker else {}
     return Measured(texts_by_workload, loaded, predictions, runs, hello)
+
+
+def check_worker(hello: Mapping[str, Any], texts_by_workload: Mapping[str, Sequence[str]]) -> None:
+    """Raise ``RuntimeError`` unless Presidio's worker built the same workloads as we did (as
+    many texts, as many bytes, in each)."""
+    ours = sizes(texts_by_workload)
+    if hello["workloads"] != ours:
+        raise RuntimeError(f"presidio worker's workloads {hello['workloads']} differ from {ours}")
 
 
 def engine_results(
@@ -208,11 +233,9 @@ def meta(args: argparse.Namespace, measured: Measured, core: int | None) -> dict
         "pinned_core": core,
         "data": str(args.data),
         "rows": len(measured.workloads["rows"]),
-        "workloads": {
-            name: {"texts": len(texts), "bytes": sum(len(t.encode("utf-8")) for t in texts)}
-            for name, texts in measured.workloads.items()
-        },
+        "workloads": sizes(measured.workloads),
         "joined_bytes": args.joined_bytes,
+        "prompts": str(args.prompts) if args.prompts else None,
         "reps": args.reps,
         "engines": args.engines,
         "versions": {
@@ -241,7 +264,8 @@ def main(argv: Sequence[str]) -> int:
     every_row = parse_rows(args.data.read_text("utf-8").splitlines())
     rows = every_row[: args.rows]
     labels = dataset_types(every_row)
-    measured = run_engines(args, [row.text for row in rows])
+    prompts = read_prompts(args.prompts, args.rows) if args.prompts else []
+    measured = run_engines(args, [row.text for row in rows], prompts)
     engines = engine_results(rows, labels, measured)
     result = {
         "meta": meta(args, measured, core)
