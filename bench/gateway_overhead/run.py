@@ -45,9 +45,12 @@ ZTAI_PYTHON = REPO / ".venv" / "bin" / "python"
 LITELLM_VENV = BENCH / ".venv-litellm"
 LITELLM_BIN = LITELLM_VENV / "bin" / "litellm"
 MODEL = "bench-model"
-# ztai: auth + Cedar + audit (the gateway core); ztai-dlp: the same plus classification of
-# every request (secrets, structured PII: the default protection settings)
-TARGETS = ("direct", "ztai", "ztai-dlp", "litellm")
+# ztai: auth + Cedar + audit (the gateway core); ztai-dlp: the same plus data protection
+# (classification of every request and answer: secrets, structured PII; the DLP rules);
+# ztai-full: ztai-dlp plus the prompt shield (every request, and answers for exfiltration) —
+# ztai's default configuration
+TARGETS = ("direct", "ztai", "ztai-dlp", "ztai-full", "litellm")
+ZTAI_VARIANTS = ("ztai", "ztai-dlp", "ztai-full")
 MODES = ("plain", "stream")
 BODY_BYTES = 1024
 STARTUP_TIMEOUT_S = 120.0
@@ -287,21 +290,21 @@ class Target:
 
 
 def setup_ztai(workdir: Path, mock_port: int, port: int, core: int | None,
-               dlp: bool = False) -> Target:
+               name: str = "ztai") -> Target:
     """``ztai init`` a fresh directory, add the mock upstream and model, create a service key;
-    classification (``protection``) on only for the ``ztai-dlp`` target."""
+    data protection on for ``ztai-dlp`` and ``ztai-full``, the prompt shield for ``ztai-full``."""
     import yaml  # ztai's venv has PyYAML
 
     if not ZTAI_BIN.exists():
         raise RuntimeError(f"{ZTAI_BIN} not found: is ztai installed in .venv?")
-    name = "ztai-dlp" if dlp else "ztai"
     home = workdir / f"{name}-home"
     shutil.rmtree(home, ignore_errors=True)
     subprocess.run([str(ZTAI_BIN), "init", str(home)], check=True, capture_output=True, timeout=120)
     cfg_path = home / "ztai.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg.setdefault("server", {}).update({"host": HOST, "port": port})
-    cfg.setdefault("protection", {})["enabled"] = dlp
+    cfg.setdefault("protection", {})["enabled"] = name != "ztai"
+    cfg.setdefault("shield", {})["enabled"] = name == "ztai-full"
     upstreams = [u for u in cfg.get("upstreams") or [] if u.get("name") != "mock"]
     upstreams.append(
         {
@@ -581,11 +584,24 @@ def verdicts(summary: dict[str, Any], targets: Sequence[str]) -> dict[str, Any]:
             None,
         )
 
-    res: dict[str, Any] = {"throughput_ratio": {}, "added_p50_c1_ms": {}}
+    res: dict[str, Any] = {"throughput_ratio": {}, "added_p50_c1_ms": {},
+                           "variants_vs_litellm": {}}
     for mode in MODES:
         concs = sorted({r["concurrency"] for r in rows if r["mode"] == mode})
         if not concs:
             continue
+        if "litellm" in targets:
+            lt_peak = max((get("litellm", mode, c) or {}).get("rps") or 0 for c in concs)
+            for variant in (v for v in ZTAI_VARIANTS if v in targets):
+                peak = max((get(variant, mode, c) or {}).get("rps") or 0 for c in concs)
+                c1 = get(variant, mode, 1) if 1 in concs else None
+                res["variants_vs_litellm"].setdefault(variant, {})[mode] = {
+                    "peak_rps": round(peak, 1),
+                    "ratio": round(peak / lt_peak, 2) if lt_peak else None,
+                    "added_p50_c1_ms": round(c1["added_p50_ms"], 3)
+                    if c1 and c1.get("added_p50_ms") is not None else None,
+                    "met_10x": bool(lt_peak and peak / lt_peak >= 10),
+                }
         if "ztai" in targets and "litellm" in targets:
             # throughput per core = best median rps over the concurrencies tried (single core)
             z = max((get("ztai", mode, c) or {}).get("rps") or 0 for c in concs)
@@ -694,6 +710,15 @@ def markdown(result: dict[str, Any]) -> str:
                 f"| ztai added p50 ≤ 1 ms at concurrency 1 | {mode} | {fmt(t['ztai'], 3)} ms "
                 f"(LiteLLM {fmt(t['litellm'], 3)} ms) | {'yes' if t['met'] else 'NO'} |"
             )
+        for variant, modes in v.get("variants_vs_litellm", {}).items():
+            if variant == "ztai":
+                continue
+            for mode, t in modes.items():
+                lines.append(
+                    f"| {variant} throughput ≥ 10× LiteLLM per core | {mode} | "
+                    f"{fmt(t['ratio'])}× ({fmt(t['peak_rps'], 0)} req/s peak; added p50 "
+                    f"{fmt(t['added_p50_c1_ms'], 3)} ms) | {'yes' if t['met_10x'] else 'NO'} |"
+                )
         lines.append("")
     chk = result.get("checks", {})
     if chk:
@@ -871,11 +896,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise RuntimeError(f"mock did not start:\n{mock.tail()}")
         log(f"mock upstream on :{mock_port}; work dir {workdir}")
 
-        if "ztai" in args.targets:
-            targets["ztai"] = setup_ztai(workdir, mock_port, free_port(), proxy_core)
-        if "ztai-dlp" in args.targets:
-            targets["ztai-dlp"] = setup_ztai(workdir, mock_port, free_port(), proxy_core,
-                                             dlp=True)
+        for variant in ZTAI_VARIANTS:
+            if variant in args.targets:
+                targets[variant] = setup_ztai(workdir, mock_port, free_port(), proxy_core,
+                                              variant)
         if "litellm" in args.targets:
             targets["litellm"] = setup_litellm(workdir, mock_port, free_port(), proxy_core)
 

@@ -17,9 +17,10 @@ from ztai.core.flow import Flow
 from ztai.core.model import Decision, Finding, Provenance, Role, Segment, Span
 from ztai.protection.model import Match
 from ztai.threats.output import OutputInspector
-from ztai.threats.shield import Shield, Source
+from ztai.threats.shield import Shield, Source, Verdict
 
 OFF_LOOP_CHARS = 16_384  # larger requests are judged in a worker thread
+MAX_REMEMBERED_SYSTEM_PROMPTS = 1024
 
 
 class ShieldStage:
@@ -27,6 +28,19 @@ class ShieldStage:
 
     def __init__(self, shield: Shield) -> None:
         self._shield = shield
+        # an application sends the same system prompt with every request: judge it once
+        self._system: dict[str, Verdict] = {}
+
+    def _scan(self, text: str, source: Source) -> Verdict:
+        if source is not Source.SYSTEM:
+            return self._shield.scan(text, source)
+        verdict = self._system.get(text)
+        if verdict is None:
+            verdict = self._shield.scan(text, source)
+            if len(self._system) >= MAX_REMEMBERED_SYSTEM_PROMPTS:
+                self._system.clear()
+            self._system[text] = verdict
+        return verdict
 
     async def run(self, flow: Flow) -> Decision | None:
         if sum(len(s.text) for s in flow.exchange.segments) > OFF_LOOP_CHARS:
@@ -38,7 +52,7 @@ class ShieldStage:
         score, direct, indirect = 0.0, False, False
         for index, segment in enumerate(flow.exchange.segments):
             source = source_of(segment)
-            verdict = self._shield.scan(segment.text, source)
+            verdict = self._scan(segment.text, source)
             score = max(score, verdict.decision)
             for m in verdict.matches:
                 flow.findings.append(Finding(m.kind, index, Span(m.start, m.end), m.score,
