@@ -134,3 +134,31 @@ def test_every_combining_mark_is_a_mark_to_re2() -> None:
     # The shortcut looks for \p{M} to find multi-character clusters.
     marks = "".join(chr(c) for c in range(0x110000) if unicodedata.combining(chr(c)))
     assert len(re2.findall(r"\p{M}", marks)) == len(marks)
+
+
+def _every_cluster(text: str) -> tuple[str, list[int], list[int]]:
+    """The reference: every cluster of the whole text through the per-cluster pass (what
+    ``normalize`` did before ASCII stretches were copied as they are)."""
+    from itertools import groupby
+
+    from ztai.protection import normalize as module
+
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for first, last in module._clusters(text):
+        piece = module._normalize_cluster(text[first:last])
+        out.append(piece)
+        starts += [first] * len(piece)
+        ends += [last] * len(piece)
+    words = ("".join(g) for _, g in groupby("".join(out), key=str.isalnum))
+    folded = "".join(w.translate(module._CONFUSABLES) if module._is_mixed_script(w) else w
+                     for w in words)
+    return folded, [*starts, len(text)], ends
+
+
+@given(_SHORTCUT_OR_NOT)
+def test_ascii_stretches_copied_as_they_are_change_nothing(text: str) -> None:
+    result = normalize(text)
+    expected, starts, ends = _every_cluster(text)
+    assert (result.text, list(result.to_original), list(result.ends)) == (expected, starts, ends)

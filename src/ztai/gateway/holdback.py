@@ -13,6 +13,7 @@ pseudonym is left as the model wrote it.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ztai.gateway.answer import AnswerGuard
@@ -48,14 +49,34 @@ class TextWindow:
         text = "".join(t for _, t in pieces)
         self._queue.append(_Held(self._whole(event, data), pieces, text))
         self._held_chars += len(text)
-        ready: list[StreamEvent] = []
-        while self._queue and self._held_chars - len(self._queue[0].text) >= self._window:
-            ready.append(self._release())
-        return ready
+        return self._release_while(lambda: self._held_chars - len(self._queue[0].text)
+                                   >= self._window)
 
     def flush(self) -> list[StreamEvent]:
         """The stream ended: everything held goes (judged as a whole)."""
-        return [self._release() for _ in range(len(self._queue))]
+        return self._release_while(lambda: True)
+
+    def _release_while(self, ready: Callable[[], bool]) -> list[StreamEvent]:
+        """Release events from the head while ``ready()``, scanning the held text once: each
+        release only shifts the spans of that one scan (no text arrives in between)."""
+        out: list[StreamEvent] = []
+        matches: list[Match] | None = None
+        while self._queue and ready():
+            if matches is None:
+                matches = self._scan()
+            event, cut = self._release(matches)
+            out.append(event)
+            matches = [Match(m.kind, m.start - cut, m.end - cut, m.score, m.detector)
+                       for m in matches if m.end > cut]
+        return out
+
+    def _scan(self) -> list[Match]:
+        """Findings in the held text (spans relative to its start), with the last released
+        characters before it so that a finding across the cut is seen."""
+        buffer = "".join(h.text for h in self._queue)
+        base = len(self._context)
+        return [Match(m.kind, m.start - base, m.end - base, m.score, m.detector)
+                for m in self._guard.detect(self._context + buffer) if m.end > base]
 
     def _whole(self, event: StreamEvent, data: dict[str, object]) -> StreamEvent:
         """Complete copies in an event (a final summary) are judged whole, right away."""
@@ -69,12 +90,9 @@ class TextWindow:
                 changed[path] = cleaned
         return StreamEvent(replace_strings(data, changed), event.event) if changed else event
 
-    def _release(self) -> StreamEvent:
+    def _release(self, matches: list[Match]) -> tuple[StreamEvent, int]:
         head = self._queue[0]
         buffer = "".join(h.text for h in self._queue)
-        base = len(self._context)
-        matches = [Match(m.kind, m.start - base, m.end - base, m.score, m.detector)
-                   for m in self._guard.detect(self._context + buffer) if m.end > base]
         cut = self._cut(len(head.text), buffer, matches)
         mine = [m for m in matches if m.start < cut]
         event = self._retext(head, cut, mine)
@@ -86,7 +104,7 @@ class TextWindow:
             self._held_chars += len(rest)
         self._sent += cut
         self._context = (self._context + buffer[:cut])[-self._window:]
-        return event
+        return event, cut
 
     def _cut(self, cut: int, buffer: str, matches: list[Match]) -> int:
         """Move ``cut`` back before any finding or pseudonym that crosses it, where the events

@@ -4,6 +4,7 @@ exact span of the original text it came from."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,16 +104,47 @@ def _unchanged(normalized: str, text: str) -> Normalized:
 
 
 def _by_clusters(text: str) -> Normalized:
+    """The per-cluster pass, on the non-ASCII stretches only: ASCII is its own NFKC, holds no
+    invisible character, dash or look-alike, and maps one to one (an ASCII letter that a
+    combining mark follows goes with the stretch after it, as its cluster's base)."""
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    for cluster_start, cluster_end in _clusters(text):
-        piece = _normalize_cluster(text[cluster_start:cluster_end])
-        out.append(piece)
-        starts.extend([cluster_start] * len(piece))
-        ends.extend([cluster_end] * len(piece))
-    folded = _fold_confusables("".join(out))
+    confusable = False
+    position = 0
+    for run in _ASCII_RUN.finditer(text):
+        start, end = run.span()
+        if end < len(text) and unicodedata.combining(text[end]):
+            end -= 1
+        if start > position:
+            confusable |= _clustered(text, position, start, out, starts, ends)
+        out.append(text[start:end])
+        starts.extend(range(start, end))
+        ends.extend(range(start + 1, end + 1))
+        position = max(position, end)
+    if position < len(text):
+        confusable |= _clustered(text, position, len(text), out, starts, ends)
+    joined = "".join(out)
+    folded = _fold_confusables(joined) if confusable else joined
     return Normalized(folded, (*starts, len(text)), tuple(ends))
+
+
+_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+
+
+def _clustered(text: str, start: int, end: int, out: list[str], starts: list[int],
+               ends: list[int]) -> bool:
+    """Normalise ``text[start:end]`` cluster by cluster into ``out``; whether it holds a
+    look-alike character once normalised (then words must be folded)."""
+    confusable = False
+    for cluster_start, cluster_end in _clusters(text[start:end]):
+        first, last = start + cluster_start, start + cluster_end
+        piece = _normalize_cluster(text[first:last])
+        out.append(piece)
+        starts.extend([first] * len(piece))
+        ends.extend([last] * len(piece))
+        confusable = confusable or any(ord(c) in _CONFUSABLES for c in piece)
+    return confusable
 
 
 def _clusters(text: str) -> list[tuple[int, int]]:
