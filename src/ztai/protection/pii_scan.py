@@ -9,6 +9,7 @@ from typing import Any
 import re2
 
 from ztai.protection.model import Match
+from ztai.protection.offsets import char_offsets
 
 Check = Callable[[str], bool]
 _MAX_MEM = 64 << 20  # RE2's default 8 MiB is too small for patterns over Unicode classes
@@ -16,7 +17,6 @@ _MAX_MEM = 64 << 20  # RE2's default 8 MiB is too small for patterns over Unicod
 # letter after a hyphen does not count ("555-1234-Office").
 _JOINERS = frozenset("-./:,")
 _DIGITS = "0123456789"
-_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 continuation bytes: not the start of a char
 
 
 def compile_pattern(pattern: str) -> re2._Regexp:
@@ -37,24 +37,13 @@ def scan(pattern: re2._Regexp, text: str) -> Iterator[tuple[int, int]]:
     spans = [_reported(found, grouped) for found in pattern.finditer(data)]
     if len(data) == len(text):  # ASCII: RE2's byte offsets are character offsets
         return iter(spans)
-    chars = _char_offsets(data, {offset for span in spans for offset in span})
+    chars = char_offsets(data, {offset for span in spans for offset in span})
     return ((chars[start], chars[end]) for start, end in spans)
 
 
 def _reported(found: Any, grouped: bool) -> tuple[int, int]:
     start, end = found.span(1) if grouped else (-1, -1)
     return (start, end) if start >= 0 else found.span()
-
-
-def _char_offsets(data: bytes, offsets: set[int]) -> dict[int, int]:
-    """Character offsets of UTF-8 byte offsets, in one pass over the text."""
-    result: dict[int, int] = {}
-    last_byte = last_char = 0
-    for offset in sorted(offsets):
-        last_char += len(data[last_byte:offset].translate(None, _CONTINUATION))
-        last_byte = offset
-        result[offset] = last_char
-    return result
 
 
 def without_surrogates(text: str) -> str:

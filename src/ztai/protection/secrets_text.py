@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ztai.protection.model import Match
-
-_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 continuation bytes: not the start of a char
+from ztai.protection.offsets import char_offsets
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +56,8 @@ def to_matches(scan: ScanText, found: Sequence[ByteMatch]) -> list[Match]:
     if len(scan.data) == len(scan.text):  # pure ASCII: bytes are characters
         chars = {offset: offset for m in found for offset in (m.start, m.end)}
     else:
-        chars = _char_offsets(scan.data, {o for m in found for o in (m.start, m.end)})
+        chars = char_offsets(scan.data, {o for m in found for o in (m.start, m.end)})
     matches = (Match(m.kind, chars[m.start], chars[m.end], m.score, m.detector) for m in found)
     return sorted(matches, key=lambda m: (m.start, m.end, m.kind))
 
 
-def _char_offsets(data: bytes, offsets: set[int]) -> dict[int, int]:
-    result: dict[int, int] = {}
-    last_byte = last_char = 0
-    for offset in sorted(offsets):
-        last_char += len(data[last_byte:offset].translate(None, _CONTINUATION))
-        last_byte = offset
-        result[offset] = last_char
-    return result
