@@ -17,12 +17,12 @@ import typer
 from rich.table import Table
 
 from ztai.cli.context import console, fail
+from ztai.core.scoring import Counts
 from ztai.protection.evaluation_pii import evaluate, parse_rows
 from ztai.protection.pii import default_pii_detector
 from ztai.protection.secrets_detector import SecretDetector
 from ztai.protection.secrets_eval import (
     CaseFileError,
-    Counts,
     SecretsReport,
     evaluate_secrets,
     load_secret_cases,

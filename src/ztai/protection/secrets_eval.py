@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
+from ztai.core.scoring import Counts
 from ztai.protection.secrets_compile import SkippedRule
 from ztai.protection.secrets_detector import SecretDetector
 
@@ -32,30 +33,6 @@ class SecretCase:
     text: str
     positive: bool
     kind: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    tp: int = 0
-    fn: int = 0
-    fp: int = 0
-    tn: int = 0
-
-    def add(self, positive: bool, flagged: bool) -> Counts:
-        field = ("tp" if flagged else "fn") if positive else ("fp" if flagged else "tn")
-        return replace(self, **{field: getattr(self, field) + 1})
-
-    @property
-    def precision(self) -> float | None:
-        return _ratio(self.tp, self.tp + self.fp)
-
-    @property
-    def recall(self) -> float | None:
-        return _ratio(self.tp, self.tp + self.fn)
-
-    @property
-    def fpr(self) -> float | None:
-        return _ratio(self.fp, self.fp + self.tn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +169,3 @@ def _label(label: object) -> bool:
         raise CaseFileError(f"unknown label {label!r}")
     return label == "tp"
 
-
-def _ratio(part: int, whole: int) -> float | None:
-    return part / whole if whole else None

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ztai.core.scoring import Counts
+
 HARMFUL = "harmful_request"
 PROMPT, DOCUMENT = "prompt", "document"
 SWEEP = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
@@ -44,39 +46,6 @@ class Scored:
     score: float
     seconds: float
 
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    tp: int = 0
-    fn: int = 0
-    fp: int = 0
-    tn: int = 0
-
-    @property
-    def precision(self) -> float | None:
-        return _ratio(self.tp, self.tp + self.fp)
-
-    @property
-    def recall(self) -> float | None:
-        return _ratio(self.tp, self.tp + self.fn)
-
-    @property
-    def fpr(self) -> float | None:
-        return _ratio(self.fp, self.fp + self.tn)
-
-    @property
-    def f1(self) -> float | None:
-        p, r = self.precision, self.recall
-        return None if p is None or r is None or p + r == 0 else 2 * p * r / (p + r)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"tp": self.tp, "fn": self.fn, "fp": self.fp, "tn": self.tn,
-                "precision": self.precision, "recall": self.recall, "f1": self.f1,
-                "fpr": self.fpr}
-
-
-def _ratio(num: int, den: int) -> float | None:
-    return None if den == 0 else num / den
 
 
 def parse_row(line: str) -> Row:
