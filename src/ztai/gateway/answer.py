@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ztai.core.flow import Flow
 from ztai.core.model import Decision, Effect, Finding, Obligation, Span
+from ztai.gateway.classify import families
 from ztai.gateway.obligations import DLP_BLOCK
 from ztai.gateway.protect import methods_for, rules_holding
 from ztai.policy.interface import RuleMatcher
@@ -116,5 +117,5 @@ class AnswerGuard:
         every = kinds | self.kinds
         return {**self.flow.context, "direction": "response",
                 "finding_kinds": tuple(sorted(every)),
-                "finding_families": tuple(sorted({k.partition(".")[0] for k in every})),
+                "finding_families": families(every),
                 "content_label": label, "content_label_rank": scheme.rank(label)}

@@ -4,7 +4,7 @@ into the policy context, so Cedar decides per label, finding kind and destinatio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ztai.core.errors import BadRequest
@@ -41,7 +41,7 @@ class ClassifyStage:
             raise BadRequest(str(exc), param="ztai_label") from None
         flow.context.update({
             "finding_kinds": tuple(kinds),
-            "finding_families": tuple(sorted({k.partition(".")[0] for k in kinds})),
+            "finding_families": families(kinds),
             "content_label": label or self._c.scheme.order[0],
             "content_label_rank": self._c.scheme.rank(label) if label else 0,
             "fingerprint_documents": tuple(sorted(documents)),
@@ -57,3 +57,9 @@ class ClassifyStage:
                 found.append(Finding("fingerprint.match", index, Span(match.start, match.end),
                                      match.coverage, f"fingerprint:{match.document}"))
         return found
+
+
+def families(kinds: Iterable[str]) -> tuple[str, ...]:
+    """``pii.email``, ``secret.aws-access-token`` → ``("pii", "secret")``: what policies test
+    when any finding of a family matters (Cedar sets have no wildcards)."""
+    return tuple(sorted({kind.partition(".")[0] for kind in kinds}))
