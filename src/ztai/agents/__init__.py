@@ -1,0 +1,1 @@
+"""Agents and tools: tool-definition pinning, taint, held calls awaiting approval, budgets."""
