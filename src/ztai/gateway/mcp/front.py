@@ -1,0 +1,243 @@
+"""``/mcp/<server>``: the MCP streamable-HTTP endpoint of one upstream server, served by the
+official SDK's server and session manager, with ztai at both edges of every message.
+
+- At the HTTP edge every request is authenticated like any other (API key, OIDC token, agent
+  token, delegated token); a failure is answered 401 and audited through the pipeline. A
+  session belongs to the principal that opened it: another principal presenting its id is
+  refused.
+- Inside, each MCP operation is one pipeline exchange (``gate.McpGate`` builds the plans). A
+  denied tool call comes back as a tool error the agent can read (``isError``, with ztai's
+  reason and exchange id), so an agent run continues with what it may do; a denied listing or
+  read is a JSON-RPC error."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import mcp_types as types
+import orjson
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel.server import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.exceptions import MCPError
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
+
+from ztai.core.errors import AuthenticationFailed, ZtaiError
+from ztai.core.model import ExchangeId, Principal
+from ztai.core.secret import Secret
+from ztai.gateway.clientinfo import MetaReader
+from ztai.gateway.errors import error_body
+from ztai.gateway.fastpath import respond
+from ztai.gateway.mcp.gate import Listing, McpGate, session_key
+from ztai.gateway.pipeline import Inbound, Outcome, Pipeline
+from ztai.gateway.plan import Plan
+from ztai.identity.header import parse_authorization
+from ztai.identity.interface import Authenticator
+
+MAX_SESSIONS = 10_000
+POLICY_DENIED = -32003  # JSON-RPC server error range: ztai refused the operation
+SESSION_HEADER = "x-ztai-session"
+
+Translate = Callable[[bytes, ExchangeId], Plan]
+
+
+class McpFront:
+    def __init__(self, gate: McpGate, pipeline: Pipeline, authenticator: Authenticator,
+                 meta: MetaReader, max_body_bytes: int) -> None:
+        self.gate = gate
+        self.path = f"/mcp/{gate.name}"
+        self._pipeline, self._authenticator, self._meta = pipeline, authenticator, meta
+        self._owners: OrderedDict[str, str] = OrderedDict()
+        server: Server[Any] = Server(
+            f"ztai/{gate.name}", version="ztai",
+            instructions=f"MCP server {gate.name!r} through the ztai gateway",
+            # header validation reads the schema from the last listing, not a new tools/list
+            get_tool_input_schema=gate.input_schema,
+            on_list_tools=self._list_tools, on_call_tool=self._call_tool,
+            on_list_resources=self._list_resources, on_read_resource=self._read_resource,
+            on_list_prompts=self._list_prompts, on_get_prompt=self._get_prompt)
+        self._manager = StreamableHTTPSessionManager(
+            app=server, json_response=True,
+            # every request carries a credential that is checked: no ambient authority for a
+            # rebinding page to ride on, and ztai may be reached under any host name
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+            max_request_body_size=max_body_bytes, max_sessions=MAX_SESSIONS)
+
+    def lifespan(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._manager.run()
+
+    # --- the HTTP edge ---------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        header = _header(scope, b"authorization")
+        try:
+            principal = await self._authenticator.authenticate(parse_authorization(header))
+        except ZtaiError:
+            outcome = await self._pipeline.run(self._inbound(header, scope, _empty), _never)
+            await respond(outcome, scope, receive, send)
+            return
+        owner = f"{principal.kind.value}:{principal.id}"
+        session = _header(scope, b"mcp-session-id")
+        if session is not None and self._owners.get(session, owner) != owner:
+            await respond(Outcome(404, "", error_body(
+                404, "unknown MCP session for this caller", "session_not_found")),
+                scope, receive, send)
+            return
+        scope.setdefault("state", {})["ztai_principal"] = principal
+        await self._manager.handle_request(scope, receive, self._owning(send, owner))
+
+    def _owning(self, send: Send, owner: str) -> Send:
+        """Remember which principal a new session belongs to, from the response header."""
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                for name, value in message.get("headers", ()):
+                    if name.lower() == b"mcp-session-id":
+                        self._owners[value.decode("latin-1")] = owner
+                        while len(self._owners) > MAX_SESSIONS:
+                            self._owners.popitem(last=False)
+            await send(message)
+
+        return sending
+
+    # --- MCP operations, each one pipeline exchange ----------------------------------------
+
+    async def _list_tools(self, ctx: ServerRequestContext[Any],
+                          params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        outcome = await self._run(ctx, _empty, lambda _, exchange_id: self.gate.list_plan(
+            exchange_id))
+        return types.ListToolsResult.model_validate(_answer(outcome))
+
+    async def _call_tool(self, ctx: ServerRequestContext[Any],
+                         params: types.CallToolRequestParams) -> types.CallToolResult:
+        listing: list[Listing] = []
+
+        async def prepare() -> bytes:  # inside the pipeline, after authentication
+            listing.append(await self.gate.known(params.name))
+            return b""
+
+        session = self._session(ctx)
+        outcome = await self._run(ctx, prepare, lambda _, exchange_id: self.gate.call_plan(
+            params, listing[0], session, exchange_id))
+        if outcome.status == 200:
+            return types.CallToolResult.model_validate_json(outcome.body)
+        if outcome.status == 401:
+            raise _refusal(outcome)
+        code, message = _error(outcome)
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=f"ztai refused this call: {message}")],
+            is_error=True, _meta={"ztai/exchange": outcome.exchange_id, "ztai/refused": code})
+
+    async def _list_resources(self, ctx: ServerRequestContext[Any],
+                              params: types.PaginatedRequestParams | None,
+                              ) -> types.ListResourcesResult:
+        outcome = await self._run(ctx, _empty, self._listing_plan(
+            "mcp.resources/list", self.gate.upstream.list_resources, "resources"))
+        return types.ListResourcesResult.model_validate(_answer(outcome))
+
+    async def _list_prompts(self, ctx: ServerRequestContext[Any],
+                            params: types.PaginatedRequestParams | None,
+                            ) -> types.ListPromptsResult:
+        outcome = await self._run(ctx, _empty, self._listing_plan(
+            "mcp.prompts/list", self.gate.upstream.list_prompts, "prompts"))
+        return types.ListPromptsResult.model_validate(_answer(outcome))
+
+    async def _read_resource(self, ctx: ServerRequestContext[Any],
+                             params: types.ReadResourceRequestParams,
+                             ) -> types.ReadResourceResult:
+        session = self._session(ctx)
+        outcome = await self._run(ctx, _empty, lambda _, exchange_id: self.gate.resource_plan(
+            params.uri, session, exchange_id))
+        return types.ReadResourceResult.model_validate(_answer(outcome))
+
+    async def _get_prompt(self, ctx: ServerRequestContext[Any],
+                          params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        session = self._session(ctx)
+        outcome = await self._run(ctx, _empty, lambda _, exchange_id: self.gate.prompt_plan(
+            params, session, exchange_id))
+        return types.GetPromptResult.model_validate(_answer(outcome))
+
+    def _listing_plan(self, route: str, fetch: Callable[[], Awaitable[list[Any]]], key: str
+                      ) -> Translate:
+        def translate(_: bytes, exchange_id: ExchangeId) -> Plan:
+            return self.gate.inventory_plan(route, fetch, key, exchange_id)
+
+        return translate
+
+    async def _run(self, ctx: ServerRequestContext[Any], read: Callable[[], Awaitable[bytes]],
+                   translate: Translate) -> Outcome:
+        request = _request(ctx)
+        return await self._pipeline.run(
+            self._inbound(request.headers.get("authorization"), request.scope, read), translate)
+
+    def _inbound(self, header: str | None, scope: Scope,
+                 read: Callable[[], Awaitable[bytes]]) -> Inbound:
+        return Inbound(f"mcp.{self.gate.name}", Secret(header) if header else None, read,
+                       self._meta.read(scope))
+
+    def _session(self, ctx: ServerRequestContext[Any]) -> str:
+        request = _request(ctx)
+        principal: Principal = request.scope["state"]["ztai_principal"]
+        chosen = request.headers.get(SESSION_HEADER) or request.headers.get("mcp-session-id")
+        return session_key(principal, chosen)
+
+
+def _request(ctx: ServerRequestContext[Any]) -> Request:
+    request = ctx.request
+    if not isinstance(request, Request) or "ztai_principal" not in request.scope.get("state", {}):
+        raise MCPError(POLICY_DENIED, "ztai serves MCP only over its authenticated HTTP edge")
+    return request
+
+
+def _answer(outcome: Outcome) -> dict[str, Any]:
+    if outcome.status != 200:
+        raise _refusal(outcome)
+    answer: dict[str, Any] = orjson.loads(outcome.body)
+    return answer
+
+
+def _refusal(outcome: Outcome) -> MCPError:
+    code, message = _error(outcome)
+    return MCPError(POLICY_DENIED, f"ztai refused this request: {message}",
+                    {"code": code, "status": outcome.status, "exchange": outcome.exchange_id})
+
+
+def _error(outcome: Outcome) -> tuple[str, str]:
+    try:
+        error = orjson.loads(outcome.body)["error"]
+        return str(error.get("code")), str(error.get("message"))
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return "denied", f"status {outcome.status}"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            decoded: str = value.decode("latin-1")
+            return decoded
+    return None
+
+
+async def _empty() -> bytes:
+    return b""
+
+
+def _never(body: bytes, exchange_id: ExchangeId) -> Plan:
+    raise AuthenticationFailed("not authenticated")
+
+
+@contextlib.asynccontextmanager
+async def running(fronts: list[McpFront]) -> AsyncIterator[None]:
+    """Every front's session manager, for the gateway's lifespan; upstreams closed after."""
+    async with contextlib.AsyncExitStack() as stack:
+        for front in fronts:
+            await stack.enter_async_context(front.lifespan())
+            stack.push_async_callback(front.gate.upstream.aclose)
+        yield

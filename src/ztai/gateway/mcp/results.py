@@ -1,0 +1,123 @@
+"""What an MCP server returns is content the model will read but no user wrote: every text in
+a tool result, resource or prompt is scanned by the prompt shield with the thresholds for
+documents, and marks the session tainted where the tool returns outside content. The reader
+hands the same texts to the answer DLP (findings, labels, redaction) by their paths."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ztai.core.flow import Flow
+from ztai.core.model import Finding, Span
+from ztai.gateway.answer import ANSWER_SEGMENT
+from ztai.gateway.plan import Piece
+from ztai.threats.shield import Shield, Source
+
+
+class ResultReader:
+    """Texts of a tool result (``content[i].text``, an embedded resource's text, the structured
+    content as one JSON text), a resource's ``contents[i].text`` and a prompt's messages. The
+    structured content cannot be redacted in place: a DLP rule that would change it fails the
+    call closed (``replace_strings`` refuses a non-string path)."""
+
+    def pieces(self, body: Mapping[str, Any]) -> list[Piece]:
+        found: list[Piece] = []
+        for name in ("content", "contents"):
+            items = body.get(name)
+            if isinstance(items, list):
+                for i, item in enumerate(items):
+                    found.extend(_item_texts(f"{name}[{i}]", item))
+        messages = body.get("messages")
+        if isinstance(messages, list):
+            for i, message in enumerate(messages):
+                if isinstance(message, dict):
+                    found.extend(_item_texts(f"messages[{i}].content", message.get("content")))
+        structured = body.get("structuredContent")
+        if structured is not None:
+            found.append(_structured_piece(structured, found))
+        return found
+
+    def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        return []
+
+    def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        return []
+
+    def usage(self, body: Mapping[str, Any]) -> dict[str, int]:
+        return {}
+
+
+def _structured_piece(structured: Any, texts: list[Piece]) -> Piece:
+    """The structured content as one JSON text; when it only wraps a text already in the
+    content (the SDK's ``{"result": text}``), that text at its own path, so it is judged once
+    and can be redacted like the content."""
+    if isinstance(structured, dict) and len(structured) == 1:
+        ((key, value),) = structured.items()
+        if isinstance(value, str) and key.isidentifier() and key.isascii() \
+                and any(value == text for _, text in texts):
+            return f"structuredContent.{key}", value
+    return "structuredContent", orjson.dumps(structured).decode()
+
+
+def _item_texts(path: str, item: Any) -> list[Piece]:
+    if not isinstance(item, dict):
+        return []
+    found: list[Piece] = []
+    if isinstance(item.get("text"), str):
+        found.append((f"{path}.text", item["text"]))
+    resource = item.get("resource")
+    if isinstance(resource, dict) and isinstance(resource.get("text"), str):
+        found.append((f"{path}.resource.text", resource["text"]))
+    return found
+
+
+def unscanned_parts(body: Mapping[str, Any]) -> int:
+    """Binary parts (images, audio, blobs): passed on, recorded as not scanned."""
+    count = 0
+    for name in ("content", "contents"):
+        for item in body.get(name) or ():
+            if isinstance(item, dict) and ("data" in item or "blob" in item or (
+                    isinstance(item.get("resource"), dict) and "blob" in item["resource"])):
+                count += 1
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class ResultVerdict:
+    attacked: bool
+    score: int  # 0-100
+    kinds: tuple[str, ...]
+    scanned: bool = True  # False: the shield is off, nothing was judged
+
+
+class ResultScanner:
+    """The prompt shield over a result's texts, findings recorded as the answer's."""
+
+    def __init__(self, shield: Shield | None, reader: ResultReader) -> None:
+        self._shield, self._reader = shield, reader
+
+    def scan(self, flow: Flow, body: Mapping[str, Any]) -> ResultVerdict:
+        if self._shield is None:
+            return ResultVerdict(False, 0, (), scanned=False)
+        kinds: set[str] = set()
+        score, attacked, offset = 0.0, False, 0
+        seen: set[str] = set()
+        for _, text in self._reader.pieces(body):
+            if text in seen:  # the structured copy of a text result is judged once
+                offset += len(text) + 1
+                continue
+            seen.add(text)
+            verdict = self._shield.scan(text, Source.DOCUMENT)
+            score = max(score, verdict.decision)
+            attacked = attacked or verdict.attack
+            for m in verdict.matches:
+                flow.findings.append(Finding(m.kind, ANSWER_SEGMENT,
+                                             Span(offset + m.start, offset + m.end), m.score,
+                                             m.detector))
+                kinds.add(m.kind)
+            offset += len(text) + 1
+        return ResultVerdict(attacked, round(score * 100), tuple(sorted(kinds)))

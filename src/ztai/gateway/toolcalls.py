@@ -1,0 +1,182 @@
+"""Tool calls a model proposes on the OpenAI routes are authorized before they reach the
+client, like calls through the MCP gateway: Cedar decides ``call_tool`` on
+``Tool::"client/<function name>"`` with the request's context (its findings, and
+``untrusted_content``/``tainted`` when tool results in the conversation carried outside content
+or an attack), the destinations named in the arguments and the tool's declared risk.
+
+A denied call denies the answer (the client never sees the call). In a stream, events that
+carry tool-call parts are held back — bounded by ``MAX_HELD_CHARS`` — until the calls are
+complete, then released or replaced by the denial; text before them flows as it comes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ztai.agents.destinations import DestinationFinder
+from ztai.core.flow import Flow
+from ztai.core.model import Action, Decision, Effect, Resource, ResourceKind
+from ztai.policy.interface import Authorizer, AuthzRequest
+from ztai.upstream.interface import StreamEvent
+
+MAX_HELD_CHARS = 262_144
+CLIENT_SERVER = "client"  # the tools an application runs itself: Tool::"client/<name>"
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    name: str
+    arguments: str  # JSON text as the model wrote it
+
+
+class ToolCallPolicy:
+    def __init__(self, authorizer: Authorizer, destinations: DestinationFinder,
+                 risk: Callable[[str], str]) -> None:
+        self._authorizer, self._destinations, self._risk = authorizer, destinations, risk
+
+    def check(self, flow: Flow, calls: list[Proposed]) -> Decision | None:
+        """None if every call is allowed for every principal of the chain, else the deny."""
+        for call in calls:
+            found = self._destinations.find(_strings(call.arguments))
+            context = {**flow.context, "tool_server": CLIENT_SERVER, "tool_name": call.name,
+                       "tool_risk": self._risk(call.name), "destinations": found.domains,
+                       "external_destinations": found.any_external}
+            resource = Resource(ResourceKind.TOOL, f"{CLIENT_SERVER}/{call.name}")
+            for principal in flow.principal.chain():
+                decision = self._authorizer.decide(AuthzRequest(
+                    principal, Action.CALL_TOOL, resource, context))
+                if not decision.is_allow:
+                    flow.notes["denied_tool_call"] = call.name[:128]
+                    return Decision(Effect.DENY, tuple(
+                        f"the model proposed calling {call.name!r}: {r}"
+                        for r in decision.reasons), decision.policy_ids, decision.obligations)
+        if calls:
+            flow.notes["tool_calls_authorized"] = len(calls)
+        return None
+
+
+def proposed(body: Mapping[str, Any]) -> list[Proposed]:
+    """Tool calls in a whole answer: chat ``choices[].message.tool_calls`` or responses
+    ``output[]`` items of type ``function_call``."""
+    calls: list[Proposed] = []
+    for choice in _dicts(body.get("choices")):
+        for call in _dicts(_get(choice, "message", "tool_calls")):
+            function = call.get("function")
+            if isinstance(function, dict):
+                calls.append(Proposed(str(function.get("name") or ""),
+                                      str(function.get("arguments") or "")))
+    for item in _dicts(body.get("output")):
+        if item.get("type") == "function_call":
+            calls.append(Proposed(str(item.get("name") or ""), str(item.get("arguments") or "")))
+    return calls
+
+
+@dataclass(slots=True)
+class CallHold:
+    """Per stream: holds back the events that build tool calls; ``push`` returns the events
+    that may go out now; when the calls are complete (a finish reason, or the stream's end)
+    ``complete`` is true and ``calls`` holds them for the policy."""
+
+    held: list[StreamEvent] = field(default_factory=list)
+    parts: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    names: dict[tuple[int, int], str] = field(default_factory=dict)
+    size: int = 0
+    complete: bool = False
+
+    def push(self, event: StreamEvent) -> list[StreamEvent]:
+        data = event.data
+        if data is None:  # [DONE]: whatever is held is complete now
+            if not self.held:
+                return [event]
+            self.held.append(event)
+            self.complete = True
+            return []
+        if not self._collect(data) and not self.held:
+            return [event]
+        self.held.append(event)
+        self.size += len(orjson.dumps(data))
+        if self.size > MAX_HELD_CHARS:
+            raise OverflowError("tool-call arguments too long to hold back")
+        self.complete = self.complete or self._finished(data)
+        return []
+
+    def calls(self) -> list[Proposed]:
+        return [Proposed(self.names.get(key, ""), "".join(self.parts.get(key, [])))
+                for key in sorted(set(self.names) | set(self.parts))]
+
+    def release(self) -> list[StreamEvent]:
+        released, self.held = self.held, []
+        self.parts.clear()
+        self.names.clear()
+        self.size, self.complete = 0, False
+        return released
+
+    def _collect(self, data: Mapping[str, Any]) -> bool:
+        """Record the tool-call parts ``data`` carries; True if it carries any."""
+        carried = False
+        for i, choice in enumerate(_dicts(data.get("choices"))):
+            for j, call in enumerate(_dicts(_get(choice, "delta", "tool_calls"))):
+                index = call.get("index")
+                key = (i, index if isinstance(index, int) else j)
+                function = call.get("function")
+                if isinstance(function, dict):
+                    self._add(key, function.get("name"), function.get("arguments"))
+                carried = True
+        kind = data.get("type")
+        item = data.get("item")
+        position = data.get("output_index")
+        key = (0, position if isinstance(position, int) else 0)
+        if kind == "response.output_item.added" and isinstance(item, dict) \
+                and item.get("type") == "function_call":
+            self._add(key, item.get("name"), None)
+            carried = True
+        elif kind == "response.function_call_arguments.delta":
+            self._add(key, None, data.get("delta"))
+            carried = True
+        elif kind in ("response.output_item.done", "response.function_call_arguments.done"):
+            carried = key in self.names or key in self.parts
+        return carried
+
+    def _add(self, key: tuple[int, int], name: Any, arguments: Any) -> None:
+        if isinstance(name, str):
+            self.names[key] = self.names.get(key, "") + name
+        if isinstance(arguments, str):
+            self.parts.setdefault(key, []).append(arguments)
+
+    @staticmethod
+    def _finished(data: Mapping[str, Any]) -> bool:
+        if data.get("type") == "response.completed":
+            return True
+        return any(choice.get("finish_reason") for choice in _dicts(data.get("choices")))
+
+
+def _strings(arguments: str) -> Iterator[str]:
+    """The string values in a JSON argument text; the text itself if it is not JSON."""
+    try:
+        value = orjson.loads(arguments)
+    except orjson.JSONDecodeError:
+        yield arguments
+        return
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _get(value: Mapping[str, Any], *path: str) -> Any:
+    node: Any = value
+    for step in path:
+        node = node.get(step) if isinstance(node, dict) else None
+    return node

@@ -1,0 +1,1 @@
+"""Knowledge: a document index with permissions and labels, and permission-trimmed retrieval."""

