@@ -13,9 +13,14 @@ import httpx
 import orjson
 
 from tests.gateway.identity_kit import IdentityKit, identity_kit
+from ztai.agents.approvals import ApprovalQueue
+from ztai.agents.destinations import DestinationFinder
+from ztai.agents.pinning import PinBook
+from ztai.agents.taint import TaintTracker
 from ztai.audit.committer import WriterOptions
 from ztai.audit.signing import generate_key_file
 from ztai.audit.writer import AuditWriter
+from ztai.config.settings import McpServerSettings
 from ztai.core.clock import Clock, FixedClock
 from ztai.core.flow import RequestStage, ResponseStage
 from ztai.core.model import PrincipalKind, Resource, ResourceKind
@@ -23,23 +28,32 @@ from ztai.gateway.access import AccessService
 from ztai.gateway.admin import AdminServices
 from ztai.gateway.answer import AnswerPolicy
 from ztai.gateway.app import Parts, create_app
+from ztai.gateway.canary import CanaryStage
 from ztai.gateway.catalog import Catalog, ModelRoute
 from ztai.gateway.classify import Classifier, ClassifyStage
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.control import ControlView
+from ztai.gateway.holds import Holds
+from ztai.gateway.mcp.gate import McpGate
+from ztai.gateway.mcp.results import ResultReader, ResultScanner
+from ztai.gateway.mcp.setup import inspector
+from ztai.gateway.mcp.upstream import McpUpstream
 from ztai.gateway.pipeline import PipelineOptions
 from ztai.gateway.protect import ProtectStage
 from ztai.gateway.shield import ExfiltrationDetector, ShieldStage
 from ztai.gateway.stages import AuthorizeStage
 from ztai.gateway.terms import TermsRoutes
+from ztai.gateway.toolcalls import ToolCallPolicy
 from ztai.gateway.verify import DeviceCheck, SignalOptions, VerifyStage
 from ztai.identity.apikey import KeySpec, issue_key
 from ztai.identity.keyset import KeySource
+from ztai.monitoring.review import AlertReview
 from ztai.policy.bundled import load_schema, starter_policies
 from ztai.policy.cedar import CedarAuthorizer
 from ztai.policy.loader import load_policies
 from ztai.policy.model import ResourceEntity
 from ztai.storage.memory import MemoryAuditStore, MemoryControlStore, MemoryKeyStore
+from ztai.storage.pins import MemoryPinStore
 from ztai.threats.output import OutputInspector
 from ztai.threats.shield import Shield
 from ztai.upstream.interface import Upstream
@@ -60,6 +74,8 @@ class Harness:
     parts: Parts
     control: MemoryControlStore
     kit: IdentityKit
+    app: Any = None
+    pins: MemoryPinStore | None = None
 
     def events(self) -> list[dict[str, Any]]:
         return [orjson.loads(e.payload) for e in self.audit.read()]
@@ -88,6 +104,14 @@ class Options:
     # rules in the policy files) after it, and the answers scanned
     dlp: Classifier | None = None
     shield: Shield | None = None  # the prompt shield's detect stage, before authorize
+    approvals: ApprovalQueue | None = None  # held calls, for the admin API and the pipeline
+    hold_timeout_s: float = 10.0
+    alerts: Callable[[Clock], AlertReview] | None = None  # risk alerts, for the admin API
+    # upstream MCP servers served at /mcp/<name>, with the domains counted as internal
+    mcp: Sequence[McpServerSettings] = ()
+    internal_domains: tuple[str, ...] = ("corp.example",)
+    canary: bool = False  # system-prompt canaries (after protect)
+    tool_calls: bool = False  # authorize the tool calls models propose (risk: send_* high)
 
 
 def _keys(store: MemoryKeyStore, clock: FixedClock) -> dict[str, str]:
@@ -129,6 +153,7 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
             **({"label": LABELS[name]} if name in LABELS else {})})
         for name, t in MODELS])
     signer = generate_key_file(tmp_path / "audit.key")
+    pins = MemoryPinStore()
     parts = Parts(
         clock=clock,
         authenticator=kit.authenticator,
@@ -140,23 +165,36 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
                 *([ClassifyStage(options.dlp)] if options.dlp else []),
                 *([ShieldStage(options.shield)] if options.shield else []),
                 *([AuthorizeStage(authorizer)] if options.authorize else []),
-                *([ProtectStage(authorizer)] if options.dlp else [])],
+                *([ProtectStage(authorizer)] if options.dlp else []),
+                *([CanaryStage()] if options.canary else [])],
         answers=AnswerPolicy((*options.dlp.detectors, ExfiltrationDetector(OutputInspector())),
                              options.dlp.scheme, authorizer) if options.dlp else None,
         options=PipelineOptions(stage_timeout_s=options.stage_timeout_s),
+        holds=Holds(options.approvals, clock, options.hold_timeout_s)
+        if options.approvals is not None else None,
+        tool_calls=ToolCallPolicy(authorizer, DestinationFinder(options.internal_domains),
+                                  lambda name: "high" if name.startswith("send_") else "medium")
+        if options.tool_calls else None,
         response_stages=options.response_stages,
         max_body_bytes=64 * 1024,
         meta_reader=MetaReader.from_cidrs(["127.0.0.1/32"], "x-ztai-device"),
+        mcp_gates=[McpGate(server, McpUpstream(server), PinBook(pins, clock, inspector(
+            options.shield)), TaintTracker(clock), DestinationFinder(options.internal_domains),
+            authorizer, ResultScanner(options.shield, ResultReader()), 1_000_000)
+            for server in options.mcp],
         extra_routes={**TermsRoutes(control, options.terms, clock).routes(),
                       ("POST", "/oauth2/token"): kit.token_route},
         admin=AdminServices(key_store, control, AccessService(control, clock), clock,
-                            policies=lambda: authorizer.snapshot.policies, problems=tuple),
+                            policies=lambda: authorizer.snapshot.policies, problems=tuple,
+                            approvals=options.approvals,
+                            alerts=options.alerts(clock) if options.alerts else None),
     )
     app = create_app(parts)
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ztai.test") as client:
-            yield Harness(client, keys, audit_store, key_store, clock, parts, control, kit)
+            yield Harness(client, keys, audit_store, key_store, clock, parts, control, kit,
+                          app, pins)
 
 
 def auth(key: str) -> dict[str, str]:

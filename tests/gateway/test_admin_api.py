@@ -41,6 +41,7 @@ ADMINISTER = [
     ("agents.disable", "POST", "/admin/agents/mailer/disable", None),
     ("agents.enable", "POST", "/admin/agents/mailer/enable", None),
     ("agents.delete", "DELETE", "/admin/agents/mailer", None),
+    ("agents.kill", "POST", "/admin/agents/mailer/kill", {"reason": "compromised"}),
     ("revocations.list", "GET", "/admin/revocations", None),
     ("revocations.create", "POST", "/admin/revocations",
      {"kind": "user", "subject": "bob", "reason": "left"}),
@@ -51,6 +52,15 @@ ADMINISTER = [
     ("terms.list", "GET", "/admin/terms/acceptances", None),
     ("policies.list", "GET", "/admin/policies", None),
     ("policies.status", "GET", "/admin/policies/status", None),
+    ("approvals.list", "GET", "/admin/approvals", None),
+    ("approvals.get", "GET", "/admin/approvals/h-1", None),
+    ("approvals.approve", "POST", "/admin/approvals/h-1/approve", {"reason": "fine"}),
+    ("approvals.deny", "POST", "/admin/approvals/h-1/deny", {"reason": "no"}),
+    ("alerts.list", "GET", "/admin/alerts", None),
+    ("alerts.get", "GET", "/admin/alerts/ra-1", None),
+    ("alerts.ocsf", "GET", "/admin/alerts/ra-1/ocsf", None),
+    ("alerts.dismiss", "POST", "/admin/alerts/ra-1/dismiss", {"reason": "false positive"}),
+    ("alerts.unmask", "POST", "/admin/alerts/ra-1/unmask", {"reason": "HR case"}),
 ]
 APPROVE = [("access.approve", "POST", "/admin/access/requests/g-1/approve", None),
            ("access.deny", "POST", "/admin/access/requests/g-1/deny", None)]
@@ -384,7 +394,8 @@ async def test_the_openapi_document_lists_every_endpoint_with_its_schemas(
                   for method in item}
     expected = {(method, path.replace("0123456789ab", "{key_id}").replace(
         "mailer", "{agent_id}").replace("user/bob", "{kind}/{subject}").replace(
-        "user:bob", "{principal_ref}").replace("g-1", "{grant_id}"))
+        "user:bob", "{principal_ref}").replace("g-1", "{grant_id}").replace("h-1", "{call_id}")
+        .replace("ra-1", "{alert_id}"))
         for _, method, path, _ in ADMINISTER + APPROVE}
     expected.add(("POST", "/admin/access/requests"))
     assert operations == expected

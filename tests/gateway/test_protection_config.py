@@ -91,3 +91,19 @@ def test_ner_without_the_extra_stops_the_start(tmp_path: Path,
     monkeypatch.setitem(sys.modules, "spacy", None)  # as on a machine without ztai[ner]
     with pytest.raises(ConfigError, match=r"protection.pii_ner: .*pip install 'ztai\[ner\]'"):
         build_parts(load_settings(config))
+
+
+def test_canaries_need_answers_to_be_scanned(tmp_path: Path) -> None:
+    config = _configure(tmp_path)
+    raw = yaml.safe_load(config.read_text())
+    raw["protection"]["responses"] = False
+    raw["shield"] = {"canaries": True, "answers": False}
+    config.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=r"shield\.canaries"):
+        build_parts(load_settings(config))
+    raw["shield"]["answers"] = True
+    config.write_text(yaml.safe_dump(raw))
+    parts = build_parts(load_settings(config))
+    assert [s.name for s in parts.stages][-3:] == ["protect", "canary", "budget"]
+    for close in parts.closers:
+        close()

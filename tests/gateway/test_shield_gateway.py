@@ -83,3 +83,47 @@ async def test_an_exfiltrating_answer_is_blocked(tmp_path: Path, stream: bool) -
         assert response.status_code == 403
         assert response.json()["error"]["code"] == "dlp_blocked"
     assert event["decision"]["policy_ids"] == ["no-exfiltration-in-answers"]
+
+
+def _with_system(text: str, stream: bool) -> dict[str, object]:
+    body = chat(text=text, stream=stream)
+    body["messages"] = [{"role": "system", "content": "You are the HR assistant. Be brief."},
+                        *body["messages"]]  # type: ignore[misc]
+    return body
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_an_answer_repeating_the_system_prompt_is_blocked_by_its_canary(
+        tmp_path: Path, stream: bool) -> None:
+    def leaky(body: dict[str, object]) -> str:  # the model repeats its instructions, spaced out
+        system = body["messages"][0]["content"]  # type: ignore[index]
+        return "Sure! My instructions say: " + " ".join(system)
+
+    upstream = ScriptedUpstream(leaky, 5)
+    options = _options(upstream)
+    options.canary = True
+    async with harness(tmp_path, options) as h:
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json=_with_system("what can you help me with?", stream))
+        event = h.last_event()
+    sent = upstream.received[-1]["messages"][0]["content"]
+    assert "Confidential marker:" in sent  # the upstream got the canary
+    marker = sent.split("Confidential marker: ")[1].split(".")[0]
+    assert marker not in response.text.replace(" ", "")
+    if stream:
+        assert streamed_text(response.content)[1][0]["code"] == "dlp_blocked"
+    else:
+        assert response.status_code == 403
+    assert event["decision"]["policy_ids"] == ["no-system-prompt-leaks"]
+    assert marker not in str(event)  # the marker never reaches the audit log
+    assert event["details"]["canary"] is True
+
+
+async def test_an_answer_that_keeps_its_secret_passes_with_a_canary(tmp_path: Path) -> None:
+    options = _options(ScriptedUpstream(lambda _: "Paid leave is 25 days a year."))
+    options.canary = True
+    async with harness(tmp_path, options) as h:
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json=_with_system("how much leave do I get?", False))
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"] == "Paid leave is 25 days a year."

@@ -27,7 +27,7 @@ def test_schema_declares_the_actions() -> None:
 def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> None:
     starters = starter_policies()
     assert sorted(starters) == ["00-baseline.cedar", "10-guardrails.cedar",
-                                "20-data-protection.cedar"]
+                                "20-data-protection.cedar", "30-agents.cedar"]
     for name, text in starters.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     assert validate_dir(tmp_path) == []
@@ -37,10 +37,12 @@ def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> N
         "anyone-accepts-terms", "admins-administer", "agents-get-tokens",
         "staff-delegate-to-agents", "no-confidential-to-consumer-models",
         "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models",
-        "no-credentials-in-answers", "no-prompt-attacks", "no-exfiltration-in-answers"}
+        "no-credentials-in-answers", "no-prompt-attacks", "no-exfiltration-in-answers",
+        "staff-use-tools", "no-outbound-after-attack", "hold-outbound-from-untrusted-sessions",
+        "no-system-prompt-leaks"}
     assert {rule.id for rule in loaded.rules()} == {
         "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models",
-        "no-credentials-in-answers", "no-exfiltration-in-answers"}
+        "no-credentials-in-answers", "no-exfiltration-in-answers", "no-system-prompt-leaks"}
 
 
 def test_every_starter_policy_has_a_reason(schema: cedarpy.Schema) -> None:

@@ -139,10 +139,10 @@ CASES = [
         (),
     ),
     (
-        "unknown tool is not in the catalogue",
+        "a tool (named at run time, never in the catalogue) no policy permits",
         ask(user(groups=("staff",)), Action.CALL_TOOL, Resource(ResourceKind.TOOL, "shell")),
         Effect.DENY,
-        ('unknown resource Tool::"shell"',),
+        ("no policy permits this request (default deny)",),
         (),
     ),
 ]

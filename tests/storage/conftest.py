@@ -8,9 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from ztai.storage.interface import AuditStore, ControlStore, KeyStore
-from ztai.storage.memory import MemoryAuditStore, MemoryControlStore, MemoryKeyStore
-from ztai.storage.sqlite import SqliteAuditStore, SqliteControlStore, SqliteKeyStore
+from ztai.storage.interface import ApprovalStore, AuditStore, ControlStore, KeyStore
+from ztai.storage.memory import (
+    MemoryApprovalStore,
+    MemoryAuditStore,
+    MemoryControlStore,
+    MemoryKeyStore,
+)
+from ztai.storage.sqlite import (
+    SqliteApprovalStore,
+    SqliteAuditStore,
+    SqliteControlStore,
+    SqliteKeyStore,
+)
 
 BACKENDS = ["memory", "sqlite"]
 
@@ -39,4 +49,13 @@ def control_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Co
         yield MemoryControlStore()
     else:
         with closing(SqliteControlStore(tmp_path / "control.db")) as store:
+            yield store
+
+
+@pytest.fixture(params=BACKENDS)
+def approval_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ApprovalStore]:
+    if request.param == "memory":
+        yield MemoryApprovalStore()
+    else:
+        with closing(SqliteApprovalStore(tmp_path / "approvals.db")) as store:
             yield store

@@ -125,14 +125,22 @@ def test_control_state_survives_a_reopen(path: Path) -> None:
         assert second.control_version() == version
 
 
+# What the first migration made; every later one's tables are dropped to go back to version 1.
+_VERSION_1_TABLES = {"api_keys", "counters", "audit_log", "audit_checkpoints", "schema_version"}
+
+
+def _tables(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        return {name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+
+
 def test_a_database_from_before_control_state_is_upgraded_in_place(path: Path) -> None:
     key = KeyRecord("k1", "h", "svc", PrincipalKind.SERVICE)
     with closing(SqliteKeyStore(path)) as keys:
         keys.put_key(key)
     _raw(path,
-         *(f"DROP TABLE {table}" for table in ("agents", "revocations", "terms_acceptances",
-                                                "risk_history", "risk_current",
-                                                "access_grants")),
+         *(f"DROP TABLE {table}" for table in _tables(path) - _VERSION_1_TABLES),
          "DELETE FROM counters WHERE name = 'control_version'",
          "DELETE FROM schema_version WHERE version > 1")
     with closing(SqliteControlStore(path)) as store:

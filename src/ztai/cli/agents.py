@@ -14,15 +14,25 @@ import typer
 from joserfc.jwk import ECKey
 from rich.table import Table
 
-from ztai.cli.context import ConfigOption, console, fail, format_time, parse_duration, settings_from
-from ztai.cli.local_audit import record_action
+from ztai.agents.approvals import ApprovalQueue
+from ztai.agents.kill import KillSwitch
+from ztai.cli.context import (
+    ConfigOption,
+    console,
+    fail,
+    format_time,
+    key_store,
+    parse_duration,
+    settings_from,
+)
+from ztai.cli.local_audit import operator, record_action
 from ztai.config.settings import Settings
 from ztai.core.clock import SystemClock
-from ztai.core.errors import BadRequest
+from ztai.core.errors import BadRequest, ZtaiError
 from ztai.gateway.admin.jwk import public_jwk
 from ztai.storage.interface import DuplicateKey
 from ztai.storage.model import AgentRecord
-from ztai.storage.sqlite import SqliteControlStore
+from ztai.storage.sqlite import SqliteApprovalStore, SqliteControlStore
 
 app = typer.Typer(help="Register and manage AI agent identities.", no_args_is_help=True)
 
@@ -102,6 +112,40 @@ def delete(name: str, config: ConfigOption = None) -> None:
         fail(f"no agent {name!r}")
     record_action(settings, "agents.delete", {"agent_id": name})
     console().print(f"Deleted agent {name}.")
+
+
+@app.command()
+def kill(name: str,
+         reason: Annotated[str, typer.Option(help="Why (recorded with the revocation)")],
+         as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+         config: ConfigOption = None) -> None:
+    """Stop an agent everywhere, from its very next request: revoke it (every token, key and
+    delegation chain it is in), disable it, revoke its API keys, deny its held calls."""
+    settings, clock = settings_from(config), SystemClock()
+    database = settings.path(settings.storage.sqlite_path)
+    switch = KillSwitch(_store(settings), key_store(settings),
+                        ApprovalQueue(SqliteApprovalStore(database), clock), clock)
+    try:
+        report = switch.kill(name, reason, operator())
+    except ZtaiError as exc:
+        fail(exc.message)
+    record_action(settings, "agents.kill", {
+        "agent_id": name, "reason": reason[:500], "changed": report.changed,
+        "revoked": report.revoked, "disabled": report.disabled,
+        "keys_revoked": len(report.keys_revoked), "held_denied": len(report.held_denied)})
+    if as_json:
+        sys.stdout.write(orjson.dumps({
+            "agent_id": name, "changed": report.changed, "revoked": report.revoked,
+            "disabled": report.disabled, "keys_revoked": list(report.keys_revoked),
+            "held_denied": [c.id for c in report.held_denied]}).decode() + "\n")
+        return
+    if not report.changed:
+        console().print(f"Agent {name} was already stopped; nothing changed.")
+        return
+    console().print(f"Stopped agent {name}: revoked {'now' if report.revoked else 'already'}, "
+                    f"registration {'disabled' if report.disabled else 'unchanged'}, "
+                    f"{len(report.keys_revoked)} key(s) revoked, "
+                    f"{len(report.held_denied)} held call(s) denied.")
 
 
 def _toggle(settings: Settings, name: str, disabled: bool) -> None:

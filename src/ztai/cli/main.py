@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from ztai.cli import access, agents, audit, demo, evaluate, keys, policy, serve
+from ztai.cli import (
+    access,
+    agents,
+    approvals,
+    audit,
+    demo,
+    evaluate,
+    keys,
+    mcp,
+    policy,
+    risk,
+    serve,
+)
 
 app = typer.Typer(help="ztai: a Zero Trust gateway for AI.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -16,7 +28,10 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(audit.app, name="audit")
 app.add_typer(access.app, name="access")
 app.add_typer(agents.app, name="agents")
+app.add_typer(approvals.app, name="approvals")
 app.add_typer(evaluate.app, name="eval")
+app.add_typer(mcp.app, name="mcp")
+app.add_typer(risk.app, name="risk")
 
 
 def run() -> None:

@@ -16,6 +16,7 @@ from ztai.config.settings import Settings
 from ztai.core.errors import ZtaiError
 from ztai.gateway.app import create_app
 from ztai.gateway.build import build_parts
+from ztai.gateway.risk_setup import attach_monitor
 from ztai.identity.signing import generate_signing_key_file
 from ztai.policy.bundled import starter_policies
 
@@ -66,7 +67,7 @@ def run_server(settings: Settings, host: str, port: int, access_log: bool = Fals
     for noisy in ("httpx", "httpcore", "aiohttp.access"):  # they log every request line
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        app = create_app(build_parts(settings))
+        app = create_app(attach_monitor(build_parts(settings), settings))
     except ZtaiError as exc:
         fail(exc.message)
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info",

@@ -91,4 +91,17 @@ models:
   - {name: demo-consumer-chat, upstream: simulator, tier: consumer}
   - {name: demo-embed, upstream: simulator, tier: internal}
   # - {name: gpt-4o-mini, upstream: openai, upstream_model: gpt-4o-mini, tier: sanctioned}
+
+# Risk-adaptive protection: a monitor inside `ztai serve` scores each principal's audit stream
+# and sets context.risk_level (none | minor | moderate | elevated) for policies; alerts are
+# reviewed pseudonymised (`ztai risk alerts`, /admin/alerts). The defaults:
+# risk:
+#   enabled: true
+#   in_serve: true        # false: run `ztai risk run` as its own service instead
+#   interval_s: 2
+#   half_life_s: 21600
+#   thresholds: {minor: 10, moderate: 30, elevated: 60}
+#   sinks:                # besides the admin API; none by default
+#     webhook: {url_env: ZTAI_RISK_WEBHOOK_URL, format: ocsf}
+#     syslog: {host: siem.example.internal, port: 514, protocol: udp}
 """

@@ -77,6 +77,7 @@ class ModelSettings(_Frozen):
     tier: Literal["internal", "sanctioned", "consumer"] = "internal"
     label: str | None = None  # the highest sensitivity label the model is cleared for
     terms: str | None = None  # the terms-of-use app that covers this model
+    cost_per_1k_tokens: float = Field(0.0, ge=0)  # what agents' cost budgets are charged
 
 
 class NetworkSettings(_Frozen):
@@ -213,6 +214,176 @@ class ShieldSettings(_Frozen):
     sensitivity: Literal["low", "medium", "high"] = "medium"
     answers: bool = True
     allowed_domains: tuple[str, ...] = ()  # link and image hosts answers may point to
+    # add a random canary marker to each system prompt and block answers that repeat it
+    canaries: bool = False
+
+
+ToolRisk = Literal["low", "medium", "high"]
+
+
+class McpToolSettings(_Frozen):
+    """What ztai declares about one tool of an MCP server (its own annotations are hints from
+    the server, which may lie): the risk policies see, and whether its output is untrusted."""
+
+    risk: ToolRisk | None = None
+    untrusted_output: bool | None = None
+
+
+class McpServerSettings(_Frozen):
+    """An upstream MCP server, reached over streamable HTTP (``url``) or launched by ztai and
+    spoken to over stdio (``command``). Its tools are served at ``/mcp/<name>``."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    url: str | None = None
+    headers_env: dict[str, str] = Field(default_factory=dict)  # header -> environment variable
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: Path | None = None
+    timeout_s: float = Field(30.0, gt=0)
+    default_risk: ToolRisk = "medium"
+    untrusted_output: bool = True  # tool results are outside content unless said otherwise
+    tools: dict[str, McpToolSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerSettings:
+        if (self.url is None) == (self.command is None):
+            raise ValueError(f"mcp server {self.name!r}: give exactly one of url and command")
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"mcp server {self.name!r}: url must be http:// or https://")
+        return self
+
+
+class McpSettings(_Frozen):
+    """The MCP gateway. ``internal_domains``: e-mail and web destinations inside the
+    organisation (a tool argument naming any other is an external destination);
+    ``taint_ttl_s``: how long untrusted content read in a session keeps it tainted."""
+
+    servers: tuple[McpServerSettings, ...] = ()
+    internal_domains: tuple[str, ...] = ()
+    # the functions applications run themselves, as models propose them on the OpenAI routes
+    # (Tool::"client/<name>"): their declared risk, and the risk of any other
+    client_tools: dict[str, McpToolSettings] = Field(default_factory=dict)
+    client_default_risk: ToolRisk = "medium"
+    authorize_proposed_calls: bool = True
+    taint_ttl_s: float = Field(3600.0, gt=0)
+    max_result_chars: int = Field(1_000_000, gt=0)
+
+
+class BudgetSettings(_Frozen):
+    """An agent's budget; a limit left out (null) is no limit."""
+
+    calls_per_minute: int | None = Field(None, ge=0)
+    steps_per_session: int | None = Field(None, ge=0)
+    tokens_per_day: int | None = Field(None, ge=0)
+    cost_per_day: float | None = Field(None, ge=0)
+
+
+class AgentBudgetSettings(_Frozen):
+    """``default`` applies to every agent without an entry in ``agents`` (by agent name); an
+    entry replaces the default whole, so a limit it leaves out is no limit for that agent."""
+
+    default: BudgetSettings = BudgetSettings()
+    agents: dict[str, BudgetSettings] = Field(default_factory=dict)
+
+
+class ApprovalWebhookSettings(_Frozen):
+    """Where held calls are announced: a JSON POST signed with HMAC-SHA256 using the secret in
+    the environment variable ``secret_env``; ``links_base_url`` is the gateway's URL as the
+    approvers reach it (the notice's approve and deny links point there)."""
+
+    url: str = Field(pattern=r"^https?://")
+    secret_env: str = Field(min_length=1)
+    links_base_url: str = Field("http://127.0.0.1:8080", pattern=r"^https?://")
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    retries: int = Field(2, ge=0, le=10)
+
+
+class AgentSettings(_Frozen):
+    """Agents: how long a held call waits for a person, who is told, and budgets."""
+
+    approval_timeout_s: float = Field(120.0, gt=0, le=86400)
+    approval_webhook: ApprovalWebhookSettings | None = None
+    budgets: AgentBudgetSettings = AgentBudgetSettings()
+
+
+class WebhookSinkSettings(_Frozen):
+    """Risk alerts POSTed as JSON. The URL may carry a token: give it in an environment
+    variable (``url_env``) rather than in the file."""
+
+    url: str | None = None
+    url_env: str | None = None
+    format: Literal["ztai", "ocsf"] = "ztai"
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    signing_secret_env: str | None = None  # HMAC-SHA256 of the body in x-ztai-signature
+
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookSinkSettings:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give exactly one of url and url_env")
+        return self
+
+
+class SyslogSinkSettings(_Frozen):
+    host: str = Field(min_length=1)
+    port: int = Field(514, ge=1, le=65535)
+    protocol: Literal["udp", "tcp"] = "udp"
+    facility: int = Field(16, ge=0, le=23)  # 16: local0
+    app_name: str = "ztai"
+    timeout_s: float = Field(5.0, gt=0, le=60)
+
+
+class RiskSinkSettings(_Frozen):
+    """Where risk alerts go besides the admin API; failed deliveries are retried with
+    doubling back-off up to ``max_attempts`` and stay recorded."""
+
+    webhook: WebhookSinkSettings | None = None
+    syslog: SyslogSinkSettings | None = None
+    pseudonymise: bool = True  # sinks see pseudonyms, as analysts do
+    max_attempts: int = Field(5, ge=1, le=100)
+    backoff_s: float = Field(30.0, gt=0)
+
+
+class RiskThresholdSettings(_Frozen):
+    minor: float = Field(10.0, gt=0)
+    moderate: float = Field(30.0, gt=0)
+    elevated: float = Field(60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RiskThresholdSettings:
+        if not self.minor <= self.moderate <= self.elevated:
+            raise ValueError("thresholds must satisfy minor <= moderate <= elevated")
+        return self
+
+
+class RiskSettings(_Frozen):
+    """Risk-adaptive protection (``ztai.monitoring``): scores every principal's audit stream
+    and publishes ``context.risk_level``. Runs inside ``ztai serve`` when ``in_serve``, or on
+    its own as ``ztai risk run``. Scoring is documented in ``ztai/monitoring/scoring.py``."""
+
+    enabled: bool = True
+    in_serve: bool = True
+    interval_s: float = Field(2.0, gt=0, le=3600)
+    batch_size: int = Field(2000, gt=0, le=100_000)
+    half_life_s: float = Field(21600.0, gt=0)
+    bucket_s: float = Field(3600.0, gt=0)
+    thresholds: RiskThresholdSettings = RiskThresholdSettings()
+    alert_level: Literal["minor", "moderate", "elevated"] = "moderate"
+    override_hold_s: float = Field(86400.0, ge=0)  # an analyst's level holds this long
+    learning_events: int = Field(30, ge=0)
+    sensitive_label: str = "Confidential"
+    work_hours: tuple[int, int] = (7, 19)  # UTC, [start, end)
+    work_days: tuple[int, ...] = (1, 2, 3, 4, 5)  # ISO weekdays
+    peer_groups: tuple[str, ...] = ()  # groups that form peer groups, first match wins
+    pseudonym_key: Path = Path("risk-pseudonym.key")
+    sinks: RiskSinkSettings = RiskSinkSettings()
+
+    @model_validator(mode="after")
+    def _hours(self) -> RiskSettings:
+        start, end = self.work_hours
+        if not 0 <= start < end <= 24 or not all(1 <= d <= 7 for d in self.work_days):
+            raise ValueError("work_hours must be 0 <= start < end <= 24, work_days 1..7")
+        return self
 
 
 class Settings(_Frozen):
@@ -228,6 +399,9 @@ class Settings(_Frozen):
     network: NetworkSettings = NetworkSettings()
     device: DeviceSettings = DeviceSettings()
     terms: tuple[TermsSettings, ...] = ()
+    mcp: McpSettings = McpSettings()
+    agents: AgentSettings = AgentSettings()
+    risk: RiskSettings = RiskSettings()
     base_dir: Path = Path(".")
 
     @model_validator(mode="after")
@@ -238,6 +412,9 @@ class Settings(_Frozen):
         models = [m.name for m in self.models]
         if len(set(models)) != len(models):
             raise ValueError("model names must be unique")
+        servers = [m.name for m in self.mcp.servers]
+        if len(set(servers)) != len(servers):
+            raise ValueError("mcp server names must be unique")
         apps = {t.app for t in self.terms}
         for model in self.models:
             if model.upstream not in names:

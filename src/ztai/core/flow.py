@@ -8,9 +8,9 @@ A response stage sees the text of what the upstream answered, chunk by chunk whe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ztai.core.model import Decision, Exchange, Finding, Principal
 from ztai.core.secret import Secret
@@ -38,12 +38,22 @@ class Restorer(Protocol):
     def restore(self, text: str) -> str: ...
 
 
+class AnswerWatch(Protocol):
+    """A detector a stage adds for this exchange's answer alone (a system-prompt canary); its
+    matches carry ``kind``, ``start``, ``end``, ``score`` and ``detector``."""
+
+    name: str
+
+    def detect(self, text: str) -> Sequence[Any]: ...
+
+
 @dataclass(slots=True)
 class Flow:
     """Working state of one exchange, owned by the pipeline runner and lent to stages.
 
     ``rewrites`` maps a segment's index to the text the upstream gets instead (redaction);
-    ``restorer`` undoes pseudonyms in the answer; ``notes`` go into the audit event's details.
+    ``restorer`` undoes pseudonyms in the answer; ``notes`` go into the audit event's details;
+    ``watches`` are detectors for this exchange's answer only.
     """
 
     exchange: Exchange
@@ -55,6 +65,7 @@ class Flow:
     rewrites: dict[int, str] = field(default_factory=dict)
     restorer: Restorer | None = None
     notes: dict[str, str | int | bool] = field(default_factory=dict)
+    watches: list[AnswerWatch] = field(default_factory=list)
 
 
 class RequestStage(Protocol):

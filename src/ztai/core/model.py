@@ -23,6 +23,8 @@ class Action(StrEnum):
     LIST_MODELS = "list_models"
     CALL_TOOL = "call_tool"
     LIST_TOOLS = "list_tools"
+    READ_RESOURCE = "read_resource"  # an MCP resource
+    GET_PROMPT = "get_prompt"  # an MCP prompt template
     RETRIEVE = "retrieve"
     ACCEPT_TERMS = "accept_terms"
     REQUEST_ACCESS = "request_access"

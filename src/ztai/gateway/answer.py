@@ -54,7 +54,11 @@ class AnswerGuard:
     _decided: dict[frozenset[str], dict[str, Redaction]] = field(default_factory=dict)
 
     def detect(self, text: str) -> list[Match]:
-        return [m for d in self.policy.detectors for m in d.detect(text)]
+        found = [m for d in self.policy.detectors for m in d.detect(text)]
+        for watch in self.flow.watches:
+            found.extend(Match(m.kind, m.start, m.end, m.score, m.detector or watch.name)
+                         for m in watch.detect(text))
+        return found
 
     def clean(self, text: str, matches: Iterable[Match], offset: int = 0,
               record: bool = True) -> str:

@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from ztai.agents.approvals import ApprovalQueue
+from ztai.agents.held import decision_event
 from ztai.core.clock import Clock
 from ztai.core.errors import ZtaiError
 from ztai.core.flow import RequestStage, ResponseStage
@@ -24,10 +26,20 @@ from ztai.gateway.answer import AnswerPolicy
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.fastpath import FastPath, FastRoute
+from ztai.gateway.holds import Holds
+from ztai.gateway.mcp.front import McpFront, running
+from ztai.gateway.mcp.gate import McpGate
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.openai.models import ModelLister
-from ztai.gateway.pipeline import Auditor, Pipeline, PipelineOptions, PipelineServices
+from ztai.gateway.pipeline import (
+    Auditor,
+    Pipeline,
+    PipelineOptions,
+    PipelineServices,
+    UsageSink,
+)
 from ztai.gateway.routes import openai_routes
+from ztai.gateway.toolcalls import ToolCallPolicy
 from ztai.identity.interface import Authenticator
 from ztai.policy.interface import Authorizer
 
@@ -62,6 +74,10 @@ class Parts:
     stages: Sequence[RequestStage]
     response_stages: Sequence[ResponseStage] = ()
     answers: AnswerPolicy | None = None  # answers scanned and protected (DLP), when given
+    tool_calls: ToolCallPolicy | None = None  # tool calls models propose, authorized
+    holds: Holds | None = None  # held tool calls wait for approval
+    usage: UsageSink | None = None  # tokens of allowed answers (agent budgets)
+    approvals: ApprovalQueue | None = None  # expired by the housekeeping loop
     options: PipelineOptions = field(default_factory=PipelineOptions)
     max_body_bytes: int = 1_048_576
     meta_reader: MetaReader = field(default_factory=MetaReader)
@@ -70,8 +86,11 @@ class Parts:
     access: AccessService | None = None
     admin: AdminServices | None = None  # the admin API at /admin, when given
     reload_interval_s: float = 1.0
+    mcp_gates: Sequence[McpGate] = ()  # upstream MCP servers, served at /mcp/<name>
     closers: list[Callable[[], None]] = field(default_factory=list)
     async_closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # control-plane loops run while serving (the risk monitor); cancelled before the closers
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 class Gateway(FastPath):
@@ -81,10 +100,14 @@ class Gateway(FastPath):
         metrics = Metrics()
         pipeline = Pipeline(parts.authenticator, parts.stages, parts.response_stages,
                             parts.auditor, PipelineServices(parts.clock, metrics, parts.options,
-                                                            parts.answers))
+                                                            parts.answers, parts.tool_calls,
+                                                            parts.holds, parts.usage))
         lister = ModelLister(parts.catalog, parts.authorizer)
-        self.starlette = Starlette(routes=_routes(parts, metrics, pipeline),
-                                   lifespan=_lifespan(parts, metrics))
+        self.mcp = [McpFront(gate, pipeline, parts.authenticator, parts.meta_reader,
+                             parts.max_body_bytes) for gate in parts.mcp_gates]
+        self.starlette = Starlette(routes=[*_routes(parts, metrics, pipeline),
+                                           *(Route(f.path, f) for f in self.mcp)],
+                                   lifespan=_lifespan(parts, metrics, self.mcp))
         routes = {**openai_routes(parts.catalog, lister), **parts.extra_routes}
         super().__init__(pipeline, routes, self.starlette, parts.max_body_bytes,
                          parts.meta_reader)
@@ -98,18 +121,23 @@ def create_app(parts: Parts) -> Gateway:
     return Gateway(parts)
 
 
-def _lifespan(parts: Parts, metrics: Metrics) -> Lifespan:
+def _lifespan(parts: Parts, metrics: Metrics, mcp: list[McpFront]) -> Lifespan:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         parts.auditor.start()
         watcher = asyncio.create_task(_watch(parts, metrics))
+        background = [asyncio.ensure_future(run()) for run in parts.background]
         try:
-            yield
+            async with running(mcp):
+                yield
         finally:
             if watcher is not None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             for upstream in {route.upstream for route in parts.catalog}:
                 await upstream.aclose()
             await parts.auditor.aclose()
@@ -129,6 +157,8 @@ async def _watch(parts: Parts, metrics: Metrics) -> None:
             await asyncio.to_thread(parts.watcher.poll, metrics)
         if parts.access is not None:
             await _expire_grants(parts, parts.access)
+        if parts.approvals is not None:
+            await _expire_held(parts, parts.approvals)
 
 
 async def _expire_grants(parts: Parts, access: AccessService) -> None:
@@ -139,6 +169,15 @@ async def _expire_grants(parts: Parts, access: AccessService) -> None:
                                                        parts.clock))
     except ZtaiError as exc:
         log.error("could not expire access grants: %s", exc.message)
+
+
+async def _expire_held(parts: Parts, approvals: ApprovalQueue) -> None:
+    try:
+        expired = await asyncio.to_thread(approvals.expire, parts.clock.now())
+        for call in expired:
+            await parts.auditor.record(decision_event(call, "service:ztai", parts.clock.now()))
+    except ZtaiError as exc:
+        log.error("could not expire held calls: %s", exc.message)
 
 
 def _routes(parts: Parts, metrics: Metrics, pipeline: Pipeline) -> list[BaseRoute]:

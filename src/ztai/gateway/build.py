@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 from joserfc.jwk import KeySet
 
+from ztai.agents.approvals import ApprovalQueue
 from ztai.audit.committer import WriterOptions
 from ztai.audit.signing import CheckpointSigner
 from ztai.audit.writer import AuditWriter
@@ -21,13 +22,16 @@ from ztai.core.secret import Secret
 from ztai.gateway.access import AccessService
 from ztai.gateway.admin import AdminServices
 from ztai.gateway.agents import ControlAgentDirectory
+from ztai.gateway.agents_setup import budget_stage, webhook_from
 from ztai.gateway.app import Parts
 from ztai.gateway.catalog import Catalog, ModelRoute
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.control import ControlView
 from ztai.gateway.device import SignedDeviceCheck
 from ztai.gateway.fastpath import FastRoute
+from ztai.gateway.holds import Holds
 from ztai.gateway.identity_setup import build_identity
+from ztai.gateway.mcp.setup import build_gates, proposed_calls
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.pipeline import PipelineOptions
 from ztai.gateway.protection_setup import build_protection, request_stages
@@ -41,7 +45,13 @@ from ztai.policy.loader import load_policies
 from ztai.policy.model import ReloadStatus, ResourceEntity
 from ztai.policy.reload import PolicyReloader
 from ztai.storage.interface import TermsStore
-from ztai.storage.sqlite import SqliteAuditStore, SqliteControlStore, SqliteKeyStore
+from ztai.storage.pins import SqlitePinStore
+from ztai.storage.sqlite import (
+    SqliteApprovalStore,
+    SqliteAuditStore,
+    SqliteControlStore,
+    SqliteKeyStore,
+)
 from ztai.upstream.interface import Upstream
 from ztai.upstream.model import Flavour, OpenAIOptions, Pool, SimulatorOptions, Timeouts
 from ztai.upstream.openai import OpenAIUpstream
@@ -78,6 +88,11 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
     catalog = Catalog(_route(m, upstreams) for m in settings.models)
     authorizer = load_authorizer(settings)
     protection = build_protection(settings, authorizer)
+    pins, held = SqlitePinStore(database), SqliteApprovalStore(database)
+    notifier = webhook_from(settings, clock)
+    approvals = ApprovalQueue(held, clock, notifier)
+    budget = budget_stage(settings, clock)
+    shield = protection.detect.shield if protection and protection.detect else None
     reloader = PolicyReloader(authorizer, _policy_dir(settings))
     access = AccessService(control, clock)
     writer = AuditWriter(audit, _signer(settings), clock, WriterOptions(
@@ -91,8 +106,9 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         authorizer=authorizer,
         catalog=catalog,
         auditor=writer,
+        # the budget counts only calls that were allowed
         stages=[verify_stage(settings, view, clock),
-                *request_stages(protection, AuthorizeStage(authorizer))],
+                *request_stages(protection, AuthorizeStage(authorizer)), budget],
         answers=protection.answers if protection is not None else None,
         options=PipelineOptions(settings.server.stage_timeout_s, settings.audit.record_content),
         max_body_bytes=settings.server.max_body_bytes,
@@ -102,12 +118,18 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
                                           settings.device.claim_header),
         extra_routes={**terms_routes(settings, control, clock),
                       ("POST", "/oauth2/token"): identity.token_route},
+        mcp_gates=build_gates(settings, authorizer, shield, pins, clock),
+        tool_calls=proposed_calls(settings, authorizer),
+        holds=Holds(approvals, clock, settings.agents.approval_timeout_s),
+        usage=budget.charge,
+        approvals=approvals,
         access=access,
         admin=AdminServices(keys, control, access, clock,
                             policies=lambda: authorizer.snapshot.policies,
-                            problems=lambda: reloader.problems),
-        closers=[keys.close, audit.close, control.close],
-        async_closers=[identity.jwks_client.aclose],
+                            problems=lambda: reloader.problems, approvals=approvals),
+        closers=[keys.close, audit.close, control.close, pins.close, held.close],
+        async_closers=[identity.jwks_client.aclose,
+                       *([notifier.aclose] if notifier is not None else [])],
     )
 
 

@@ -9,6 +9,7 @@ from ztai.core.model import Decision, Obligation
 STEP_UP = "step_up"
 ACCEPT_TERMS = "accept_terms"
 REQUIRE_APPROVAL = "require_approval"
+HOLD = "hold"  # a tool call held for a person's approval
 DLP_BLOCK = "dlp_block"  # a DLP rule blocked the content
 JUSTIFY = "justify"  # a DLP rule wants the caller's reason first
 
@@ -21,6 +22,7 @@ def denial_code(decision: Decision) -> str:
     for kind, code in ((STEP_UP, "insufficient_user_authentication"),
                        (ACCEPT_TERMS, "terms_not_accepted"),
                        (REQUIRE_APPROVAL, "approval_required"),
+                       (HOLD, "held_for_approval"),
                        (DLP_BLOCK, "dlp_blocked"),
                        (JUSTIFY, "justification_required")):
         if _first(decision, kind) is not None:

@@ -28,11 +28,13 @@ from ztai.core.model import Decision, ExchangeId, Principal
 from ztai.core.secret import Secret
 from ztai.gateway.answer import AnswerGuard, AnswerPolicy, Blocked
 from ztai.gateway.errors import error_body
+from ztai.gateway.holds import Holds
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.obligations import denial_code, denial_headers, denial_hint, denial_status
 from ztai.gateway.openai.paths import replace_strings
 from ztai.gateway.plan import Plan
 from ztai.gateway.relay import Relay
+from ztai.gateway.toolcalls import ToolCallPolicy, proposed
 from ztai.gateway.trail import Trail
 from ztai.identity.header import parse_authorization
 from ztai.identity.interface import Authenticator
@@ -40,6 +42,7 @@ from ztai.identity.interface import Authenticator
 log = logging.getLogger("ztai.pipeline")
 
 Translate = Callable[[bytes, ExchangeId], Plan]
+UsageSink = Callable[[Principal, str, int], None]  # principal, model, tokens
 
 
 class Auditor(Protocol):
@@ -90,6 +93,9 @@ class Pipeline:
         self._metrics = services.metrics
         self._options = services.options
         self._answers = services.answers
+        self._tool_calls = services.tool_calls
+        self._holds = services.holds
+        self._usage = services.usage
         self._checks = ("authenticate", "parse", *(s.name for s in self._stages), "forward",
                         *(s.name for s in self._response_stages))
         self._background: set[asyncio.Task[Outcome]] = set()
@@ -133,6 +139,10 @@ class Pipeline:
     async def _decide(self, flow: Flow, trail: Trail) -> Decision:
         for stage in self._stages:
             verdict = await self._run_stage(stage, flow, trail)
+            if verdict is not None and self._holds is not None \
+                    and self._holds.holdable(flow, verdict):
+                with self._timed(trail, "hold"):
+                    verdict = await self._holds.settle(flow, verdict)
             if verdict is not None and not verdict.is_allow:
                 return verdict
             if verdict is not None:
@@ -163,12 +173,14 @@ class Pipeline:
         started = self._clock.monotonic()
         if plan.target is not None:
             trail.model, trail.upstream = plan.target.name, plan.target.upstream.name
-        guard = self._answers.guard(flow) if self._answers and plan.call else None
+        scanned = plan.call is not None or plan.scan_answer
+        guard = self._answers.guard(flow) if self._answers and scanned else None
         try:
             if plan.local is not None:
                 body: dict[str, Any] = await plan.local(flow)
             elif plan.call is not None and plan.target is not None and plan.call.stream:
-                relay = await Relay.open(plan, flow, self._response_stages, trail, guard)
+                relay = await Relay.open(plan, flow, self._response_stages, trail, guard,
+                                         self._tool_calls)
                 self._record(trail, "forward", started, CheckStatus.PASSED, "stream opened")
                 return Outcome(200, trail.id, chunks=relay.chunks(self))
             elif plan.call is not None and plan.target is not None:
@@ -182,6 +194,8 @@ class Pipeline:
             raise
         self._record(trail, "forward", started, CheckStatus.PASSED)
         verdict = await Relay.inspect_all(self._response_stages, flow, plan, body, trail)
+        if verdict is None and self._tool_calls is not None and plan.call is not None:
+            verdict = self._tool_calls.check(flow, proposed(body))
         if verdict is None and guard is not None:
             try:
                 body = _guarded(body, plan, guard)
@@ -198,6 +212,9 @@ class Pipeline:
         """Commit the audit event, then release the answer; fail closed if the commit fails."""
         now, elapsed = self._clock.now(), self._clock.monotonic() - trail.started
         event = trail.event(now, elapsed, self._options.record_content)
+        if self._usage is not None and trail.usage and trail.principal is not None \
+                and event.decision.is_allow:
+            self._usage(trail.principal, trail.model or "", trail.usage.get("total_tokens", 0))
         self._metrics.count_request(trail.route, trail.status)
         self._metrics.count_decision(event.decision.effect.value, trail.reason_code())
         try:
@@ -242,12 +259,15 @@ class PipelineServices:
     metrics: Metrics
     options: PipelineOptions
     answers: AnswerPolicy | None = None  # scanning and DLP of answers, when configured
+    tool_calls: ToolCallPolicy | None = None  # proposed tool calls authorized, when configured
+    holds: Holds | None = None  # calls a policy holds wait for a person, when configured
+    usage: UsageSink | None = None  # told the tokens of each allowed answer (agent budgets)
 
 
 def _rewritten(plan: Plan, flow: Flow) -> Plan:
     """The plan with the upstream request carrying the texts the protect stage rewrote. A
     rewrite that cannot reach the upstream request fails closed."""
-    if not flow.rewrites:
+    if not flow.rewrites or (plan.local is not None and plan.applies_rewrites):
         return plan
     if plan.call is None:
         raise StageFailed("content was redacted but this route cannot send a redacted request")
@@ -270,6 +290,7 @@ def _guarded(body: dict[str, Any], plan: Plan, guard: AnswerGuard) -> dict[str, 
 
 def _context(plan: Plan, principal: Principal) -> dict[str, object]:
     return {
+        **plan.context,
         "route": plan.exchange.route,
         "stream": plan.exchange.stream,
         "auth_method": principal.auth_method,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ztai.core.flow import Flow
@@ -40,11 +40,19 @@ LocalAnswer = Callable[[Flow], Awaitable[dict[str, Any]]]
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """``context`` adds what only the route knows to the policy context (a tool's declared
+    risk, a session's taint). A ``local`` answer that ``applies_rewrites`` sends the protect
+    stage's redactions itself; one that ``scan_answer`` has its answer scanned like a model's
+    (DLP rules with direction "response", label)."""
+
     exchange: Exchange
     reader: ReplyReader
     call: UpstreamCall | None = None
     target: ModelRoute | None = None
     local: LocalAnswer | None = None
+    context: Mapping[str, object] = field(default_factory=dict)
+    applies_rewrites: bool = False
+    scan_answer: bool = False
 
 
 def usage_counts(body: Mapping[str, Any]) -> dict[str, int]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ztai.config.settings import ConfigError, Settings
 from ztai.core.flow import RequestStage
 from ztai.gateway.answer import AnswerPolicy
+from ztai.gateway.canary import CanaryStage
 from ztai.gateway.classify import Classifier, ClassifyStage
 from ztai.gateway.protect import ProtectStage
 from ztai.gateway.shield import ExfiltrationDetector, ShieldStage
@@ -34,6 +35,7 @@ class Protection:
     detect: ShieldStage | None
     protect: ProtectStage
     answers: AnswerPolicy | None
+    canary: CanaryStage | None = None
 
 
 def build_protection(settings: Settings, rules: RuleMatcher) -> Protection | None:
@@ -55,7 +57,11 @@ def build_protection(settings: Settings, rules: RuleMatcher) -> Protection | Non
         detectors = (*detectors, ExfiltrationDetector(inspector))
     answers = AnswerPolicy(detectors, scheme, rules) \
         if detectors and (protection.responses or shield.answers) else None
-    return Protection(classify, detect, ProtectStage(rules), answers)
+    if shield.enabled and shield.canaries and answers is None:
+        raise ConfigError("shield.canaries: answers are not scanned; turn on shield.answers "
+                          "or protection.responses")
+    canary = CanaryStage() if shield.enabled and shield.canaries else None
+    return Protection(classify, detect, ProtectStage(rules), answers, canary)
 
 
 def _shield(settings: Settings) -> Shield:
@@ -67,11 +73,12 @@ def _shield(settings: Settings) -> Shield:
 
 def request_stages(protection: Protection | None, authorize: RequestStage
                    ) -> list[RequestStage]:
-    """classify → detect → authorize → protect, or authorize alone."""
+    """classify → detect → authorize → protect (→ canary), or authorize alone."""
     if protection is None:
         return [authorize]
     before = [stage for stage in (protection.classify, protection.detect) if stage is not None]
-    return [*before, authorize, protection.protect]
+    after = [protection.canary] if protection.canary is not None else []
+    return [*before, authorize, protection.protect, *after]
 
 
 def _detectors(settings: Settings) -> tuple[Detector, ...]:

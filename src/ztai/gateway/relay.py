@@ -15,6 +15,7 @@ from ztai.core.model import Decision
 from ztai.gateway.answer import AnswerGuard, Blocked
 from ztai.gateway.holdback import TextWindow
 from ztai.gateway.plan import Plan, event_text
+from ztai.gateway.toolcalls import CallHold, ToolCallPolicy
 from ztai.gateway.trail import Trail
 from ztai.upstream.interface import StreamEvent
 
@@ -30,15 +31,17 @@ class Finisher(Protocol):
 class Relay:
     def __init__(self, plan: Plan, flow: Flow, stages: Sequence[ResponseStage], trail: Trail,
                  events: AsyncIterator[StreamEvent], first: StreamEvent,
-                 guard: AnswerGuard | None = None) -> None:
+                 guard: AnswerGuard | None = None, calls: ToolCallPolicy | None = None,
+                 ) -> None:
         self._plan, self._flow, self._stages, self._trail = plan, flow, stages, trail
         self._events, self._first = events, first
         self._tail = ""
-        self._guard = guard
+        self._guard, self._calls = guard, calls
 
     @classmethod
     async def open(cls, plan: Plan, flow: Flow, stages: Sequence[ResponseStage],
-                   trail: Trail, guard: AnswerGuard | None = None) -> Relay:
+                   trail: Trail, guard: AnswerGuard | None = None,
+                   calls: ToolCallPolicy | None = None) -> Relay:
         """Start the upstream stream; its errors before the first event surface here."""
         if plan.target is None or plan.call is None:
             raise StageFailed("stream without an upstream")
@@ -48,7 +51,7 @@ class Relay:
         except StopAsyncIteration:
             raise UpstreamError("upstream ended the stream before any event",
                                 code="upstream_bad_response") from None
-        return cls(plan, flow, stages, trail, events, first, guard)
+        return cls(plan, flow, stages, trail, events, first, guard, calls)
 
     @staticmethod
     async def inspect_all(stages: Sequence[ResponseStage], flow: Flow, plan: Plan,
@@ -61,8 +64,37 @@ class Relay:
         return None
 
     async def _ready(self) -> AsyncIterator[StreamEvent]:
-        """Upstream events as they may go out: through the hold-back window when the answer
-        is guarded (raises ``Blocked``), else as they come."""
+        """Upstream events as they may go out: tool calls the model proposes held back until
+        they are complete and authorized (raises ``Blocked``)."""
+        if self._calls is None:
+            async for event in self._windowed():
+                yield event
+            return
+        hold = CallHold()
+        try:
+            async for event in self._windowed():
+                for ready in hold.push(event):
+                    yield ready
+                if hold.complete:
+                    for ready in self._authorized(hold):
+                        yield ready
+            for ready in self._authorized(hold):
+                yield ready
+        except OverflowError as exc:
+            raise Blocked(Decision.deny(f"{exc}; blocked to fail closed")) from None
+
+    def _authorized(self, hold: CallHold) -> list[StreamEvent]:
+        assert self._calls is not None  # noqa: S101  # only called with a policy
+        if not hold.held:
+            return []
+        verdict = self._calls.check(self._flow, hold.calls())
+        if verdict is not None:
+            raise Blocked(verdict)
+        return hold.release()
+
+    async def _windowed(self) -> AsyncIterator[StreamEvent]:
+        """Through the hold-back window when the answer is guarded (raises ``Blocked``),
+        else as they come."""
         if self._guard is None:
             yield self._first
             async for event in self._events:

@@ -28,6 +28,7 @@ class ShieldStage:
 
     def __init__(self, shield: Shield) -> None:
         self._shield = shield
+        self.shield = shield  # shared with routes that scan what servers return (MCP)
         # an application sends the same system prompt with every request: judge it once
         self._system: dict[str, Verdict] = {}
 
@@ -62,6 +63,9 @@ class ShieldStage:
                 direct = direct or source is not Source.DOCUMENT
                 indirect = indirect or source is Source.DOCUMENT
         untrusted = any(s.provenance is Provenance.UNTRUSTED for s in flow.exchange.segments)
+        # a route may already know of earlier taint (an agent session that read tool output)
+        untrusted = untrusted or flow.context.get("untrusted_content") is True
+        tainted = indirect or flow.context.get("tainted") is True
         flow.context.update({
             "injection": direct or indirect,
             "injection_direct": direct,
@@ -69,7 +73,7 @@ class ShieldStage:
             "injection_score": round(score * 100),
             "threat_kinds": tuple(sorted(kinds)),
             "untrusted_content": untrusted,
-            "tainted": indirect,
+            "tainted": tainted,
         })
         if direct or indirect:
             flow.notes["shield_score"] = round(score * 100)

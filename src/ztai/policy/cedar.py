@@ -14,7 +14,15 @@ from collections.abc import Mapping, Sequence
 
 import cedarpy
 
-from ztai.core.model import GATEWAY, Decision, Effect, Obligation, Principal, Resource
+from ztai.core.model import (
+    GATEWAY,
+    Decision,
+    Effect,
+    Obligation,
+    Principal,
+    Resource,
+    ResourceKind,
+)
 from ztai.policy.entities import catalogue_json, cedar_request, principal_json
 from ztai.policy.interface import AuthzRequest, PolicyError
 from ztai.policy.model import (
@@ -112,7 +120,7 @@ class CedarAuthorizer:
     def rules_for(self, request: AuthzRequest) -> tuple[DlpRule, ...]:
         snapshot = self._snapshot
         rule_set = snapshot.policies.rule_set
-        if rule_set is None or request.resource not in snapshot.resources:
+        if rule_set is None or not _known(snapshot, request.resource):
             return ()
         key = _request_key(request)
         remembered = snapshot.rules_held.get(key) if key is not None else None
@@ -167,7 +175,7 @@ def _by_principal(requests: Sequence[AuthzRequest]) -> list[tuple[Principal, lis
 def _evaluate(
     snapshot: Snapshot, principal: Principal, requests: list[AuthzRequest]
 ) -> list[Evaluation]:
-    known = [r for r in requests if r.resource in snapshot.resources]
+    known = [r for r in requests if _known(snapshot, r.resource)]
     try:
         entities = _entities_with(snapshot, principal)
         cedar = [cedar_request(r) for r in known]
@@ -177,7 +185,7 @@ def _evaluate(
     except (ValueError, TypeError) as exc:
         raise PolicyError(f"could not evaluate policies: {exc}") from exc
     answers = iter(_evaluation(result, snapshot.policies.sources) for result in results)
-    return [next(answers) if r.resource in snapshot.resources else _unknown(r) for r in requests]
+    return [next(answers) if _known(snapshot, r.resource) else _unknown(r) for r in requests]
 
 
 def _request_key(request: AuthzRequest) -> tuple[object, ...] | None:
@@ -215,6 +223,12 @@ def _entities_with(snapshot: Snapshot, principal: Principal) -> cedarpy.Entities
             snapshot.with_principal.clear()
         snapshot.with_principal[key] = cached
     return cached
+
+
+def _known(snapshot: Snapshot, resource: Resource) -> bool:
+    """A resource in the catalogue; or a tool, which MCP servers name at run time: a tool
+    entity has no attributes (what ztai knows of it travels in the context)."""
+    return resource in snapshot.resources or resource.kind is ResourceKind.TOOL
 
 
 def _unknown(request: AuthzRequest) -> Evaluation:

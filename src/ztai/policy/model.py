@@ -12,7 +12,8 @@ import cedarpy
 from ztai.core.model import Resource
 
 # What a forbid may ask of the caller (``@obligation``) and the annotations that parametrise it.
-OBLIGATIONS = frozenset({"step_up", "accept_terms", "require_approval"})
+# ``hold``: a tool call waits for a person to approve it (the gateway's approval queue).
+OBLIGATIONS = frozenset({"step_up", "accept_terms", "require_approval", "hold"})
 OBLIGATION_PARAMS = frozenset({"acr_values", "max_age", "terms", "approvers"})
 
 # DLP rules: a permit annotated ``@dlp("...")`` says "when this holds, apply that action". Rules

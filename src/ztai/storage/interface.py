@@ -10,10 +10,17 @@ from ztai.core.errors import StoreUnavailable
 from ztai.storage.model import (
     AccessGrant,
     AgentRecord,
+    AlertDelivery,
+    AlertRecord,
+    AlertStatus,
     ChainedEntry,
     Checkpoint,
     GrantStatus,
+    HeldCall,
+    HeldStatus,
     KeyRecord,
+    MonitorCheckpoint,
+    MonitorSave,
     Revocation,
     RevocationKind,
     RiskRecord,
@@ -165,3 +172,78 @@ class GrantStore(Protocol):
 class ControlStore(AgentStore, RevocationStore, TermsStore, RiskStore, GrantStore, ControlState,
                    Protocol):
     """Everything the verify-explicitly and least-privilege controls keep, in one backend."""
+
+
+class ApprovalStore(Protocol):
+    """Calls held for a person's approval. Not part of the control state: writing one never
+    changes ``control_version``."""
+
+    def put_held(self, call: HeldCall) -> None:
+        """Store a new held call; raises ``DuplicateKey`` if its id exists."""
+        ...
+
+    def get_held(self, call_id: str) -> HeldCall | None: ...
+
+    def update_held(self, call: HeldCall, expected_status: HeldStatus) -> bool:
+        """Compare-and-set: write ``call``'s decision fields (status, decided_by, decided_at,
+        reason, notify_error) only if the stored status is ``expected_status``, so of two racing
+        deciders exactly one decides. False if there is no such call or the status differs;
+        raises ``ValueError`` (writing nothing) if ``call`` changes the call fields."""
+        ...
+
+    def list_held(self, status: HeldStatus | None = None) -> list[HeldCall]:
+        """The held calls with ``status`` (all when None), oldest first (ties by id)."""
+        ...
+
+
+# --- Risk monitoring ---------------------------------------------------------------------------
+
+
+class CursorMoved(StoreUnavailable):
+    """Another monitor moved the cursor first: reload the checkpoint, never double-count."""
+
+
+class MonitorStateStore(Protocol):
+    def monitor_checkpoint(self) -> MonitorCheckpoint:
+        """The cursor (0 before the first save) and every state blob saved so far."""
+        ...
+
+    def save_monitor(self, save: MonitorSave) -> None:
+        """In one transaction: move the cursor, replace the given state blobs, store the alerts
+        and add the deliveries. Raises ``CursorMoved`` (storing nothing) if the stored cursor is
+        not ``save.expected_cursor``. An alert no longer open (an analyst closed it) is kept as
+        it is, and deliveries of revisions that were not stored are dropped; a new delivery
+        replaces the older pending ones of the same alert and sink."""
+        ...
+
+
+class AlertStore(Protocol):
+    def get_alert(self, alert_id: str) -> AlertRecord | None: ...
+
+    def list_alerts(self, status: AlertStatus | None = None, limit: int = 100
+                    ) -> list[AlertRecord]:
+        """Newest first (by ``raised_at``, ties by id), at most ``limit``."""
+        ...
+
+    def close_alert(self, alert_id: str, status: AlertStatus, by: str, reason: str,
+                    at: float) -> AlertRecord | None:
+        """Close an open alert; None (changing nothing) if there is none or it is not open."""
+        ...
+
+
+class DeliveryStore(Protocol):
+    def pending_deliveries(self, now: float, limit: int) -> list[AlertDelivery]:
+        """Pending deliveries due at ``now`` (``next_at <= now``), oldest first."""
+        ...
+
+    def record_delivery(self, delivery: AlertDelivery) -> None:
+        """Store an attempt's outcome over the row with the same alert, revision and sink."""
+        ...
+
+    def deliveries(self, alert_id: str) -> list[AlertDelivery]:
+        """Every delivery of the alert, by revision then sink."""
+        ...
+
+
+class MonitorStore(MonitorStateStore, AlertStore, DeliveryStore, Protocol):
+    """What the risk monitor keeps, in one backend."""

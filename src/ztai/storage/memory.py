@@ -9,14 +9,22 @@ from collections.abc import Iterator, Sequence
 
 import orjson
 
-from ztai.storage.interface import DuplicateKey, SeqConflict
+from ztai.storage.interface import CursorMoved, DuplicateKey, SeqConflict
 from ztai.storage.model import (
     AccessGrant,
     AgentRecord,
+    AlertDelivery,
+    AlertRecord,
+    AlertStatus,
     ChainedEntry,
     Checkpoint,
+    DeliveryStatus,
     GrantStatus,
+    HeldCall,
+    HeldStatus,
     KeyRecord,
+    MonitorCheckpoint,
+    MonitorSave,
     Revocation,
     RevocationKind,
     RiskRecord,
@@ -232,3 +240,122 @@ class MemoryControlStore:
 
 def _at(record: RiskRecord) -> float:
     return record.at
+
+
+class MemoryMonitorStore:
+    """The risk monitor's cursor, state blobs, alerts and deliveries under one lock."""
+
+    def __init__(self) -> None:
+        self._cursor = 0
+        self._principals: dict[str, bytes] = {}
+        self._groups: dict[str, bytes] = {}
+        self._alerts: dict[str, AlertRecord] = {}
+        self._deliveries: dict[tuple[str, int, str], AlertDelivery] = {}
+        self._lock = threading.Lock()
+
+    def monitor_checkpoint(self) -> MonitorCheckpoint:
+        with self._lock:
+            return MonitorCheckpoint(self._cursor, dict(self._principals), dict(self._groups))
+
+    def save_monitor(self, save: MonitorSave) -> None:
+        with self._lock:
+            if self._cursor != save.expected_cursor:
+                raise CursorMoved(f"monitor cursor is {self._cursor}, not {save.expected_cursor}")
+            self._cursor = save.cursor
+            self._principals.update(save.principals)
+            self._groups.update(save.groups)
+            for alert in save.alerts:
+                stored = self._alerts.get(alert.alert_id)
+                if stored is None or (stored.status is AlertStatus.OPEN
+                                      and alert.revision > stored.revision):
+                    self._alerts[alert.alert_id] = alert
+            for delivery in save.deliveries:
+                self._add_delivery(delivery)
+
+    def _add_delivery(self, delivery: AlertDelivery) -> None:
+        alert = self._alerts.get(delivery.alert_id)
+        key = (delivery.alert_id, delivery.revision, delivery.sink)
+        if alert is None or alert.revision != delivery.revision or key in self._deliveries:
+            return
+        for old_key, old in list(self._deliveries.items()):
+            if (old.alert_id, old.sink) == (delivery.alert_id, delivery.sink) \
+                    and old.revision < delivery.revision \
+                    and old.status is DeliveryStatus.PENDING:
+                del self._deliveries[old_key]
+        self._deliveries[key] = delivery
+
+    def get_alert(self, alert_id: str) -> AlertRecord | None:
+        with self._lock:
+            return self._alerts.get(alert_id)
+
+    def list_alerts(self, status: AlertStatus | None = None, limit: int = 100
+                    ) -> list[AlertRecord]:
+        with self._lock:
+            found = [a for a in self._alerts.values() if status is None or a.status is status]
+        found.sort(key=lambda a: (a.raised_at, a.alert_id), reverse=True)
+        return found[:max(0, limit)]
+
+    def close_alert(self, alert_id: str, status: AlertStatus, by: str, reason: str,
+                    at: float) -> AlertRecord | None:
+        with self._lock:
+            alert = self._alerts.get(alert_id)
+            if alert is None or alert.status is not AlertStatus.OPEN:
+                return None
+            closed = dataclasses.replace(alert, status=status, closed_by=by, closed_at=at,
+                                         close_reason=reason, updated_at=at)
+            self._alerts[alert_id] = closed
+            return closed
+
+    def pending_deliveries(self, now: float, limit: int) -> list[AlertDelivery]:
+        with self._lock:
+            due = [d for d in self._deliveries.values()
+                   if d.status is DeliveryStatus.PENDING and d.next_at <= now]
+        due.sort(key=lambda d: (d.next_at, d.alert_id, d.revision, d.sink))
+        return due[:max(0, limit)]
+
+    def record_delivery(self, delivery: AlertDelivery) -> None:
+        key = (delivery.alert_id, delivery.revision, delivery.sink)
+        with self._lock:
+            if key in self._deliveries:
+                self._deliveries[key] = delivery
+
+    def deliveries(self, alert_id: str) -> list[AlertDelivery]:
+        with self._lock:
+            found = [d for d in self._deliveries.values() if d.alert_id == alert_id]
+        return sorted(found, key=lambda d: (d.revision, d.sink))
+
+
+class MemoryApprovalStore:
+    """Held calls in a dict under a lock. The summary is copied, as every backend stores it."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, HeldCall] = {}
+        self._lock = threading.Lock()
+
+    def put_held(self, call: HeldCall) -> None:
+        copy = dataclasses.replace(call, summary=dict(call.summary))
+        with self._lock:
+            if call.id in self._calls:
+                raise DuplicateKey(call.id)
+            self._calls[call.id] = copy
+
+    def get_held(self, call_id: str) -> HeldCall | None:
+        with self._lock:
+            return self._calls.get(call_id)
+
+    def update_held(self, call: HeldCall, expected_status: HeldStatus) -> bool:
+        with self._lock:
+            stored = self._calls.get(call.id)
+            if stored is None:
+                return False
+            if not stored.is_same_call(call):
+                raise ValueError(f"held call {call.id}: the call itself cannot change")
+            if stored.status != expected_status:
+                return False
+            self._calls[call.id] = dataclasses.replace(call, summary=stored.summary)
+            return True
+
+    def list_held(self, status: HeldStatus | None = None) -> list[HeldCall]:
+        with self._lock:
+            calls = [c for c in self._calls.values() if status is None or c.status == status]
+        return sorted(calls, key=lambda c: (c.created_at, c.id))

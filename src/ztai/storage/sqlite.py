@@ -14,14 +14,23 @@ import orjson
 
 from ztai.core.errors import StoreUnavailable
 from ztai.core.model import PrincipalKind
-from ztai.storage.interface import DuplicateKey, SeqConflict
+from ztai.storage.interface import CursorMoved, DuplicateKey, SeqConflict
 from ztai.storage.model import (
     AccessGrant,
     AgentRecord,
+    AlertDelivery,
+    AlertEvidence,
+    AlertRecord,
+    AlertStatus,
     ChainedEntry,
     Checkpoint,
+    DeliveryStatus,
     GrantStatus,
+    HeldCall,
+    HeldStatus,
     KeyRecord,
+    MonitorCheckpoint,
+    MonitorSave,
     Revocation,
     RevocationKind,
     RiskLevel,
@@ -120,6 +129,63 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX access_grants_by_requested ON access_grants (requested_at, grant_id);
     INSERT INTO counters VALUES ('control_version', 0);
+    """,
+    """
+    CREATE TABLE held_calls (
+        call_id TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        chain_json TEXT NOT NULL,
+        action TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        summary_json TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        status TEXT NOT NULL,
+        decided_by TEXT,
+        decided_at REAL,
+        reason TEXT NOT NULL DEFAULT '',
+        notify_error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX held_calls_by_status ON held_calls (status, created_at, call_id);
+    CREATE INDEX held_calls_by_created ON held_calls (created_at, call_id);
+    """,
+    """
+    CREATE TABLE monitor_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+    INSERT INTO monitor_cursor VALUES (1, 0);
+    CREATE TABLE monitor_state (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        state BLOB NOT NULL,
+        PRIMARY KEY (scope, key)
+    );
+    CREATE TABLE risk_alerts (
+        alert_id TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        level TEXT NOT NULL,
+        score REAL NOT NULL,
+        status TEXT NOT NULL,
+        raised_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        revision INTEGER NOT NULL,
+        indicators_json TEXT NOT NULL,
+        evidence_json TEXT NOT NULL,
+        closed_by TEXT NOT NULL DEFAULT '',
+        closed_at REAL,
+        close_reason TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX risk_alerts_by_raised ON risk_alerts (raised_at, alert_id);
+    CREATE TABLE alert_deliveries (
+        alert_id TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        sink TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at REAL NOT NULL,
+        last_error TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (alert_id, revision, sink)
+    );
+    CREATE INDEX alert_deliveries_due ON alert_deliveries (status, next_at);
     """,
 )
 
@@ -631,3 +697,247 @@ def _grant_from_row(row: _Row) -> AccessGrant:
         expires_at=_optional_float(expires_at),
         note=str(note),
     )
+
+
+# --- Held calls ---------------------------------------------------------------------------------
+
+_SELECT_HELD = (
+    "SELECT call_id, principal, chain_json, action, resource, summary_json, created_at,"
+    " expires_at, status, decided_by, decided_at, reason, notify_error FROM held_calls"
+)
+
+
+class SqliteApprovalStore(_Connected):
+    """Held calls, on their own connection; writes never touch ``control_version``. Several
+    processes (the gateway, the CLI) may share the file: the compare-and-set runs under
+    SQLite's write lock."""
+
+    def put_held(self, call: HeldCall) -> None:
+        with _refused(call.id), self._transaction() as conn:
+            conn.execute("INSERT INTO held_calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                         _held_row(call))
+
+    def get_held(self, call_id: str) -> HeldCall | None:
+        found = self._held(" WHERE call_id = ?", (call_id,))
+        return found[0] if found else None
+
+    def update_held(self, call: HeldCall, expected_status: HeldStatus) -> bool:
+        with _refused(None), self._transaction() as conn:
+            row = conn.execute(_SELECT_HELD + " WHERE call_id = ?", (call.id,)).fetchone()
+            if row is None:
+                return False
+            if not _decoded(_held_from_row, row).is_same_call(call):
+                raise ValueError(f"held call {call.id}: the call itself cannot change")
+            changed = conn.execute(
+                "UPDATE held_calls SET status = ?, decided_by = ?, decided_at = ?, reason = ?,"
+                " notify_error = ? WHERE call_id = ? AND status = ?",
+                (call.status.value, call.decided_by, call.decided_at, call.reason,
+                 call.notify_error, call.id, expected_status.value),
+            ).rowcount
+        return changed == 1
+
+    def list_held(self, status: HeldStatus | None = None) -> list[HeldCall]:
+        if status is None:
+            return self._held(" ORDER BY created_at, call_id")
+        return self._held(" WHERE status = ? ORDER BY created_at, call_id", (status.value,))
+
+    def _held(self, where: str, params: Sequence[object] = ()) -> list[HeldCall]:
+        with self._lock, _translated():
+            rows = self._conn.execute(_SELECT_HELD + where, params).fetchall()
+        return [_decoded(_held_from_row, row) for row in rows]
+
+
+def _held_row(c: HeldCall) -> _Row:
+    return (c.id, c.principal, orjson.dumps(list(c.chain)).decode(), c.action, c.resource,
+            orjson.dumps(dict(c.summary)).decode(), c.created_at, c.expires_at, c.status.value,
+            c.decided_by, c.decided_at, c.reason, c.notify_error)
+
+
+def _held_from_row(row: _Row) -> HeldCall:
+    (call_id, principal, chain, action, resource, summary, created_at, expires_at, status,
+     decided_by, decided_at, reason, notify_error) = row
+    texts = orjson.loads(summary)
+    if not (isinstance(texts, dict) and all(isinstance(v, str) for v in texts.values())):
+        raise TypeError("summary is not a JSON object of strings")
+    return HeldCall(
+        id=str(call_id), principal=str(principal), chain=tuple(_ordered_strings(chain)),
+        action=str(action), resource=str(resource), summary=texts,
+        created_at=float(created_at), expires_at=float(expires_at), status=HeldStatus(status),
+        decided_by=None if decided_by is None else str(decided_by),
+        decided_at=_optional_float(decided_at), reason=str(reason),
+        notify_error=str(notify_error),
+    )
+
+
+def _ordered_strings(text: str) -> list[str]:
+    values = orjson.loads(text)
+    if not (isinstance(values, list) and all(isinstance(v, str) for v in values)):
+        raise TypeError("expected a JSON list of strings")
+    return values
+
+
+# --- Risk monitoring: cursor, state blobs, alerts, deliveries ----------------------------------
+
+_UPSERT_ALERT = """
+    INSERT INTO risk_alerts (alert_id, principal, level, score, status, raised_at, updated_at,
+        revision, indicators_json, evidence_json, closed_by, closed_at, close_reason)
+    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+    ON CONFLICT (alert_id) DO UPDATE SET level = excluded.level, score = excluded.score,
+        status = excluded.status, updated_at = excluded.updated_at, revision = excluded.revision,
+        indicators_json = excluded.indicators_json, evidence_json = excluded.evidence_json,
+        closed_by = excluded.closed_by, closed_at = excluded.closed_at,
+        close_reason = excluded.close_reason
+    WHERE risk_alerts.status = 'open' AND excluded.revision > risk_alerts.revision
+"""
+_SELECT_ALERTS = (
+    "SELECT alert_id, principal, level, score, status, raised_at, updated_at, revision,"
+    " indicators_json, evidence_json, closed_by, closed_at, close_reason FROM risk_alerts"
+)
+_INSERT_DELIVERY = """
+    INSERT INTO alert_deliveries (alert_id, revision, sink, status, attempts, next_at,
+        last_error, updated_at)
+    SELECT ?,?,?,?,?,?,?,? WHERE EXISTS (
+        SELECT 1 FROM risk_alerts WHERE alert_id = ? AND revision = ?)
+    ON CONFLICT (alert_id, revision, sink) DO NOTHING
+"""
+_SELECT_DELIVERIES = (
+    "SELECT alert_id, revision, sink, status, attempts, next_at, last_error, updated_at"
+    " FROM alert_deliveries"
+)
+
+
+class SqliteMonitorStore(_Connected):
+    """The risk monitor's store. ``save_monitor`` is one transaction whose compare-and-set on
+    the cursor runs under SQLite's write lock, so two monitors never both count an event."""
+
+    def monitor_checkpoint(self) -> MonitorCheckpoint:
+        with self._lock, _translated():
+            cursor = self._conn.execute("SELECT seq FROM monitor_cursor").fetchone()[0]
+            rows = self._conn.execute("SELECT scope, key, state FROM monitor_state").fetchall()
+        blobs: dict[str, dict[str, bytes]] = {"principal": {}, "group": {}}
+        for scope, key, state in rows:
+            blobs.setdefault(str(scope), {})[str(key)] = bytes(state)
+        return MonitorCheckpoint(int(cursor), blobs["principal"], blobs["group"])
+
+    def save_monitor(self, save: MonitorSave) -> None:
+        states = [("principal", k, v) for k, v in save.principals.items()]
+        states += [("group", k, v) for k, v in save.groups.items()]
+        with self._transaction() as conn:
+            moved = conn.execute("UPDATE monitor_cursor SET seq = ? WHERE seq = ?",
+                                 (save.cursor, save.expected_cursor)).rowcount
+            if moved != 1:
+                raise CursorMoved(f"monitor cursor is not {save.expected_cursor}")
+            conn.executemany("INSERT OR REPLACE INTO monitor_state VALUES (?,?,?)", states)
+            conn.executemany(_UPSERT_ALERT, [_alert_row(a) for a in save.alerts])
+            for d in save.deliveries:
+                conn.execute(
+                    "DELETE FROM alert_deliveries WHERE alert_id = ? AND sink = ?"
+                    " AND revision < ? AND status = 'pending'"
+                    " AND EXISTS (SELECT 1 FROM risk_alerts WHERE alert_id = ? AND revision = ?)",
+                    (d.alert_id, d.sink, d.revision, d.alert_id, d.revision))
+                conn.execute(_INSERT_DELIVERY, (*_delivery_row(d), d.alert_id, d.revision))
+
+    def get_alert(self, alert_id: str) -> AlertRecord | None:
+        found = self._alerts(" WHERE alert_id = ?", (alert_id,))
+        return found[0] if found else None
+
+    def list_alerts(self, status: AlertStatus | None = None, limit: int = 100
+                    ) -> list[AlertRecord]:
+        order = " ORDER BY raised_at DESC, alert_id DESC LIMIT ?"
+        if status is None:
+            return self._alerts(order, (max(0, limit),))
+        return self._alerts(" WHERE status = ?" + order, (status.value, max(0, limit)))
+
+    def close_alert(self, alert_id: str, status: AlertStatus, by: str, reason: str,
+                    at: float) -> AlertRecord | None:
+        with self._transaction() as conn:
+            changed = conn.execute(
+                "UPDATE risk_alerts SET status = ?, closed_by = ?, closed_at = ?,"
+                " close_reason = ?, updated_at = ? WHERE alert_id = ? AND status = 'open'",
+                (status.value, by, at, reason, at, alert_id)).rowcount
+        return self.get_alert(alert_id) if changed == 1 else None
+
+    def _alerts(self, where: str, params: Sequence[object]) -> list[AlertRecord]:
+        with self._lock, _translated():
+            rows = self._conn.execute(_SELECT_ALERTS + where, params).fetchall()
+        return [_decoded(_alert_from_row, row) for row in rows]
+
+    def pending_deliveries(self, now: float, limit: int) -> list[AlertDelivery]:
+        return self._deliveries(
+            " WHERE status = 'pending' AND next_at <= ?"
+            " ORDER BY next_at, alert_id, revision, sink LIMIT ?", (now, max(0, limit)))
+
+    def record_delivery(self, delivery: AlertDelivery) -> None:
+        d = delivery
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE alert_deliveries SET status = ?, attempts = ?, next_at = ?,"
+                " last_error = ?, updated_at = ? WHERE alert_id = ? AND revision = ? AND sink = ?",
+                (d.status.value, d.attempts, d.next_at, d.last_error, d.updated_at, d.alert_id,
+                 d.revision, d.sink))
+
+    def deliveries(self, alert_id: str) -> list[AlertDelivery]:
+        return self._deliveries(" WHERE alert_id = ? ORDER BY revision, sink", (alert_id,))
+
+    def _deliveries(self, where: str, params: Sequence[object]) -> list[AlertDelivery]:
+        with self._lock, _translated():
+            rows = self._conn.execute(_SELECT_DELIVERIES + where, params).fetchall()
+        return [_decoded(_delivery_from_row, row) for row in rows]
+
+
+def _alert_row(a: AlertRecord) -> _Row:
+    evidence = [{"seq": e.seq, "event_id": e.event_id, "time": e.time, "action": e.action,
+                 "resource": e.resource, "decision": e.decision, "points": dict(e.points),
+                 "topics": list(e.topics)} for e in a.evidence]
+    return (a.alert_id, a.principal, a.level.value, a.score, a.status.value, a.raised_at,
+            a.updated_at, a.revision, orjson.dumps(dict(a.indicators)).decode(),
+            orjson.dumps(evidence).decode(), a.closed_by, a.closed_at, a.close_reason)
+
+
+def _alert_from_row(row: _Row) -> AlertRecord:
+    (alert_id, principal, level, score, status, raised_at, updated_at, revision, indicators,
+     evidence, closed_by, closed_at, close_reason) = row
+    return AlertRecord(
+        alert_id=str(alert_id), principal=str(principal), level=RiskLevel(level),
+        score=float(score), status=AlertStatus(status), raised_at=float(raised_at),
+        updated_at=float(updated_at), revision=int(revision),
+        indicators=_points(orjson.loads(indicators)),
+        evidence=tuple(_evidence(item) for item in orjson.loads(evidence)),
+        closed_by=str(closed_by), closed_at=_optional_float(closed_at),
+        close_reason=str(close_reason),
+    )
+
+
+def _evidence(item: Any) -> AlertEvidence:
+    if not isinstance(item, dict) or not item.keys() >= _EVIDENCE_FIELDS:
+        raise TypeError("evidence is not a JSON object with every field")
+    return AlertEvidence(int(item["seq"]), str(item["event_id"]), float(item["time"]),
+                         str(item["action"]), str(item["resource"]), str(item["decision"]),
+                         _points(item["points"]), _texts(item["topics"]))
+
+
+_EVIDENCE_FIELDS = frozenset({"seq", "event_id", "time", "action", "resource", "decision",
+                              "points", "topics"})
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise TypeError("expected a JSON list of strings")
+    return tuple(value)
+
+
+def _points(value: Any) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise TypeError("points are not a JSON object")
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def _delivery_row(d: AlertDelivery) -> _Row:
+    return (d.alert_id, d.revision, d.sink, d.status.value, d.attempts, d.next_at, d.last_error,
+            d.updated_at)
+
+
+def _delivery_from_row(row: _Row) -> AlertDelivery:
+    alert_id, revision, sink, status, attempts, next_at, last_error, updated_at = row
+    return AlertDelivery(str(alert_id), int(revision), str(sink), DeliveryStatus(status),
+                         int(attempts), float(next_at), str(last_error), float(updated_at))

@@ -9,7 +9,18 @@ from fastapi.responses import Response
 from fastapi.security import HTTPBearer
 
 from ztai.core.errors import BadRequest
-from ztai.gateway.admin import access, agents, keys, policies, revocations, risk, terms
+from ztai.gateway.admin import (
+    access,
+    agents,
+    alerts,
+    approvals,
+    keys,
+    kill,
+    policies,
+    revocations,
+    risk,
+    terms,
+)
 from ztai.gateway.admin.edge import AdminEdge, Operation
 from ztai.gateway.admin.services import AdminServices
 from ztai.gateway.clientinfo import MetaReader
@@ -27,7 +38,8 @@ def create_admin_app(pipeline: Pipeline, services: AdminServices, *,
     bearer = Depends(HTTPBearer(auto_error=False, description="A ztai API key"))
     app = FastAPI(title="ztai admin API", version="1", description=_DESCRIPTION,
                   dependencies=[bearer])
-    for module in (keys, agents, revocations, risk, access, terms, policies):
+    for module in (keys, agents, kill, revocations, risk, alerts, access, approvals, terms,
+                   policies):
         app.include_router(module.routes(edge, services))
 
     @app.api_route("/{path:path}", methods=METHODS, include_in_schema=False)
@@ -41,8 +53,8 @@ def _unknown(request: Request) -> Operation:
     raise BadRequest(f"no admin endpoint {request.method} {request.url.path[:200]}")
 
 
-_DESCRIPTION = """Administer ztai: API keys, agents, revocations, risk levels, just-in-time
-access, terms-of-use acceptances and policies. Every call needs a bearer API key whose principal
-the policies allow the `administer` action on `Gateway::"gateway"` (in the starter policies:
-members of the group `admins`); asking for access needs `request_access`, deciding a request
-`approve_access`. Every call, allowed or not, is recorded in the audit log."""
+_DESCRIPTION = """Administer ztai: API keys, agents, revocations, risk levels and alerts,
+just-in-time access, terms-of-use acceptances and policies. Every call needs a bearer API key
+whose principal the policies allow the `administer` action on `Gateway::"gateway"` (in the
+starter policies: members of the group `admins`); asking for access needs `request_access`,
+deciding a request `approve_access`. Every call, allowed or not, is recorded in the audit log."""

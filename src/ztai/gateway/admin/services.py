@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ztai.agents.approvals import ApprovalQueue
 from ztai.core.clock import Clock
 from ztai.gateway.access import AccessService
+from ztai.monitoring.review import AlertReview
 from ztai.policy.model import LoadedPolicies, PolicyProblem
 from ztai.storage.interface import ControlStore, KeyStore
 
@@ -22,3 +24,5 @@ class AdminServices:
     clock: Clock
     policies: Callable[[], LoadedPolicies]
     problems: Callable[[], Sequence[PolicyProblem]]
+    approvals: ApprovalQueue | None = None  # None: no calls are held for approval
+    alerts: AlertReview | None = None  # None: risk monitoring is off
