@@ -169,5 +169,8 @@ def test_demo_runs_its_scenario(tmp_path: Path) -> None:
                      "jane.doe@example.com about her refund", "aws_access_key_id=████",
                      "Confidential content may not go to consumer-tier models",
                      "contractors may not send data", "API key revoked", "API key expired",
-                     "no policy permits", "hash chain verified", "OpenAI Python SDK"):
+                     "no policy permits", "hash chain verified", "OpenAI Python SDK",
+                     # the agent-hijack story through /mcp/mail
+                     "the session is now tainted", "no-outbound-after-attack",
+                     "sent to carol@corp.example"):
         assert expected in out, expected
