@@ -171,6 +171,6 @@ def test_demo_runs_its_scenario(tmp_path: Path) -> None:
                      "contractors may not send data", "API key revoked", "API key expired",
                      "no policy permits", "hash chain verified", "OpenAI Python SDK",
                      # the agent-hijack story through /mcp/mail
-                     "the session is now tainted", "no-outbound-after-attack",
+                     "tainted", "no-outbound-after-attack",
                      "sent to carol@corp.example"):
         assert expected in out, expected
