@@ -40,6 +40,10 @@ _SYSTEM_FLOOR = 0.98  # system prompts are the application's own: flag only the 
 # scored 0.997): below SHORT_WORDS words, only an unmistakable score counts
 SHORT_WORDS = 4
 _SHORT_FLOOR = 0.999
+# one word of at most this many characters (an id, a key, a name: most tool arguments) cannot
+# carry an instruction; the classifier is skipped for it, the heuristics and the
+# de-obfuscation (an encoded blob is one word too, and is decoded into views) still run
+ONE_WORD_CHARS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +85,15 @@ class Shield:
         heuristic = self._heuristics.scan(views)
         role = Role.DOCUMENT if source is Source.DOCUMENT else Role.PROMPT
         best, where = 0.0, (0, len(text))
+        words = views.text.split(maxsplit=SHORT_WORDS)
         for view in views.views[:MAX_VIEWS]:
+            if len(view.text) <= ONE_WORD_CHARS and len(view.text.split(maxsplit=1)) <= 1:
+                continue  # one short word; a decoded view of it is judged on its own
             for window in self._model.score_windows(view.text, role):
                 if window.score > best:
                     best, where = window.score, view.span(window.start, window.end)
         threshold = self._thresholds[source]
-        if len(views.text.split(maxsplit=SHORT_WORDS)) < SHORT_WORDS:
+        if len(words) < SHORT_WORDS:
             best = best if best >= _SHORT_FLOOR else min(best, threshold - 0.001)
         score = 1.0 - (1.0 - best) * (1.0 - heuristic.score)
         own = any(f.kind in _ATTACK_ON_THEIR_OWN for f in views.findings)
