@@ -1,0 +1,54 @@
+"""A generation of the index in memory: its snapshot loaded, then its journal replayed, and
+how far into the journal that went, so a reader can catch up with what a writer appends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ztai.knowledge import journal, operations, snapshot
+from ztai.knowledge.interface import Embedder, IndexCorrupt, KnowledgeError
+from ztai.knowledge.state import State
+from ztai.knowledge.store import Directory
+
+_ATTEMPTS = 3
+
+
+@dataclass(slots=True)
+class Generation:
+    number: int
+    meta: snapshot.Meta
+    state: State
+    offset: int  # journal bytes applied
+
+    def catch_up(self, path: Path) -> None:
+        """Apply what was appended to the journal since ``offset``."""
+        for operation, end in journal.replay(path, self.offset):
+            operations.apply(self.state, operation)
+            self.offset = end
+        self.state.seal()
+
+
+def load(directory: Directory, embedder: Embedder | None, writable: bool) -> Generation:
+    """The live generation; retried when a writer publishes a newer one meanwhile."""
+    number = -1
+    for _ in range(_ATTEMPTS):
+        number = directory.generation()
+        try:
+            meta, base, records = snapshot.read(directory.snapshot(number))
+            check_embedder(meta, embedder, writable)
+            loaded = Generation(number, meta, State.loaded(base, records, meta.dimension), 0)
+            loaded.catch_up(directory.journal(number))
+            return loaded
+        except FileNotFoundError:
+            continue
+    raise IndexCorrupt(f"{directory.root}: generation {number} is incomplete")
+
+
+def check_embedder(meta: snapshot.Meta, embedder: Embedder | None, writable: bool) -> None:
+    """An index with vectors needs its embedder to write (and to search by vector)."""
+    if embedder is not None and embedder.dimension != meta.dimension:
+        raise KnowledgeError(f"the embedder's dimension {embedder.dimension} does not match "
+                             f"the index's ({meta.dimension})")
+    if embedder is None and meta.dimension is not None and writable:
+        raise KnowledgeError("this index holds vectors: writing to it needs its embedder")
