@@ -93,11 +93,11 @@ async def block(client: Client, tool: str, n: int) -> list[float]:
 
 
 async def measure(direct_url: str, ztai_url: str, key: str, ztai_pid: int, rounds: int,
-                  per_block: int) -> dict[str, Any]:
+                  per_block: int, mode: str) -> dict[str, Any]:
     async with httpx2.AsyncClient(timeout=30) as plain, \
             httpx2.AsyncClient(timeout=30, headers={"authorization": f"Bearer {key}"}) as auth, \
-            Client(streamable_http_client(direct_url, http_client=plain)) as direct, \
-            Client(streamable_http_client(ztai_url, http_client=auth)) as through:
+            Client(streamable_http_client(direct_url, http_client=plain), mode=mode) as direct, \
+            Client(streamable_http_client(ztai_url, http_client=auth), mode=mode) as through:
         await direct.list_tools()
         await through.list_tools()
         results: dict[str, Any] = {}
@@ -130,7 +130,8 @@ def report(results: dict[str, Any], meta: dict[str, Any]) -> str:
     lines = ["# MCP gateway overhead", "",
              f"{meta['when']} · {meta['machine']} · {meta['rounds']} rounds × "
              f"{meta['per_block']} calls per path, interleaved; medians of block medians."
-             + (f" ztai overrides: {', '.join(meta['overrides'])}." if meta["overrides"] else ""),
+             + (f" ztai overrides: {', '.join(meta['overrides'])}." if meta["overrides"] else "")
+             + f" SDK client mode: {meta['client_mode']}.",
              "Command: `.venv/bin/python bench/mcp/run.py`", "",
              "| tool | direct p50 | through ztai p50 | overhead p50 | direct p99 | ztai p99 "
              "| ztai CPU per call |", "|---|---|---|---|---|---|---|"]
@@ -146,6 +147,9 @@ def report(results: dict[str, Any], meta: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--mode", default="auto", choices=("auto", "legacy"),
+                        help="the SDK client's protocol negotiation (auto: the newest both "
+                             "speak; legacy: the initialize handshake)")
     parser.add_argument("--set", action="append", default=[], metavar="ZTAI_X__Y=V",
                         help="an environment override for ztai (e.g. ZTAI_SHIELD__ENABLED=false)"
                              "; results then go to mcp-variant.md/json")
@@ -169,7 +173,7 @@ def main() -> None:
                                     cwd=config.parent)
             wait_port(z_port, ztai)
             results = asyncio.run(measure(direct_url, f"http://127.0.0.1:{z_port}/mcp/bench",
-                                          key, ztai.pid, rounds, per_block))
+                                          key, ztai.pid, rounds, per_block, args.mode))
         finally:
             for proc in (ztai, upstream):
                 if proc is not None:
@@ -177,9 +181,10 @@ def main() -> None:
                     proc.wait(timeout=10)
     meta = {"when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "rounds": rounds, "per_block": per_block, "overrides": args.set}
+            "rounds": rounds, "per_block": per_block, "overrides": args.set,
+            "client_mode": args.mode}
     RESULTS.mkdir(exist_ok=True)
-    name = "mcp-variant" if args.set else "mcp"
+    name = "mcp-variant" if args.set or args.mode != "auto" else "mcp"
     (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "results": results},
                                                      indent=2))
     text = report(results, meta)

@@ -4,7 +4,7 @@ driving through httpx's ASGI transport."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,12 @@ from ztai.gateway.classify import Classifier, ClassifyStage
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.control import ControlView
 from ztai.gateway.holds import Holds
+from ztai.gateway.knowledge import (
+    ChatBinding,
+    KnowledgeService,
+    RetrievalStage,
+    knowledge_routes,
+)
 from ztai.gateway.mcp.gate import McpGate
 from ztai.gateway.mcp.results import ResultReader, ResultScanner
 from ztai.gateway.mcp.setup import inspector
@@ -47,11 +53,13 @@ from ztai.gateway.toolcalls import ToolCallPolicy
 from ztai.gateway.verify import DeviceCheck, SignalOptions, VerifyStage
 from ztai.identity.apikey import KeySpec, issue_key
 from ztai.identity.keyset import KeySource
+from ztai.knowledge.index import KnowledgeIndex
 from ztai.monitoring.review import AlertReview
 from ztai.policy.bundled import load_schema, starter_policies
 from ztai.policy.cedar import CedarAuthorizer
 from ztai.policy.loader import load_policies
 from ztai.policy.model import ResourceEntity
+from ztai.protection.labels import DEFAULT_LABELS
 from ztai.storage.memory import MemoryAuditStore, MemoryControlStore, MemoryKeyStore
 from ztai.storage.pins import MemoryPinStore
 from ztai.threats.output import OutputInspector
@@ -111,6 +119,9 @@ class Options:
     mcp: Sequence[McpServerSettings] = ()
     internal_domains: tuple[str, ...] = ("corp.example",)
     canary: bool = False  # system-prompt canaries (after protect)
+    # knowledge bases (and the chat models they back) with /v1/retrieve and the authorize API
+    knowledge: Mapping[str, KnowledgeIndex] = field(default_factory=dict)
+    knowledge_chat: Mapping[str, ChatBinding] = field(default_factory=dict)
     tool_calls: bool = False  # authorize the tool calls models propose (risk: send_* high)
 
 
@@ -148,10 +159,14 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
     upstream = options.upstream or SimulatorUpstream(clock=clock)
     catalog = Catalog(ModelRoute(name, upstream, name, tier) for name, tier in MODELS)
     authorizer = CedarAuthorizer(load_policies(policy_dir, load_schema()), [
-        ResourceEntity(Resource(ResourceKind.MODEL, name), {
+        *(ResourceEntity(Resource(ResourceKind.MODEL, name), {
             "upstream": upstream.name, "tier": t,
             **({"label": LABELS[name]} if name in LABELS else {})})
-        for name, t in MODELS])
+          for name, t in MODELS),
+        *(ResourceEntity(Resource(ResourceKind.KNOWLEDGE_BASE, name))
+          for name in options.knowledge)])
+    service = KnowledgeService(options.knowledge, authorizer, DEFAULT_LABELS) \
+        if options.knowledge else None
     signer = generate_key_file(tmp_path / "audit.key")
     pins = MemoryPinStore()
     parts = Parts(
@@ -162,6 +177,8 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
         auditor=AuditWriter(audit_store, signer, clock, WriterOptions(checkpoint_every=4)),
         stages=[*options.before,
                 VerifyStage(ControlView(control), clock, options.signals, options.device),
+                *([RetrievalStage(service, options.knowledge_chat)]
+                  if service is not None and options.knowledge_chat else []),
                 *([ClassifyStage(options.dlp)] if options.dlp else []),
                 *([ShieldStage(options.shield)] if options.shield else []),
                 *([AuthorizeStage(authorizer)] if options.authorize else []),
@@ -183,6 +200,7 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
             authorizer, ResultScanner(options.shield, ResultReader()), 1_000_000)
             for server in options.mcp],
         extra_routes={**TermsRoutes(control, options.terms, clock).routes(),
+                      **(knowledge_routes(service) if service is not None else {}),
                       ("POST", "/oauth2/token"): kit.token_route},
         admin=AdminServices(key_store, control, AccessService(control, clock), clock,
                             policies=lambda: authorizer.snapshot.policies, problems=tuple,

@@ -39,7 +39,8 @@ def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> N
         "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models",
         "no-credentials-in-answers", "no-prompt-attacks", "no-exfiltration-in-answers",
         "staff-use-tools", "no-outbound-after-attack", "hold-outbound-from-untrusted-sessions",
-        "no-system-prompt-leaks"}
+        "no-system-prompt-leaks", "staff-retrieve-knowledge",
+        "contractors-below-confidential-knowledge", "no-confidential-knowledge-at-elevated-risk"}
     assert {rule.id for rule in loaded.rules()} == {
         "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models",
         "no-credentials-in-answers", "no-exfiltration-in-answers", "no-system-prompt-leaks"}

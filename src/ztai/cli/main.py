@@ -8,10 +8,12 @@ from ztai.cli import (
     access,
     agents,
     approvals,
+    assess,
     audit,
     demo,
     evaluate,
     keys,
+    knowledge,
     mcp,
     policy,
     risk,
@@ -30,6 +32,8 @@ app.add_typer(access.app, name="access")
 app.add_typer(agents.app, name="agents")
 app.add_typer(approvals.app, name="approvals")
 app.add_typer(evaluate.app, name="eval")
+app.add_typer(knowledge.app, name="knowledge")
+app.add_typer(assess.app, name="assess")
 app.add_typer(mcp.app, name="mcp")
 app.add_typer(risk.app, name="risk")
 

@@ -386,6 +386,28 @@ class RiskSettings(_Frozen):
         return self
 
 
+class KnowledgeBaseSettings(_Frozen):
+    """A document index built with ``ztai knowledge index`` (the gateway opens it read-only
+    and picks up changes as the indexer writes them)."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    index: Path
+
+
+class KnowledgeChatSettings(_Frozen):
+    """A knowledge-backed model: chat requests to ``model`` get the permitted chunks of
+    ``base`` for their question (at most ``k``)."""
+
+    model: str
+    base: str
+    k: int = Field(4, ge=1, le=20)
+
+
+class KnowledgeSettings(_Frozen):
+    bases: tuple[KnowledgeBaseSettings, ...] = ()
+    chat: tuple[KnowledgeChatSettings, ...] = ()
+
+
 class Settings(_Frozen):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -400,6 +422,7 @@ class Settings(_Frozen):
     device: DeviceSettings = DeviceSettings()
     terms: tuple[TermsSettings, ...] = ()
     mcp: McpSettings = McpSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
     agents: AgentSettings = AgentSettings()
     risk: RiskSettings = RiskSettings()
     base_dir: Path = Path(".")
@@ -412,6 +435,14 @@ class Settings(_Frozen):
         models = [m.name for m in self.models]
         if len(set(models)) != len(models):
             raise ValueError("model names must be unique")
+        bases = {b.name for b in self.knowledge.bases}
+        if len(bases) != len(self.knowledge.bases):
+            raise ValueError("knowledge base names must be unique")
+        for chat in self.knowledge.chat:
+            if chat.model not in models:
+                raise ValueError(f"knowledge.chat names unknown model {chat.model!r}")
+            if chat.base not in bases:
+                raise ValueError(f"knowledge.chat names unknown knowledge base {chat.base!r}")
         servers = [m.name for m in self.mcp.servers]
         if len(set(servers)) != len(servers):
             raise ValueError("mcp server names must be unique")

@@ -53,7 +53,8 @@ class Flow:
 
     ``rewrites`` maps a segment's index to the text the upstream gets instead (redaction);
     ``restorer`` undoes pseudonyms in the answer; ``notes`` go into the audit event's details;
-    ``watches`` are detectors for this exchange's answer only.
+    ``watches`` are detectors for this exchange's answer only; ``appended`` messages go to the
+    upstream after the caller's; ``extras`` join a whole answer.
     """
 
     exchange: Exchange
@@ -66,6 +67,10 @@ class Flow:
     restorer: Restorer | None = None
     notes: dict[str, str | int | bool] = field(default_factory=dict)
     watches: list[AnswerWatch] = field(default_factory=list)
+    # messages a stage adds to the upstream request (retrieved knowledge), after the caller's
+    appended: list[dict[str, Any]] = field(default_factory=list)
+    # fields added to a whole (not streamed) answer for the caller (citations)
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 class RequestStage(Protocol):

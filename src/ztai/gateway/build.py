@@ -31,6 +31,7 @@ from ztai.gateway.device import SignedDeviceCheck
 from ztai.gateway.fastpath import FastRoute
 from ztai.gateway.holds import Holds
 from ztai.gateway.identity_setup import build_identity
+from ztai.gateway.knowledge_setup import build_knowledge
 from ztai.gateway.mcp.setup import build_gates, proposed_calls
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.pipeline import PipelineOptions
@@ -92,6 +93,7 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
     notifier = webhook_from(settings, clock)
     approvals = ApprovalQueue(held, clock, notifier)
     budget = budget_stage(settings, clock)
+    knowledge = build_knowledge(settings, authorizer)
     shield = protection.detect.shield if protection and protection.detect else None
     reloader = PolicyReloader(authorizer, _policy_dir(settings))
     access = AccessService(control, clock)
@@ -108,6 +110,7 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         auditor=writer,
         # the budget counts only calls that were allowed
         stages=[verify_stage(settings, view, clock),
+                *([knowledge.stage] if knowledge.stage is not None else []),
                 *request_stages(protection, AuthorizeStage(authorizer)), budget],
         answers=protection.answers if protection is not None else None,
         options=PipelineOptions(settings.server.stage_timeout_s, settings.audit.record_content),
@@ -116,7 +119,7 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         reload_interval_s=settings.policy.reload_interval_s,
         meta_reader=MetaReader.from_cidrs(settings.network.trusted_proxies,
                                           settings.device.claim_header),
-        extra_routes={**terms_routes(settings, control, clock),
+        extra_routes={**terms_routes(settings, control, clock), **knowledge.routes,
                       ("POST", "/oauth2/token"): identity.token_route},
         mcp_gates=build_gates(settings, authorizer, shield, pins, clock),
         tool_calls=proposed_calls(settings, authorizer),
@@ -127,7 +130,8 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         admin=AdminServices(keys, control, access, clock,
                             policies=lambda: authorizer.snapshot.policies,
                             problems=lambda: reloader.problems, approvals=approvals),
-        closers=[keys.close, audit.close, control.close, pins.close, held.close],
+        closers=[keys.close, audit.close, control.close, pins.close, held.close,
+                 *knowledge.closers],
         async_closers=[identity.jwks_client.aclose,
                        *([notifier.aclose] if notifier is not None else [])],
     )
@@ -179,10 +183,12 @@ def load_authorizer(settings: Settings) -> CedarAuthorizer:
 def model_entities(settings: Settings) -> list[ResourceEntity]:
     """The configured models as Cedar resources, with the attributes policies may read."""
     return [
-        ResourceEntity(Resource(ResourceKind.MODEL, model.name), {
+        *(ResourceEntity(Resource(ResourceKind.MODEL, model.name), {
             "upstream": model.upstream, "tier": model.tier,
             **({"label": model.label} if model.label else {})})
-        for model in settings.models
+          for model in settings.models),
+        *(ResourceEntity(Resource(ResourceKind.KNOWLEDGE_BASE, base.name))
+          for base in settings.knowledge.bases),
     ]
 
 

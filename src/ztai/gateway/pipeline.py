@@ -122,6 +122,7 @@ class Pipeline:
         flow = Flow(plan.exchange, principal, context=_context(plan, principal),
                     meta=inbound.meta, findings=trail.findings, notes=trail.notes)
         decision = await self._decide(flow, trail)
+        trail.exchange = flow.exchange  # with any segment a stage added
         trail.principal, trail.decision = flow.principal, decision
         label = flow.context.get("content_label")
         trail.label = label if isinstance(label, str) else None
@@ -206,6 +207,8 @@ class Pipeline:
             trail.decision, trail.status = verdict, 403
             return await self.finish(trail, None)
         trail.status = 200
+        if flow.extras:
+            body = {**body, **flow.extras}
         return await self.finish(trail, orjson.dumps(body))
 
     async def finish(self, trail: Trail, body: bytes | None) -> Outcome:
@@ -267,13 +270,18 @@ class PipelineServices:
 def _rewritten(plan: Plan, flow: Flow) -> Plan:
     """The plan with the upstream request carrying the texts the protect stage rewrote. A
     rewrite that cannot reach the upstream request fails closed."""
-    if not flow.rewrites or (plan.local is not None and plan.applies_rewrites):
+    if not (flow.rewrites or flow.appended) or (plan.local is not None
+                                                and plan.applies_rewrites):
         return plan
-    if plan.call is None:
-        raise StageFailed("content was redacted but this route cannot send a redacted request")
-    segments = plan.exchange.segments
+    if plan.call is None or (flow.appended and not isinstance(
+            plan.call.body.get("messages"), list)):
+        raise StageFailed("content was redacted or added but this route cannot send it")
+    body = plan.call.body
+    if flow.appended:
+        body = {**body, "messages": [*body["messages"], *flow.appended]}
+    segments = flow.exchange.segments  # a stage may have added some (retrieved knowledge)
     texts = {segments[index].source: text for index, text in flow.rewrites.items()}
-    call = dataclasses.replace(plan.call, body=replace_strings(plan.call.body, texts))
+    call = dataclasses.replace(plan.call, body=replace_strings(body, texts) if texts else body)
     return dataclasses.replace(plan, call=call)
 
 

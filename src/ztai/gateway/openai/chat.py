@@ -84,7 +84,8 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
         resource=Resource(ResourceKind.MODEL, model),
         segments=tuple(segments),
         stream=stream,
-        signals={"unscanned_parts": unscanned, "tools": len(request.get("tools") or ())},
+        signals={"unscanned_parts": unscanned, "tools": len(request.get("tools") or ()),
+                 "messages": len(messages)},
     )
     forwarded = {**request, "model": target.upstream_model, "messages": unlabelled(messages)}
     call = UpstreamCall(Endpoint.CHAT, forwarded, stream)

@@ -1,0 +1,170 @@
+"""Knowledge through the gateway — the oversharing story end to end: Adele (staff, not on
+Project Obsidian) asks a knowledge-backed model about Obsidian: no Obsidian content reaches the
+model or the answer; a project member gets a cited answer labelled Confidential; both are
+audited with the documents retrieved. /v1/retrieve and the authorization API for RAG apps
+trim by permission inside the search and by the label clearance policy decides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.gateway.harness import Harness, Options, auth, chat, harness
+from tests.gateway.scripted import ScriptedUpstream
+from ztai.core.model import PrincipalKind
+from ztai.gateway.classify import Classifier
+from ztai.gateway.knowledge import ChatBinding
+from ztai.identity.apikey import KeySpec, issue_key
+from ztai.knowledge.index import KnowledgeIndex
+from ztai.knowledge.model import Document, DocumentId
+from ztai.protection.labels import LabelScheme
+from ztai.protection.pii import structured_pii_detector
+from ztai.storage.model import RiskLevel, RiskRecord
+
+pytestmark = pytest.mark.anyio
+
+OBSIDIAN = ("Project Obsidian status: the solid-state cathode pilot line moves to Rotterdam in "
+            "the third quarter; the supplier stays secret until both parties sign.")
+HANDBOOK = ("Staff handbook: paid leave is 25 days a year; the Obsidian meeting room on floor "
+            "two can be booked through the front desk.")
+ROADMAP = "Public roadmap: the new expense tool ships in the spring for every office."
+
+
+def documents() -> list[Document]:
+    return [
+        Document(DocumentId("obsidian-plan"), OBSIDIAN, frozenset({"group:obsidian"}),
+                 "user:olga", "Obsidian plan", "sharepoint", "Confidential"),
+        Document(DocumentId("handbook"), HANDBOOK, frozenset({"everyone"}), None,
+                 "Staff handbook", "sharepoint", "General"),
+        Document(DocumentId("roadmap"), ROADMAP, frozenset({"everyone"}), None,
+                 "Roadmap", "web", "Public"),
+    ]
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[KnowledgeIndex]:
+    built = KnowledgeIndex.build(tmp_path / "kb", documents())
+    built.close()
+    opened = KnowledgeIndex.open(tmp_path / "kb")
+    yield opened
+    opened.close()
+
+
+def context_of(body: Mapping[str, Any]) -> str:
+    """What the model was given: the messages the gateway added."""
+    return "\n".join(m["content"] for m in body["messages"] if m["role"] == "system")
+
+
+def options(index: KnowledgeIndex, upstream: ScriptedUpstream) -> Options:
+    return Options(upstream=upstream, knowledge={"corp": index},
+                   knowledge_chat={"demo-chat": ChatBinding("corp", k=4)},
+                   dlp=Classifier((structured_pii_detector(),), LabelScheme()))
+
+
+def key(h: Harness, name: str, *groups: str) -> str:
+    return issue_key(h.key_store, KeySpec(name, PrincipalKind.USER, frozenset(groups)),
+                     h.clock)[0].reveal()
+
+
+async def test_the_oversharing_story(tmp_path: Path, index: KnowledgeIndex) -> None:
+    upstream = ScriptedUpstream(lambda body: "From the sources: " + context_of(body)[-200:])
+    async with harness(tmp_path, options(index, upstream)) as h:
+        adele, olga = key(h, "adele", "staff"), key(h, "olga", "staff", "obsidian")
+        question = chat(text="What is the status of Project Obsidian?")
+        for_adele = await h.client.post("/v1/chat/completions", json=question,
+                                        headers=auth(adele))
+        adele_sent, adele_event = upstream.received[-1], h.last_event()
+        for_olga = await h.client.post("/v1/chat/completions", json=question,
+                                       headers=auth(olga))
+        olga_sent, olga_event = upstream.received[-1], h.last_event()
+    assert for_adele.status_code == 200
+    assert "cathode" not in context_of(adele_sent)  # nothing of the plan reached the model
+    assert "cathode" not in for_adele.text
+    assert "obsidian-plan" not in str(adele_event)
+    assert adele_event["details"]["documents"] == "handbook"  # the room, not the project
+    assert adele_event["response_label"] == "General"
+
+    assert for_olga.status_code == 200
+    assert "cathode" in context_of(olga_sent)
+    citations = for_olga.json()["ztai_citations"]
+    assert citations[0]["document"] == "obsidian-plan"
+    assert citations[0]["label"] == "Confidential"
+    assert olga_event["label"] == "Confidential"
+    assert olga_event["response_label"] == "Confidential"
+    assert "obsidian-plan" in olga_event["details"]["documents"]
+
+
+async def test_a_member_on_a_consumer_model_is_stopped_by_the_label(
+        tmp_path: Path, index: KnowledgeIndex) -> None:
+    upstream = ScriptedUpstream(lambda body: "ok")
+    opts = options(index, upstream)
+    opts.knowledge_chat = {"demo-consumer-chat": ChatBinding("corp")}
+    async with harness(tmp_path, opts) as h:
+        olga = key(h, "olga", "staff", "obsidian")
+        answer = await h.client.post("/v1/chat/completions", headers=auth(olga),
+                                     json=chat("demo-consumer-chat", "Obsidian status?"))
+        event = h.last_event()
+    assert answer.status_code == 403
+    assert "no-confidential-to-consumer-models" in event["decision"]["policy_ids"]
+    assert upstream.received == []
+
+
+async def test_retrieve_trims_inside_the_search(tmp_path: Path, index: KnowledgeIndex) -> None:
+    async with harness(tmp_path, options(index, ScriptedUpstream())) as h:
+        adele, olga = key(h, "adele", "staff"), key(h, "olga", "staff", "obsidian")
+        mallory = key(h, "mallory", "staff", "contractors", "obsidian")
+        answers = {}
+        for who, k in (("adele", adele), ("olga", olga), ("mallory", mallory)):
+            found = await h.client.post("/v1/retrieve", headers=auth(k),
+                                        json={"query": "Obsidian", "k": 5})
+            assert found.status_code == 200, found.text
+            answers[who] = [item["document"] for item in found.json()["data"]]
+        events = [e for e in h.events() if e["route"] == "retrieve"]
+    assert "obsidian-plan" in answers["olga"]
+    assert "obsidian-plan" not in answers["adele"]
+    # a contractor on the project: the ACL lets him, the label clearance does not
+    assert "obsidian-plan" not in answers["mallory"]
+    assert events[-1]["details"]["cleared_to"] == "General"
+    assert all(e["action"] == "retrieve" for e in events)
+
+
+async def test_elevated_risk_narrows_the_clearance(tmp_path: Path,
+                                                   index: KnowledgeIndex) -> None:
+    async with harness(tmp_path, options(index, ScriptedUpstream())) as h:
+        olga = key(h, "olga", "staff", "obsidian")
+        h.control.set_risk(RiskRecord("user:olga", RiskLevel.ELEVATED, "test", "user:root",
+                                      h.clock.now()))
+        found = await h.client.post("/v1/retrieve", headers=auth(olga),
+                                    json={"query": "Obsidian"})
+    assert "obsidian-plan" not in [item["document"] for item in found.json()["data"]]
+
+
+async def test_the_authorization_api_for_rag_apps(tmp_path: Path,
+                                                  index: KnowledgeIndex) -> None:
+    async with harness(tmp_path, options(index, ScriptedUpstream())) as h:
+        adele = key(h, "adele", "staff")
+        answer = await h.client.post("/v1/knowledge/authorize", headers=auth(adele), json={
+            "documents": ["obsidian-plan", "handbook", "no-such-doc"]})
+        bad = await h.client.post("/v1/knowledge/authorize", headers=auth(adele),
+                                  json={"documents": "handbook"})
+        nobody = await h.client.post("/v1/knowledge/authorize", json={"documents": ["x"]})
+    body = answer.json()
+    assert [p["document"] for p in body["permitted"]] == ["handbook"]
+    assert body["permitted"][0]["label"] == "General"
+    assert {d["document"] for d in body["denied"]} == {"obsidian-plan", "no-such-doc"}
+    assert bad.status_code == 400
+    assert nobody.status_code == 401
+
+
+async def test_a_service_without_a_grant_retrieves_nothing(tmp_path: Path,
+                                                          index: KnowledgeIndex) -> None:
+    async with harness(tmp_path, options(index, ScriptedUpstream())) as h:
+        denied = await h.client.post("/v1/retrieve", headers=auth(h.keys["nogrant"]),
+                                     json={"query": "handbook"})
+        unknown = await h.client.post("/v1/retrieve", headers=auth(h.keys["alice"]),
+                                      json={"query": "x", "knowledge_base": "other"})
+    assert denied.status_code == 403
+    assert unknown.status_code == 400
