@@ -20,6 +20,8 @@ class Knowledge:
     stage: RetrievalStage | None = None
     routes: dict[tuple[str, str], FastRoute] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
+    # the documents with DLP fingerprints (the sensitive ones), as the indexes held them at start
+    printed: list[tuple[str, tuple[int, ...], str | None]] = field(default_factory=list)
 
 
 def build_knowledge(settings: Settings, authorizer: Authorizer) -> Knowledge:
@@ -36,5 +38,9 @@ def build_knowledge(settings: Settings, authorizer: Authorizer) -> Knowledge:
                               "'ztai knowledge index'") from exc
     service = KnowledgeService(bases, authorizer, settings.protection.labels)
     chat = {c.model: ChatBinding(c.base, c.k) for c in settings.knowledge.chat}
+    printed = [(f"{name}:{record.id}", record.fingerprints, record.label)
+               for name, index in bases.items() for record in index.records()
+               if record.fingerprints]
     return Knowledge(service, RetrievalStage(service, chat) if chat else None,
-                     knowledge_routes(service), [index.close for index in bases.values()])
+                     knowledge_routes(service), [index.close for index in bases.values()],
+                     printed)

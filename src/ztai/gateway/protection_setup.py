@@ -4,6 +4,7 @@ unknown label) stop the start with a message naming the setting."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ztai.config.settings import ConfigError, Settings
@@ -38,7 +39,14 @@ class Protection:
     canary: CanaryStage | None = None
 
 
-def build_protection(settings: Settings, rules: RuleMatcher) -> Protection | None:
+# a protected document known by its fingerprints alone: (id, winnowed hashes, label)
+Printed = tuple[str, tuple[int, ...], str | None]
+
+
+def build_protection(settings: Settings, rules: RuleMatcher, printed: Sequence[Printed] = ()
+                     ) -> Protection | None:
+    """``printed``: documents of the knowledge bases that carry fingerprints (the sensitive
+    ones), so pasting them is detected like the configured protected documents."""
     protection, shield = settings.protection, settings.shield
     if not protection.enabled and not shield.enabled:
         return None
@@ -49,8 +57,8 @@ def build_protection(settings: Settings, rules: RuleMatcher) -> Protection | Non
     except ValueError as exc:
         raise ConfigError(f"protection.labels / label_rules / label_ids: {exc}") from exc
     detectors: tuple[Detector, ...] = _detectors(settings) if protection.enabled else ()
-    classify = ClassifyStage(Classifier(detectors, scheme, _fingerprints(settings, scheme))) \
-        if protection.enabled else None
+    classify = ClassifyStage(Classifier(detectors, scheme, _fingerprints(
+        settings, scheme, printed))) if protection.enabled else None
     detect = ShieldStage(_shield(settings)) if shield.enabled else None
     if shield.enabled and shield.answers:
         inspector = OutputInspector(OutputPolicy(frozenset(shield.allowed_domains)))
@@ -106,11 +114,14 @@ def _pii(regions: tuple[str, ...], names: bool, ner: bool) -> Detector:
     return default_pii_detector(regions) if names else structured_pii_detector(regions)
 
 
-def _fingerprints(settings: Settings, scheme: LabelScheme) -> FingerprintIndex | None:
+def _fingerprints(settings: Settings, scheme: LabelScheme, printed: Sequence[Printed]
+                  ) -> FingerprintIndex | None:
     documents = settings.protection.fingerprints
-    if not documents:
+    if not documents and not printed:
         return None
     index = FingerprintIndex()
+    for name, prints, label in printed:
+        index.add_prints(name, prints, label)
     for document in documents:
         try:
             scheme.rank(document.label)

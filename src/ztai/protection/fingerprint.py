@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ztai.protection.model import Match
@@ -49,12 +49,18 @@ class FingerprintIndex:
 
     def add(self, document: str, text: str, label: str | None = None) -> int:
         """Register (or replace) a document; returns how many fingerprints it has."""
+        return self.add_prints(document, winnow([h for h, _, _ in shingles(words(text))]),
+                               label)
+
+    def add_prints(self, document: str, prints: Iterable[int], label: str | None = None) -> int:
+        """Register (or replace) a document by fingerprints computed elsewhere with
+        ``winnow(shingles(words(text)))`` (a knowledge index keeps them, never the text)."""
         self.remove(document)
-        prints = frozenset(winnow([h for h, _, _ in shingles(words(text))]))
-        self._documents[document] = (prints, label)
-        for value in prints:
+        held = frozenset(prints)
+        self._documents[document] = (held, label)
+        for value in held:
             self._by_hash[value].add(document)
-        return len(prints)
+        return len(held)
 
     def remove(self, document: str) -> bool:
         entry = self._documents.pop(document, None)

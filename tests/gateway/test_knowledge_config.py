@@ -1,0 +1,76 @@
+"""Knowledge as ``ztai serve`` builds it from ztai.yaml: an index built by ``ztai knowledge
+index`` (documents classified, the sensitive ones fingerprinted) serves /v1/retrieve, and its
+Confidential documents are protected documents for DLP: pasting one into a consumer-tier model
+is blocked although nobody listed it under ``protection.fingerprints``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tests.e2e.server import make_keys
+from ztai.cli.main import app as cli
+from ztai.cli.serve import init_dir
+from ztai.config.settings import ConfigError, load_settings
+from ztai.gateway.app import create_app
+from ztai.gateway.build import build_parts
+from ztai.storage.sqlite import SqliteAuditStore
+
+pytestmark = pytest.mark.anyio
+
+PLAN = ("The Obsidian launch plan moves the pilot line to Rotterdam in the third quarter and "
+        "keeps the cathode supplier secret until the contract is signed by both parties.")
+
+
+def configure(tmp_path: Path) -> Path:
+    config = init_dir(tmp_path)
+    export = tmp_path / "export.jsonl"
+    export.write_text("\n".join(orjson.dumps(row).decode() for row in [
+        {"id": "plan", "title": "Launch plan", "text": PLAN, "acl": ["group:obsidian"],
+         "owner": "user:olga", "label": "Confidential"},
+        {"id": "menu", "title": "Canteen", "text": "Soup of the day is tomato.",
+         "acl": ["everyone"], "owner": "user:olga"}]) + "\n")
+    indexed = CliRunner().invoke(cli, ["knowledge", "index", str(export), "--index",
+                                       str(tmp_path / "kb"), "--config", str(config)])
+    assert indexed.exit_code == 0, indexed.output
+    raw = yaml.safe_load(config.read_text())
+    raw["knowledge"] = {"bases": [{"name": "corp", "index": "kb"}]}
+    config.write_text(yaml.safe_dump(raw))
+    return config
+
+
+async def test_an_indexed_confidential_document_is_a_protected_one(tmp_path: Path) -> None:
+    settings = load_settings(configure(tmp_path))
+    keys, _ = make_keys(settings)
+    parts = build_parts(settings)
+    app = create_app(parts)
+    auth = {"authorization": f"Bearer {keys['alice']}"}
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                 base_url="http://t") as client:
+        pasted = await client.post("/v1/chat/completions", headers=auth, json={
+            "model": "demo-consumer-chat",
+            "messages": [{"role": "user", "content": "Tighten this: " + PLAN}]})
+        found = await client.post("/v1/retrieve", headers=auth, json={"query": "soup"})
+    assert pasted.status_code == 403
+    assert "no-confidential-to-consumer-models" in pasted.json()["error"]["message"]
+    store = SqliteAuditStore(tmp_path / "ztai.db")
+    denied = next(orjson.loads(e.payload) for e in store.read()
+                  if b'"route":"chat.completions"' in e.payload)
+    store.close()
+    assert {f["detector"] for f in denied["findings"]} == {"fingerprint:corp:plan"}
+    assert denied["label"] == "Confidential"
+    assert [d["document"] for d in found.json()["data"]] == ["menu"]
+
+
+def test_a_missing_index_stops_the_start(tmp_path: Path) -> None:
+    config = init_dir(tmp_path)
+    raw = yaml.safe_load(config.read_text())
+    raw["knowledge"] = {"bases": [{"name": "corp", "index": "nowhere"}]}
+    config.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=r"knowledge\.bases 'corp'"):
+        build_parts(load_settings(config))
