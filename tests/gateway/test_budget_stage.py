@@ -109,7 +109,10 @@ def test_budgets_and_prices_come_from_the_settings() -> None:
     assert prices_from(settings.models) == {"gpt": 0.25}
     assert settings.agents.approval_timeout_s == 30
     assert Settings().agents.approval_timeout_s == 120
-    assert budget_stage(settings, FixedClock()).name == "budget"
+    stage = budget_stage(settings, FixedClock())
+    assert stage is not None
+    assert stage.name == "budget"
+    assert budget_stage(Settings(), FixedClock()) is None  # no limit anywhere: nothing to count
 
 
 def test_the_webhook_needs_its_secret_in_the_environment() -> None:

@@ -104,6 +104,6 @@ def test_canaries_need_answers_to_be_scanned(tmp_path: Path) -> None:
     raw["shield"]["answers"] = True
     config.write_text(yaml.safe_dump(raw))
     parts = build_parts(load_settings(config))
-    assert [s.name for s in parts.stages][-3:] == ["protect", "canary", "budget"]
+    assert [s.name for s in parts.stages][-2:] == ["protect", "canary"]
     for close in parts.closers:
         close()

@@ -29,6 +29,11 @@ def webhook_from(settings: Settings, clock: Clock,
                                           hook.timeout_s, hook.retries), clock)
 
 
-def budget_stage(settings: Settings, clock: Clock) -> BudgetStage:
-    ledger = BudgetLedger(clock, budgets_from(settings.agents.budgets))
+def budget_stage(settings: Settings, clock: Clock) -> BudgetStage | None:
+    """The budget stage, or None when no agent has any limit (nothing to count)."""
+    budgets = settings.agents.budgets
+    if all(value is None for b in (budgets.default, *budgets.agents.values())
+           for value in b.model_dump().values()):
+        return None
+    ledger = BudgetLedger(clock, budgets_from(budgets))
     return BudgetStage(ledger, prices_from(settings.models))

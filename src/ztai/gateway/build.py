@@ -111,7 +111,8 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         # the budget counts only calls that were allowed
         stages=[verify_stage(settings, view, clock),
                 *([knowledge.stage] if knowledge.stage is not None else []),
-                *request_stages(protection, AuthorizeStage(authorizer)), budget],
+                *request_stages(protection, AuthorizeStage(authorizer)),
+                *([budget] if budget is not None else [])],
         answers=protection.answers if protection is not None else None,
         options=PipelineOptions(settings.server.stage_timeout_s, settings.audit.record_content),
         max_body_bytes=settings.server.max_body_bytes,
@@ -124,7 +125,7 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
         mcp_gates=build_gates(settings, authorizer, shield, pins, clock),
         tool_calls=proposed_calls(settings, authorizer),
         holds=Holds(approvals, clock, settings.agents.approval_timeout_s),
-        usage=budget.charge,
+        usage=budget.charge if budget is not None else None,
         approvals=approvals,
         access=access,
         admin=AdminServices(keys, control, access, clock,
