@@ -92,6 +92,27 @@ models:
   - {name: demo-embed, upstream: simulator, tier: internal}
   # - {name: gpt-4o-mini, upstream: openai, upstream_model: gpt-4o-mini, tier: sanctioned}
 
+# MCP gateway: each server is served at /mcp/<name>; tools, resources and prompts go through
+# the same pipeline (policies: 30-agents.cedar). Tool definitions are pinned; a changed one is
+# quarantined until `ztai mcp approve`.
+# mcp:
+#   internal_domains: [example.com]      # e-mail/web destinations inside the organisation
+#   servers:
+#     - name: mail
+#       url: http://127.0.0.1:9000/mcp   # streamable HTTP; or command: + args: for stdio
+#       tools: {send_email: {risk: high}}
+#
+# Agents: held tool calls wait this long for a person (`ztai approvals`); budgets per agent.
+# agents:
+#   approval_timeout_s: 120
+#   budgets: {default: {calls_per_minute: 60, tokens_per_day: 200000}}
+#
+# Knowledge: indexes built with `ztai knowledge index PATH --index DIR`; /v1/retrieve and
+# knowledge-backed chat models, trimmed by each document's permissions and labels.
+# knowledge:
+#   bases: [{name: corp, index: knowledge/corp}]
+#   chat: [{model: demo-chat, base: corp, k: 4}]
+#
 # Risk-adaptive protection: a monitor inside `ztai serve` scores each principal's audit stream
 # and sets context.risk_level (none | minor | moderate | elevated) for policies; alerts are
 # reviewed pseudonymised (`ztai risk alerts`, /admin/alerts). The defaults:
