@@ -125,6 +125,8 @@ async def test_retrieve_trims_inside_the_search(tmp_path: Path, index: Knowledge
         events = [e for e in h.events() if e["route"] == "retrieve"]
     assert "obsidian-plan" in answers["olga"]
     assert "obsidian-plan" not in answers["adele"]
+    olga_event = next(e for e in events if e["principal"] == "olga")
+    assert olga_event["response_label"] == "Confidential"  # the documents' label carries over
     # a contractor on the project: the ACL lets him, the label clearance does not
     assert "obsidian-plan" not in answers["mallory"]
     assert events[-1]["details"]["cleared_to"] == "General"

@@ -97,6 +97,18 @@ class KnowledgeService:
             flow.notes["documents"] = " ".join(documents)[:2000]
         return hits
 
+    def label_answer(self, flow: Flow, hits: list[Hit]) -> None:
+        """The answer carries the documents' labels: its label (audited as the response label,
+        read by the risk monitor) is at least the highest of them."""
+        known = [h.label for h in hits if h.label in self._labels]
+        current = flow.context.get("content_label")
+        if isinstance(current, str) and current in self._labels:
+            known.append(current)
+        if known:
+            highest = max(known, key=self._labels.index)
+            flow.context["content_label"] = highest
+            flow.context["content_label_rank"] = self._labels.index(highest)
+
     async def authorize(self, flow: Flow, base: str, ids: list[str]) -> dict[str, Any]:
         index = self._bases[base]
         answer = await asyncio.to_thread(_authorize, index, ids, self.reader(flow, base))
@@ -142,6 +154,7 @@ def knowledge_routes(service: KnowledgeService) -> dict[tuple[str, str], FastRou
 
         async def answer(flow: Flow) -> dict[str, Any]:
             hits = await service.search(flow, base, query, k)
+            service.label_answer(flow, hits)
             return {"object": "list", "knowledge_base": base, "data": [_hit(h) for h in hits]}
 
         return Plan(exchange, HitsReader(), local=answer, scan_answer=True)
