@@ -39,10 +39,11 @@ from ztai.core.model import (
 from ztai.gateway.fastpath import FastRoute
 from ztai.gateway.openai.fields import parse_object
 from ztai.gateway.plan import Piece, Plan, TextlessReader
+from ztai.gateway.stages import chain_denial
 from ztai.knowledge.access import LabelCeiling, Reader, refs_for
 from ztai.knowledge.index import KnowledgeIndex
 from ztai.knowledge.model import Hit
-from ztai.policy.interface import Authorizer, AuthzRequest
+from ztai.policy.interface import Authorizer
 
 MAX_K = 50
 MAX_CONTEXT_CHARS = 24_000  # retrieved text added to one chat request, at most
@@ -78,9 +79,8 @@ class KnowledgeService:
         cleared: str | None = None
         for rank, label in enumerate(self._labels):
             context = {**flow.context, "content_label": label, "content_label_rank": rank}
-            if not all(self._authorizer.decide(AuthzRequest(
-                    p, Action.RETRIEVE, resource, context)).is_allow
-                    for p in flow.principal.chain()):
+            if chain_denial(self._authorizer, flow.principal, Action.RETRIEVE, resource,
+                            context) is not None:
                 break
             cleared = label
         return LabelCeiling(self._labels, cleared, allow_unlabelled=cleared is not None)

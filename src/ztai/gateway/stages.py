@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ztai.core.flow import Flow
-from ztai.core.model import Action, Decision, Effect, Principal, ResourceKind
+from ztai.core.model import Action, Decision, Effect, Principal, Resource, ResourceKind
 from ztai.policy.interface import Authorizer, AuthzRequest
 
 SCOPE_ATTRIBUTE = "scope"  # the models a ztai token was issued for (space separated)
@@ -30,6 +32,18 @@ class AuthorizeStage:
                 return _for(principal, decision) if len(chain) > 1 else decision
             decisions.append(decision)
         return _combined(decisions)
+
+
+def chain_denial(authorizer: Authorizer, principal: Principal, action: Action,
+                 resource: Resource, context: Mapping[str, object]) -> Decision | None:
+    """The first deny among every principal of ``principal``'s delegation chain, or None when
+    all of them may: the question a listing, a label clearance or a proposed call asks besides
+    the exchange's own (token scopes are not consulted: they cover models only)."""
+    for member in principal.chain():
+        decision = authorizer.decide(AuthzRequest(member, action, resource, context))
+        if not decision.is_allow:
+            return decision
+    return None
 
 
 def _out_of_scope(principal: Principal, flow: Flow) -> Decision | None:

@@ -19,7 +19,8 @@ import orjson
 from ztai.agents.destinations import DestinationFinder
 from ztai.core.flow import Flow
 from ztai.core.model import Action, Decision, Effect, Resource, ResourceKind
-from ztai.policy.interface import Authorizer, AuthzRequest
+from ztai.gateway.stages import chain_denial
+from ztai.policy.interface import Authorizer
 from ztai.upstream.interface import StreamEvent
 
 MAX_HELD_CHARS = 262_144
@@ -45,14 +46,13 @@ class ToolCallPolicy:
                        "tool_risk": self._risk(call.name), "destinations": found.domains,
                        "external_destinations": found.any_external}
             resource = Resource(ResourceKind.TOOL, f"{CLIENT_SERVER}/{call.name}")
-            for principal in flow.principal.chain():
-                decision = self._authorizer.decide(AuthzRequest(
-                    principal, Action.CALL_TOOL, resource, context))
-                if not decision.is_allow:
-                    flow.notes["denied_tool_call"] = call.name[:128]
-                    return Decision(Effect.DENY, tuple(
-                        f"the model proposed calling {call.name!r}: {r}"
-                        for r in decision.reasons), decision.policy_ids, decision.obligations)
+            denial = chain_denial(self._authorizer, flow.principal, Action.CALL_TOOL, resource,
+                                  context)
+            if denial is not None:
+                flow.notes["denied_tool_call"] = call.name[:128]
+                return Decision(Effect.DENY, tuple(
+                    f"the model proposed calling {call.name!r}: {r}" for r in denial.reasons),
+                    denial.policy_ids, denial.obligations)
         if calls:
             flow.notes["tool_calls_authorized"] = len(calls)
         return None

@@ -39,7 +39,8 @@ from ztai.core.model import (
 from ztai.gateway.mcp.results import ResultReader, ResultScanner, unscanned_parts
 from ztai.gateway.mcp.upstream import McpUpstream
 from ztai.gateway.plan import Plan
-from ztai.policy.interface import Authorizer, AuthzRequest
+from ztai.gateway.stages import chain_denial
+from ztai.policy.interface import Authorizer
 
 MAX_ARGUMENT_STRINGS = 10_000
 MAX_DEPTH = 32
@@ -209,9 +210,8 @@ class McpGate:
 
     def _may(self, flow: Flow, action: Action, item: str, extra: Mapping[str, object]) -> bool:
         resource = Resource(ResourceKind.TOOL, f"{self.name}/{item}")
-        context = {**flow.context, **extra}
-        return all(self._authorizer.decide(AuthzRequest(p, action, resource, context)).is_allow
-                   for p in flow.principal.chain())
+        return chain_denial(self._authorizer, flow.principal, action, resource,
+                            {**flow.context, **extra}) is None
 
     # --- resources/read, prompts/get -------------------------------------------------------
 
