@@ -172,5 +172,8 @@ def test_demo_runs_its_scenario(tmp_path: Path) -> None:
                      "no policy permits", "hash chain verified", "OpenAI Python SDK",
                      # the agent-hijack story through /mcp/mail
                      "tainted", "no-outbound-after-attack",
+                     # the oversharing story: the plan only for the project member
+                     "answered from: Staff handbook [General]",
+                     "answered from: Obsidian plan [Confidential]",
                      "sent to carol@corp.example"):
         assert expected in out, expected

@@ -31,6 +31,8 @@ from ztai.core.model import PrincipalKind
 from ztai.gateway.app import create_app
 from ztai.gateway.build import build_parts
 from ztai.identity.apikey import KeySpec, issue_key
+from ztai.knowledge.index import KnowledgeIndex
+from ztai.knowledge.model import Document, DocumentId
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,10 @@ SCENARIO = (
     Step("card numbers to a consumer model (Confidential)", "alice", "POST",
          "/v1/chat/completions",
          _chat("demo-consumer-chat", "Is card 4111 1111 1111 1111 on the fraud list?")),
+    Step("knowledge: someone not on Project Obsidian asks about it", "alice", "POST",
+         "/v1/chat/completions", _chat("corp-chat", "What is the status of Project Obsidian?")),
+    Step("knowledge: a project member asks the same", "olga", "POST", "/v1/chat/completions",
+         _chat("corp-chat", "What is the status of Project Obsidian?")),
     Step("service without any grant", "ci-bot", "POST", "/v1/embeddings",
          {"model": "demo-embed", "input": "hello"}),
     Step("no API key", "nobody", "POST", "/v1/chat/completions", _chat("demo-chat", "hi")),
@@ -85,6 +91,7 @@ def demo(
         shutil.rmtree(directory)
     config = init_dir(directory)
     _add_demo_mail(config)
+    _add_demo_knowledge(config)
     settings = load_settings(config)
     keys = _demo_keys(settings)
     asyncio.run(_run(settings, keys, port, serve_after))
@@ -95,6 +102,7 @@ def _demo_keys(settings: Settings) -> dict[str, str]:
     specs = {
         "alice": KeySpec("alice", PrincipalKind.USER, frozenset({"staff"}),
                          {"dept": "eng"}),
+        "olga": KeySpec("olga", PrincipalKind.USER, frozenset({"staff", "obsidian"})),
         "bob": KeySpec("bob", PrincipalKind.USER, frozenset({"staff", "contractors"})),
         "ci-bot": KeySpec("ci-bot", PrincipalKind.SERVICE),
         "carol": KeySpec("carol", PrincipalKind.USER, frozenset({"staff"})),
@@ -141,6 +149,30 @@ async def _scenario(base: str, keys: dict[str, str]) -> None:
             table.add_row(step.title, step.who, f"{step.method} {step.path}",
                           str(response.status_code), Text(_outcome(response)))
     console().print(table)
+
+
+DEMO_DOCUMENTS = (
+    Document(DocumentId("obsidian-plan"),
+             "Project Obsidian status: the solid-state cathode pilot line moves to Rotterdam in "
+             "the third quarter; the supplier stays secret until both parties sign.",
+             frozenset({"group:obsidian"}), "user:olga", "Obsidian plan", "demo",
+             "Confidential"),
+    Document(DocumentId("handbook"),
+             "Staff handbook: paid leave is 25 days a year; the Obsidian meeting room on floor "
+             "two can be booked at the front desk.", frozenset({"everyone"}), None,
+             "Staff handbook", "demo", "General"),
+)
+
+
+def _add_demo_knowledge(config: Path) -> None:
+    """A two-document knowledge base and a model backed by it (corp-chat)."""
+    KnowledgeIndex.build(config.parent / "knowledge", DEMO_DOCUMENTS).close()
+    raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    raw["models"] = [*raw.get("models", []),
+                     {"name": "corp-chat", "upstream": "simulator", "tier": "internal"}]
+    raw["knowledge"] = {"bases": [{"name": "corp", "index": "knowledge"}],
+                        "chat": [{"model": "corp-chat", "base": "corp", "k": 3}]}
+    config.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
 
 
 def _add_demo_mail(config: Path) -> None:
@@ -191,6 +223,9 @@ def _outcome(response: httpx.Response) -> str:
         return str(body["error"]["message"])
     if body.get("object") == "list" and body.get("data") and "id" in body["data"][0]:
         return "models: " + ", ".join(item["id"] for item in body["data"])
+    if "ztai_citations" in body:
+        cited = ", ".join(f"{c['title']} [{c['label']}]" for c in body["ztai_citations"])
+        return f"answered from: {cited}"
     if "choices" in body:
         content = str(body["choices"][0]["message"]["content"])
         quoted = content.partition(' words: "')[2]
