@@ -191,6 +191,10 @@ async def test_a_session_belongs_to_its_principal(tmp_path: Path) -> None:
             "jsonrpc": "2.0", "id": 2, "method": "tools/list"},
             headers={**headers, **auth(h.keys["bob"]), "mcp-session-id": session})
         assert stolen.status_code == 404
+        made_up = await http.post(f"{base}/mcp/mail", json={
+            "jsonrpc": "2.0", "id": 3, "method": "tools/list"},
+            headers={**headers, "mcp-session-id": "0" * 32})
+        assert made_up.status_code == 404
 
 
 async def test_arguments_get_dlp_and_resources_and_prompts_are_governed(

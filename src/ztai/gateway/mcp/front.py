@@ -85,7 +85,7 @@ class McpFront:
             return
         owner = f"{principal.kind.value}:{principal.id}"
         session = _header(scope, b"mcp-session-id")
-        if session is not None and self._owners.get(session, owner) != owner:
+        if session is not None and self._owners.get(session) != owner:  # unknown: refused too
             await respond(Outcome(404, "", error_body(
                 404, "unknown MCP session for this caller", "session_not_found")),
                 scope, receive, send)
