@@ -170,3 +170,28 @@ async def test_a_service_without_a_grant_retrieves_nothing(tmp_path: Path,
                                       json={"query": "x", "knowledge_base": "other"})
     assert denied.status_code == 403
     assert unknown.status_code == 400
+
+
+async def test_permission_changes_and_deletes_apply_to_the_next_request(
+        tmp_path: Path, index: KnowledgeIndex) -> None:
+    writer = KnowledgeIndex.open(tmp_path / "kb", writable=True)  # as `ztai knowledge index`
+    try:
+        async with harness(tmp_path, options(index, ScriptedUpstream())) as h:
+            adele = key(h, "adele", "staff")
+
+            async def found() -> list[str]:
+                answer = await h.client.post("/v1/retrieve", headers=auth(adele),
+                                             json={"query": "Obsidian"})
+                return [item["document"] for item in answer.json()["data"]]
+
+            before = await found()
+            writer.set_acl("obsidian-plan", frozenset({"group:obsidian", "user:adele"}),
+                           "user:olga")
+            shared = await found()
+            writer.delete(["obsidian-plan"])
+            deleted = await found()
+    finally:
+        writer.close()
+    assert "obsidian-plan" not in before
+    assert "obsidian-plan" in shared
+    assert "obsidian-plan" not in deleted
