@@ -31,6 +31,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(1, str(Path(__file__).parents[1]))  # bench/common.py
+from common import log, pin
 from engines import (
     Engine,
     Loaded,
@@ -96,19 +98,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def optional_path(value: str) -> Path | None:
     """A path, or None for the empty string (``--prompts ''``)."""
     return Path(value) if value else None
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pin(core: int | None, no_pin: bool) -> int | None:
-    """Pin this process (and so Presidio's worker, started later) to one core."""
-    if no_pin:
-        return None
-    chosen = max(os.sched_getaffinity(0)) if core is None else core
-    os.sched_setaffinity(0, {chosen})
-    return chosen
 
 
 def build_engines(

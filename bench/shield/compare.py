@@ -28,9 +28,11 @@ from typing import Any
 from ztai.threats.evaluation import Row, parse_rows
 
 sys.path.insert(0, str(Path(__file__).parent))  # siblings: comparison, engines, report
+sys.path.insert(1, str(Path(__file__).parents[1]))  # bench/common.py
 import comparison
 import comparison_report
 import engines
+from common import log, pin
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "injection" / "dev.jsonl"
@@ -57,19 +59,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true")
     parser.add_argument("--out", type=Path, help="output path without suffix")
     return parser.parse_args(argv)
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pin(core: int | None, no_pin: bool) -> int | None:
-    """Pin this process (and so the peers' worker, started later) to one core."""
-    if no_pin:
-        return None
-    chosen = max(os.sched_getaffinity(0)) if core is None else core
-    os.sched_setaffinity(0, {chosen})
-    return chosen
 
 
 def sample(rows: Sequence[Row], per_source: int, seed: int) -> list[Row]:
