@@ -4,18 +4,28 @@ edge of each check (no digit, one colon too few, a prefix street without a numbe
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 import re2
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ztai.protection.interface import Detector
+from ztai.protection.model import Match
+from ztai.protection.normalize import normalize
+from ztai.protection.pii import PiiDetector, default_pii_detector, structured_pii_detector
 from ztai.protection.pii_address import StreetAddressDetector
 from ztai.protection.pii_ids import UsItinDetector
 from ztai.protection.pii_net import EmailDetector, IpAddressDetector
+from ztai.protection.pii_overlaps import resolve
 from ztai.protection.pii_phone import PhoneDetector
 from ztai.protection.pii_scan import compile_pattern, has_digit, has_upper, scan
 
+SAMPLE = Path(__file__).parent / "fixtures" / "pii" / "sample.jsonl"
+_FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 _MIXED = st.text(
     alphabet=st.sampled_from(
         [*"aZ09 -.:@x", "٣", "３", "²", "é", "É", "ϒ", "ǅ", "İ", "\u212a", "ß", "Ⓐ", "Ⅳ", "ж",
@@ -85,3 +95,43 @@ def test_text_the_checks_skip_has_no_match(detector: Detector, text: str) -> Non
 def test_a_number_valid_only_in_a_later_region_scores_as_before() -> None:
     assert PhoneDetector().score("011 2345 6789") == 1.0  # valid in IN and BR
     assert PhoneDetector(["US", "GB"]).score("011 2345 6789") == 0.0
+
+
+_NO_ASCII_DIGIT = st.text(
+    alphabet=st.sampled_from([*"aZ -.:@x+()#", "٣", "３", "²", "é", "\u200b", "\ud800"]),
+    max_size=40,
+)
+
+
+@pytest.mark.parametrize("detector", [d for d in default_pii_detector().detectors
+                                      if getattr(d, "needs_digit", False)],
+                         ids=lambda d: d.name)
+@given(text=_NO_ASCII_DIGIT)
+def test_a_detector_that_needs_a_digit_finds_nothing_without_one(
+    detector: Detector, text: str
+) -> None:
+    assert detector.detect(text) == []
+
+
+def _every_detector(detector: PiiDetector, text: str) -> list[Match]:
+    """What ``PiiDetector.detect`` returned before it skipped detectors: all of them, always."""
+    normalized = normalize(text)
+    found = resolve([m for d in detector.detectors for m in d.detect(normalized.text)])
+    return [replace(m, start=s, end=e) for m in found
+            for s, e in [normalized.span(m.start, m.end)]]
+
+
+@given(text=st.one_of(_NO_ASCII_DIGIT, _MIXED))
+def test_skipping_detectors_changes_no_result(text: str) -> None:
+    detector = structured_pii_detector()
+    assert detector.detect(text) == _every_detector(detector, text)
+
+
+def test_skipping_detectors_changes_no_result_on_the_sample() -> None:
+    detector = default_pii_detector()
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    assert rows
+    for row in rows:
+        assert detector.detect(row["text"]) == _every_detector(detector, row["text"])
+        fullwidth = row["text"].translate(_FULLWIDTH_DIGITS)  # digits only after NFKC
+        assert detector.detect(fullwidth) == _every_detector(detector, fullwidth)

@@ -22,6 +22,7 @@ from ztai.protection.pii_names import NameDetector
 from ztai.protection.pii_net import EmailDetector, IpAddressDetector
 from ztai.protection.pii_overlaps import resolve
 from ztai.protection.pii_phone import DEFAULT_REGIONS, PhoneDetector
+from ztai.protection.pii_scan import has_digit
 
 
 class PiiDetector:
@@ -29,16 +30,23 @@ class PiiDetector:
     the text's length; never raises for any string (each detector promises the same)."""
 
     name = "pii"
-    __slots__ = ("_normalizer", "detectors")
+    __slots__ = ("_anywhere", "_normalizer", "detectors")
 
     def __init__(self, detectors: Sequence[Detector]) -> None:
         self.detectors = tuple(detectors)
         self._normalizer = Normalizer()
+        # Detectors that declare ``needs_digit`` find nothing in text without an ASCII digit:
+        # one check for all of them instead of one call each (most prompts have no digit).
+        self._anywhere = tuple(d for d in self.detectors if not getattr(d, "needs_digit", False))
 
     def detect(self, text: str) -> list[Match]:
         normalized = self._normalizer.normalize(text)
-        found = resolve([m for d in self.detectors for m in d.detect(normalized.text)])
-        return [_on_original(m, normalized) for m in found]
+        plain = normalized.text
+        detectors = self.detectors if has_digit(plain) else self._anywhere
+        found = [m for d in detectors for m in d.detect(plain)]
+        if not found:
+            return found
+        return [_on_original(m, normalized) for m in resolve(found)]
 
 
 def _on_original(match: Match, normalized: Normalized) -> Match:

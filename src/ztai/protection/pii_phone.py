@@ -32,6 +32,7 @@ class PhoneDetector:
     """Numbers valid for one of ``regions`` (ISO 3166 codes, tried in order)."""
 
     name = "pii.phone"
+    needs_digit = True  # PiiDetector skips it for text without one
     __slots__ = ("_date", "_pattern", "_shaped", "regions")
 
     def __init__(self, regions: Sequence[str] = DEFAULT_REGIONS) -> None:
