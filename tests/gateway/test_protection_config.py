@@ -107,3 +107,27 @@ def test_canaries_need_answers_to_be_scanned(tmp_path: Path) -> None:
     assert [s.name for s in parts.stages][-2:] == ["protect", "canary"]
     for close in parts.closers:
         close()
+
+
+async def test_a_message_seen_before_is_still_a_finding_in_the_next_turn(tmp_path: Path) -> None:
+    """The classify stage remembers results by text: the history a conversation resends is not
+    scanned again, and its findings are reported on every turn, at their own segment."""
+    settings = load_settings(_configure(tmp_path))
+    keys, _ = make_keys(settings)
+    app = create_app(build_parts(settings))
+    first = [{"role": "user", "content": "Write to jane@example.com about Project Obsidian"}]
+    turns = [first, [*first, {"role": "assistant", "content": "Done."},
+                     {"role": "user", "content": "Thanks, and call +44 20 7946 0958"}]]
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                 base_url="http://t") as client:
+        for messages in turns:
+            response = await client.post(
+                "/v1/chat/completions", json={"model": "demo-chat", "messages": messages},
+                headers={"authorization": f"Bearer {keys['alice']}"})
+            assert response.status_code == 200, response.text
+    found = [sorted((f["segment"], f["kind"]) for f in e["findings"] if f["segment"] >= 0)
+             for e in _audit(tmp_path)[-2:]]
+    assert found == [
+        [(0, "pii.email"), (0, "term.project-obsidian")],
+        [(0, "pii.email"), (0, "term.project-obsidian"), (2, "pii.phone")],
+    ]

@@ -20,6 +20,7 @@ from ztai.protection.interface import Detector
 from ztai.protection.labels import LabelRule, LabelScheme
 from ztai.protection.pii import default_pii_detector, structured_pii_detector
 from ztai.protection.pii_ner import NerUnavailableError, default_with_ner_pii_detector
+from ztai.protection.remember import RememberingDetector
 from ztai.protection.secrets_detector import SecretDetector
 from ztai.protection.terms import EmptyTermListError, TermDetector
 from ztai.threats.classifier import ModelFileError
@@ -57,7 +58,10 @@ def build_protection(settings: Settings, rules: RuleMatcher, printed: Sequence[P
     except ValueError as exc:
         raise ConfigError(f"protection.labels / label_rules / label_ids: {exc}") from exc
     detectors: tuple[Detector, ...] = _detectors(settings) if protection.enabled else ()
-    classify = ClassifyStage(Classifier(detectors, scheme, _fingerprints(
+    # Requests repeat what earlier ones carried (a conversation's history, system prompts, tool
+    # definitions): the classify stage remembers results; answers are new, scanned afresh.
+    remembering = tuple(RememberingDetector(d) for d in detectors)
+    classify = ClassifyStage(Classifier(remembering, scheme, _fingerprints(
         settings, scheme, printed))) if protection.enabled else None
     detect = ShieldStage(_shield(settings)) if shield.enabled else None
     if shield.enabled and shield.answers:
