@@ -1,10 +1,32 @@
 -- wrk script for the gateway overhead benchmark.
 -- BENCH_BODY_FILE: path of the JSON request body; BENCH_AUTH: optional bearer token.
 -- done() prints one line "BENCH_JSON {...}" with counts and latency percentiles (microseconds).
+-- Every request is new: the first 8 letters of the user message become a counter written in
+-- letters (same size, no digits), so no proxy can answer a repeated prompt from memory; the
+-- system prompt stays the same, as it does in real traffic.
 local f = assert(io.open(os.getenv("BENCH_BODY_FILE"), "rb"))
 wrk.method = "POST"
-wrk.body = f:read("*a")
+local body = f:read("*a")
 f:close()
+local marker = '"role":"user","content":"'
+local at = assert(string.find(body, marker, 1, true), "body has no user message")
+local head = string.sub(body, 1, at + #marker - 1)
+local tail = string.sub(body, at + #marker + 8)
+local counter = 0
+
+local function letters(n)
+  local out = {}
+  for i = 8, 1, -1 do
+    out[i] = string.char(97 + n % 26)
+    n = math.floor(n / 26)
+  end
+  return table.concat(out)
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, head .. letters(counter) .. tail)
+end
 wrk.headers["Content-Type"] = "application/json"
 local auth = os.getenv("BENCH_AUTH")
 if auth ~= nil and auth ~= "" then
