@@ -107,6 +107,18 @@ def test_a_card_is_redacted_whole_and_the_window_stays_bounded(size: int) -> Non
         ("pii.credit_card", -1, 14)]
 
 
+@pytest.mark.parametrize("vault", [None, Vault()], ids=["plain", "with a vault"])
+def test_events_with_nothing_found_go_out_as_they_came(vault: Vault | None) -> None:
+    window, flow = _window(vault=vault)
+    events = [_delta(f"Sentence number {i} of an ordinary answer. ") for i in range(12)]
+    out = [e for event in events for e in window.push(event)]
+    held = len(events) - len(out)
+    out += window.flush()
+    assert all(a is b for a, b in zip(out, events, strict=True))  # not rebuilt, not changed
+    assert 0 < held <= 64 // len("Sentence number 1 of an ordinary answer. ") + 2
+    assert flow.findings == []
+
+
 def test_a_block_comes_before_any_part_of_the_finding() -> None:
     text = "x " * 60 + "card " + CARD + " end"
     window, _ = _window(BLOCK_CARDS, window=32)

@@ -24,6 +24,7 @@ from ztai.protection.redact import TOKEN
 from ztai.upstream.interface import StreamEvent
 
 DEFAULT_WINDOW = 256
+_TOKEN_OPENS = TOKEN.pattern[0]  # "⟦": every pseudonym starts with it
 
 
 @dataclass(slots=True)
@@ -64,11 +65,31 @@ class TextWindow:
         while self._queue and ready():
             if matches is None:
                 matches = self._scan()
+            if not matches and self._as_received():
+                out.append(self._pass(self._queue[0]))
+                continue
             event, cut = self._release(matches)
             out.append(event)
             matches = [Match(m.kind, m.start - cut, m.end - cut, m.score, m.detector)
                        for m in matches if m.end > cut]
         return out
+
+    def _as_received(self) -> bool:
+        """Nothing found and the head event's text is its own: it may go out as it came (no
+        cut to move, nothing to clean), unless a pseudonym in the held text is to be restored."""
+        head = self._queue[0]
+        if head.text != "".join(t for _, t in head.pieces):
+            return False
+        return self._guard.flow.restorer is None or not any(
+            _TOKEN_OPENS in h.text for h in self._queue)
+
+    def _pass(self, head: _Held) -> StreamEvent:
+        """``_release`` of an event that goes out as it came."""
+        self._queue.popleft()
+        self._held_chars -= len(head.text)
+        self._sent += len(head.text)
+        self._context = (self._context + head.text)[-self._window:]
+        return head.event
 
     def _scan(self) -> list[Match]:
         """Findings in the held text (spans relative to its start), with the last released
