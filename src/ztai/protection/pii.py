@@ -17,10 +17,11 @@ from ztai.protection.pii_ids import (
     UsItinDetector,
     UsSsnDetector,
 )
+from ztai.protection.pii_kinds import PiiKind
 from ztai.protection.pii_lexicon import Lexicon, load_lexicon
 from ztai.protection.pii_names import NameDetector
 from ztai.protection.pii_net import EmailDetector, IpAddressDetector
-from ztai.protection.pii_overlaps import resolve
+from ztai.protection.pii_overlaps import outranking, resolve
 from ztai.protection.pii_phone import DEFAULT_REGIONS, PhoneDetector
 from ztai.protection.pii_scan import has_digit
 
@@ -30,7 +31,7 @@ class PiiDetector:
     the text's length; never raises for any string (each detector promises the same)."""
 
     name = "pii"
-    __slots__ = ("_anywhere", "_normalizer", "detectors")
+    __slots__ = ("_anywhere", "_normalizer", "_others", "_phone", "detectors")
 
     def __init__(self, detectors: Sequence[Detector]) -> None:
         self.detectors = tuple(detectors)
@@ -38,15 +39,26 @@ class PiiDetector:
         # Detectors that declare ``needs_digit`` find nothing in text without an ASCII digit:
         # one check for all of them instead of one call each (most prompts have no digit).
         self._anywhere = tuple(d for d in self.detectors if not getattr(d, "needs_digit", False))
+        # Phone numbers rank below the checked identifiers: found after them, the phone
+        # detector skips candidates that one of those covers (a card, an SSN, an IBAN).
+        phones = [d for d in self.detectors if isinstance(d, PhoneDetector)]
+        self._phone = phones[0] if len(phones) == 1 else None
+        self._others = tuple(d for d in self.detectors if d is not self._phone)
 
     def detect(self, text: str) -> list[Match]:
         normalized = self._normalizer.normalize(text)
         plain = normalized.text
-        detectors = self.detectors if has_digit(plain) else self._anywhere
-        found = [m for d in detectors for m in d.detect(plain)]
-        if not found:
-            return found
-        return [_on_original(m, normalized) for m in resolve(found)]
+        if not has_digit(plain):
+            found = resolve([m for d in self._anywhere for m in d.detect(plain)])
+        elif self._phone is None:
+            found = resolve([m for d in self.detectors for m in d.detect(plain)])
+        else:
+            raw = [m for d in self._others for m in d.detect(plain)]
+            found = resolve(raw)
+            phones = self._phone.detect_outside(plain, outranking(found, PiiKind.PHONE))
+            if phones:  # settled with everything found: a phone may drop a street, say
+                found = resolve([*raw, *phones])
+        return [_on_original(m, normalized) for m in found]
 
 
 def _on_original(match: Match, normalized: Normalized) -> Match:

@@ -39,6 +39,21 @@ def resolve(matches: Sequence[Match], ranks: Sequence[frozenset[str]] = RANKS) -
     return sorted(kept, key=lambda m: (m.start, m.end, m.kind))
 
 
+def outranking(kept: Sequence[Match], kind: str,
+               ranks: Sequence[frozenset[str]] = RANKS) -> list[tuple[int, int]]:
+    """The merged spans of ``kept`` (a ``resolve`` result) of kinds that rank above ``kind``:
+    ``resolve`` drops any finding of ``kind`` that overlaps one of them, so a detector may skip
+    judging such a candidate at all."""
+    rank = _rank(kind, ranks)
+    return _merge([(m.start, m.end) for m in kept if _rank(m.kind, ranks) < rank])
+
+
+def overlaps_any(start: int, end: int, blocked: list[tuple[int, int]]) -> bool:
+    """Whether [start, end) overlaps one of ``blocked`` (sorted and disjoint)."""
+    index = bisect_right(blocked, (end - 1, sys.maxsize)) - 1
+    return index >= 0 and blocked[index][1] > start
+
+
 def _rank(kind: str, ranks: Sequence[frozenset[str]]) -> int:
     return next((index for index, kinds in enumerate(ranks) if kind in kinds), len(ranks))
 
@@ -46,8 +61,7 @@ def _rank(kind: str, ranks: Sequence[frozenset[str]]) -> int:
 def _overlaps_any(match: Match, blocked: list[tuple[int, int]]) -> bool:
     """``blocked`` is sorted and disjoint: only the interval starting last before the match's
     end can overlap it."""
-    index = bisect_right(blocked, (match.end - 1, sys.maxsize)) - 1
-    return index >= 0 and blocked[index][1] > match.start
+    return overlaps_any(match.start, match.end, blocked)
 
 
 def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -11,6 +11,7 @@ import phonenumbers
 
 from ztai.protection.model import Match
 from ztai.protection.pii_kinds import PiiKind
+from ztai.protection.pii_overlaps import overlaps_any
 from ztai.protection.pii_scan import compile_pattern, find, has_digit
 
 DEFAULT_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "BE", "NL", "AU", "BR", "IL", "ZA")
@@ -42,10 +43,17 @@ class PhoneDetector:
         self._date = compile_pattern(_DATE)
 
     def detect(self, text: str) -> list[Match]:
+        return self.detect_outside(text, [])
+
+    def detect_outside(self, text: str, taken: list[tuple[int, int]]) -> list[Match]:
+        """``detect``, without judging candidates that overlap ``taken`` (sorted, disjoint
+        spans of findings that outrank a phone number: the overlap rule drops such a candidate
+        anyway, and judging one costs a parse per configured region)."""
         if not has_digit(text):
             return []
         candidates = find(PiiKind.PHONE, self.name, self._pattern, text, self._has_digit_count)
-        scored = ((m, self.score(text[m.start : m.end])) for m in candidates)
+        scored = ((m, self.score(text[m.start : m.end])) for m in candidates
+                  if not (taken and overlaps_any(m.start, m.end, taken)))
         return [replace(m, score=score) for m, score in scored if score > 0]
 
     def score(self, value: str) -> float:
