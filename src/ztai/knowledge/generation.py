@@ -45,6 +45,19 @@ def load(directory: Directory, embedder: Embedder | None, writable: bool) -> Gen
     raise IndexCorrupt(f"{directory.root}: generation {number} is incomplete")
 
 
+def stored_dimension(directory: Directory) -> int | None:
+    """The width of the live generation's vectors (None: it has none), from its metadata only
+    (an opener decides from it whether to load an embedder)."""
+    number = -1
+    for _ in range(_ATTEMPTS):
+        number = directory.generation()
+        try:
+            return snapshot.read_meta(directory.snapshot(number)).dimension
+        except FileNotFoundError:
+            continue
+    raise IndexCorrupt(f"{directory.root}: generation {number} is incomplete")
+
+
 def check_embedder(meta: snapshot.Meta, embedder: Embedder | None, writable: bool) -> None:
     """An index with vectors needs its embedder to write (and to search by vector)."""
     if embedder is not None and embedder.dimension != meta.dimension:

@@ -16,7 +16,7 @@ from ztai.knowledge import journal, operations, search, snapshot
 from ztai.knowledge.access import Reader, parse_acl, parse_owner
 from ztai.knowledge.authorize import authorize
 from ztai.knowledge.builder import SegmentBuilder
-from ztai.knowledge.generation import load
+from ztai.knowledge.generation import load, stored_dimension
 from ztai.knowledge.ingest import MAX_DOCUMENT_CHARS, IndexSettings, Ingest, Prepared
 from ztai.knowledge.interface import (
     DocumentClassifier,
@@ -91,6 +91,12 @@ class KnowledgeIndex:
     def open(cls, root: Path, options: Options | None = None, *, writable: bool = False) -> Self:
         """Open an index; a writer takes the lock (``IndexLocked`` if another holds it)."""
         return cls(root, options or Options(), Directory(root).lock() if writable else None)
+
+    @staticmethod
+    def vector_dimension(root: Path) -> int | None:
+        """The width of the vectors the index at ``root`` holds (None: BM25 only), without
+        opening it: an index with vectors needs its embedder to be written."""
+        return stored_dimension(Directory(root))
 
     @classmethod
     def build(cls, root: Path, documents: Iterable[Document],

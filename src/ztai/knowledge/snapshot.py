@@ -68,12 +68,24 @@ def read(directory: Path) -> tuple[Meta, Segment, list[DocumentRecord]]:
         raise IndexCorrupt(f"{directory}: damaged snapshot ({type(exc).__name__})") from None
 
 
-def _read(directory: Path) -> tuple[Meta, Segment, list[DocumentRecord]]:
+def read_meta(directory: Path) -> Meta:
+    """The snapshot's metadata alone; ``IndexCorrupt`` if damaged, ``OSError`` if missing."""
+    try:
+        return _meta(directory)
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"{directory}: damaged snapshot ({type(exc).__name__})") from None
+
+
+def _meta(directory: Path) -> Meta:
     raw = orjson.loads((directory / "meta.json").read_bytes())
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise IndexCorrupt(f"{directory}: not a {FORMAT} snapshot")
-    meta = Meta(int(raw["generation"]), int(raw["chunk_chars"]),
+    return Meta(int(raw["generation"]), int(raw["chunk_chars"]),
                 None if raw["dimension"] is None else int(raw["dimension"]))
+
+
+def _read(directory: Path) -> tuple[Meta, Segment, list[DocumentRecord]]:
+    meta = _meta(directory)
     arrays = {name: np.load(directory / f"{name}.npy", mmap_mode="r").view(np.ndarray)
               for name in _ARRAYS}
     names = bytes(np.load(directory / "terms.npy")).decode("utf-8")
