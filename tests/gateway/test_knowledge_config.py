@@ -27,7 +27,7 @@ PLAN = ("The Obsidian launch plan moves the pilot line to Rotterdam in the third
         "keeps the cathode supplier secret until the contract is signed by both parties.")
 
 
-def configure(tmp_path: Path) -> Path:
+def configure(tmp_path: Path, *index_options: str) -> Path:
     config = init_dir(tmp_path)
     export = tmp_path / "export.jsonl"
     export.write_text("\n".join(orjson.dumps(row).decode() for row in [
@@ -36,7 +36,8 @@ def configure(tmp_path: Path) -> Path:
         {"id": "menu", "title": "Canteen", "text": "Soup of the day is tomato.",
          "acl": ["everyone"], "owner": "user:olga"}]) + "\n")
     indexed = CliRunner().invoke(cli, ["knowledge", "index", str(export), "--index",
-                                       str(tmp_path / "kb"), "--config", str(config)])
+                                       str(tmp_path / "kb"), "--config", str(config),
+                                       *index_options])
     assert indexed.exit_code == 0, indexed.output
     raw = yaml.safe_load(config.read_text())
     raw["knowledge"] = {"bases": [{"name": "corp", "index": "kb"}]}
@@ -74,3 +75,40 @@ def test_a_missing_index_stops_the_start(tmp_path: Path) -> None:
     config.write_text(yaml.safe_dump(raw))
     with pytest.raises(ConfigError, match=r"knowledge\.bases 'corp'"):
         build_parts(load_settings(config))
+
+
+@pytest.mark.parametrize(("options", "expected"), [((), []), (("--vectors",), ["menu"])])
+async def test_an_index_with_vectors_is_searched_by_meaning(
+        tmp_path: Path, options: tuple[str, ...], expected: list[str]) -> None:
+    """No word of the query is in the canteen note: BM25 finds nothing, the vectors of ztai's
+    static model find it; the plan Alice may not read stays out either way."""
+    settings = load_settings(configure(tmp_path, *options))
+    keys, _ = make_keys(settings)
+    app = create_app(build_parts(settings))
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                 base_url="http://t") as client:
+        found = await client.post("/v1/retrieve", json={"query": "what food is served"},
+                                  headers={"authorization": f"Bearer {keys['alice']}"})
+    assert found.status_code == 200, found.text
+    assert [d["document"] for d in found.json()["data"]] == expected
+
+
+def test_the_cli_builds_and_searches_vectors_and_keeps_what_an_index_has(tmp_path: Path) -> None:
+    config = configure(tmp_path, "--vectors")
+    runner = CliRunner()
+    search = runner.invoke(cli, ["knowledge", "search", "what food is served", "--index",
+                                 str(tmp_path / "kb"), "--user", "olga", "--group", "obsidian",
+                                 "--mode", "vector", "--json", "--config", str(config)])
+    assert search.exit_code == 0, search.output
+    assert {hit["document"] for hit in orjson.loads(search.output)} == {"menu", "plan"}
+    again = runner.invoke(cli, ["knowledge", "index", str(tmp_path / "export.jsonl"), "--index",
+                                str(tmp_path / "kb"), "--config", str(config)])
+    assert again.exit_code == 0, again.output  # an index with vectors is written with them
+    plain = tmp_path / "plain"
+    built = runner.invoke(cli, ["knowledge", "index", str(tmp_path / "export.jsonl"),
+                                "--index", str(plain), "--config", str(config)])
+    assert built.exit_code == 0, built.output
+    refused = runner.invoke(cli, ["knowledge", "index", str(tmp_path / "export.jsonl"),
+                                  "--index", str(plain), "--vectors", "--config", str(config)])
+    assert refused.exit_code != 0
+    assert "built without vectors" in refused.output

@@ -20,6 +20,7 @@ from ztai.core.model import Principal, PrincipalId, PrincipalKind
 from ztai.knowledge.access import LabelCeiling, Reader, refs_for
 from ztai.knowledge.connectors.export import ExportScan
 from ztai.knowledge.connectors.folder import FolderScan
+from ztai.knowledge.embedding import StaticEmbedder, embedder_for
 from ztai.knowledge.index import KnowledgeIndex, Options
 from ztai.knowledge.search import SearchMode
 from ztai.knowledge.sync import Scan, sync
@@ -60,16 +61,28 @@ def index_command(
     = True,
     classify: Annotated[bool, typer.Option(help="Label documents from their content "
                                                 "(secrets, PII)")] = True,
+    vectors: Annotated[bool, typer.Option(help="A new index also holds vectors from ztai's "
+                                               "static embedding model (hybrid search); an "
+                                               "existing index keeps what it was built with")]
+    = False,
     config: ConfigOption = None,
 ) -> None:
     """Bring INDEX up to date with PATH. Exit 1 if any row or file was skipped (they are
     listed; everything else is indexed)."""
     name = source or path.stem
     scan: Scan = FolderScan(path, name, manifest) if path.is_dir() else ExportScan(path, name)
-    options = Options(classifier=_classifier(config) if classify else None)
+    exists = (index / "CURRENT").exists()
     try:
+        if exists:
+            embedder = embedder_for(KnowledgeIndex.vector_dimension(index))
+            if vectors and embedder is None:
+                fail(f"{index} was built without vectors: build a new index with --vectors")
+        else:
+            embedder = StaticEmbedder.load() if vectors else None
+        options = Options(classifier=_classifier(config) if classify else None,
+                          embedder=embedder)
         opened = KnowledgeIndex.open(index, options, writable=True) \
-            if (index / "CURRENT").exists() else KnowledgeIndex.create(index, options=options)
+            if exists else KnowledgeIndex.create(index, options=options)
         with opened as knowledge:
             report = sync(knowledge, scan, prune)
             stats = knowledge.stats()
@@ -97,6 +110,9 @@ def search(
     max_label: Annotated[str | None, typer.Option(help="Highest label the user may see")]
     = None,
     k: Annotated[int, typer.Option("-k", help="How many chunks")] = 10,
+    mode: Annotated[SearchMode, typer.Option(help="bm25, vector or hybrid (BM25 alone where "
+                                                  "the index has no vectors)")]
+    = SearchMode.HYBRID,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -106,8 +122,9 @@ def search(
     try:
         reader = Reader.of(refs_for(principal),
                            LabelCeiling(labels, max_label or labels[-1]))
-        with KnowledgeIndex.open(index) as knowledge:
-            hits = knowledge.search(query, reader, k=k, mode=SearchMode.BM25)
+        embedder = embedder_for(KnowledgeIndex.vector_dimension(index))
+        with KnowledgeIndex.open(index, Options(embedder=embedder)) as knowledge:
+            hits = knowledge.search(query, reader, k=k, mode=mode)
     except (ValueError, ZtaiError) as exc:
         fail(exc.message if isinstance(exc, ZtaiError) else str(exc))
     if as_json:

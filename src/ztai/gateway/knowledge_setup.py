@@ -10,7 +10,8 @@ from ztai.config.settings import ConfigError, Settings
 from ztai.core.errors import ZtaiError
 from ztai.gateway.fastpath import FastRoute
 from ztai.gateway.knowledge import ChatBinding, KnowledgeService, RetrievalStage, knowledge_routes
-from ztai.knowledge.index import KnowledgeIndex
+from ztai.knowledge.embedding import embedder_for
+from ztai.knowledge.index import KnowledgeIndex, Options
 from ztai.policy.interface import Authorizer
 
 
@@ -31,7 +32,8 @@ def build_knowledge(settings: Settings, authorizer: Authorizer) -> Knowledge:
     for base in settings.knowledge.bases:
         path = settings.path(base.index)
         try:
-            bases[base.name] = KnowledgeIndex.open(path)
+            embedder = embedder_for(KnowledgeIndex.vector_dimension(path))
+            bases[base.name] = KnowledgeIndex.open(path, Options(embedder=embedder))
         except (ZtaiError, OSError, ValueError) as exc:
             raise ConfigError(f"knowledge.bases {base.name!r}: cannot open the index at {path} "
                               f"({type(exc).__name__}: {exc}); build it with "
