@@ -5,6 +5,7 @@ is blocked although nobody listed it under ``protection.fingerprints``."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from tests.e2e.server import make_keys
 from ztai.cli.main import app as cli
 from ztai.cli.serve import init_dir
 from ztai.config.settings import ConfigError, load_settings
+from ztai.gateway import knowledge_setup
 from ztai.gateway.app import create_app
 from ztai.gateway.build import build_parts
 from ztai.storage.sqlite import SqliteAuditStore
@@ -112,3 +114,49 @@ def test_the_cli_builds_and_searches_vectors_and_keeps_what_an_index_has(tmp_pat
                                   "--index", str(plain), "--vectors", "--config", str(config)])
     assert refused.exit_code != 0
     assert "built without vectors" in refused.output
+
+
+MEMO = ("The Basalt merger memo sets the exchange ratio at three shares for two and keeps the "
+        "announcement embargoed until both boards have signed the final agreement.")
+
+
+async def test_a_document_indexed_while_serving_is_protected_then_forgotten(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway follows the indexer: a Confidential document indexed after the start is a
+    protected document within the follow interval, and a deleted one stops being one."""
+    monkeypatch.setattr(knowledge_setup, "FOLLOW_INTERVAL_S", 0.05)
+    config = configure(tmp_path)
+    export = tmp_path / "export.jsonl"
+    rows = export.read_text()
+    settings = load_settings(config)
+    keys, _ = make_keys(settings)
+    app = create_app(build_parts(settings))
+    paste = {"model": "demo-consumer-chat",
+             "messages": [{"role": "user", "content": "Shorten: " + MEMO}]}
+    auth = {"authorization": f"Bearer {keys['alice']}"}
+
+    def index(text: str) -> None:
+        export.write_text(text)
+        done = CliRunner().invoke(cli, ["knowledge", "index", str(export), "--index",
+                                        str(tmp_path / "kb"), "--config", str(config)])
+        assert done.exit_code == 0, done.output
+
+    async def until(client: httpx.AsyncClient, status: int) -> int:
+        for _ in range(100):
+            response = await client.post("/v1/chat/completions", headers=auth, json=paste)
+            if response.status_code == status:
+                break
+            await asyncio.sleep(0.05)
+        return response.status_code
+
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                 base_url="http://t") as client:
+        before = (await client.post("/v1/chat/completions", headers=auth,
+                                    json=paste)).status_code
+        index(rows + orjson.dumps({"id": "memo", "title": "Merger", "text": MEMO,
+                                   "acl": ["group:basalt"], "owner": "user:olga",
+                                   "label": "Confidential"}).decode() + "\n")
+        protected = await until(client, 403)
+        index(rows)  # the memo is gone from the export: pruned from the index
+        forgotten = await until(client, 200)
+    assert (before, protected, forgotten) == (200, 403, 200)

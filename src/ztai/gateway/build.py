@@ -89,7 +89,11 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
     catalog = Catalog(_route(m, upstreams) for m in settings.models)
     authorizer = load_authorizer(settings)
     knowledge = build_knowledge(settings, authorizer)
-    protection = build_protection(settings, authorizer, knowledge.printed)
+    protection = build_protection(settings, authorizer, knowledge.printed,
+                                  followed=knowledge.follower is not None)
+    background = [knowledge.follower.follow(protection.fingerprints)] \
+        if knowledge.follower is not None and protection is not None \
+        and protection.fingerprints is not None else []
     pins, held = SqlitePinStore(database), SqliteApprovalStore(database)
     notifier = webhook_from(settings, clock)
     approvals = ApprovalQueue(held, clock, notifier)
@@ -135,6 +139,7 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
                  *knowledge.closers],
         async_closers=[identity.jwks_client.aclose,
                        *([notifier.aclose] if notifier is not None else [])],
+        background=background,
     )
 
 

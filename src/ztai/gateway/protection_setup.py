@@ -38,16 +38,18 @@ class Protection:
     protect: ProtectStage
     answers: AnswerPolicy | None
     canary: CanaryStage | None = None
+    fingerprints: FingerprintIndex | None = None  # the protected documents the classify stage knows
 
 
 # a protected document known by its fingerprints alone: (id, winnowed hashes, label)
 Printed = tuple[str, tuple[int, ...], str | None]
 
 
-def build_protection(settings: Settings, rules: RuleMatcher, printed: Sequence[Printed] = ()
-                     ) -> Protection | None:
+def build_protection(settings: Settings, rules: RuleMatcher, printed: Sequence[Printed] = (),
+                     followed: bool = False) -> Protection | None:
     """``printed``: documents of the knowledge bases that carry fingerprints (the sensitive
-    ones), so pasting them is detected like the configured protected documents."""
+    ones), so pasting them is detected like the configured protected documents; ``followed``:
+    more may come while serving (the fingerprint index exists even if empty at start)."""
     protection, shield = settings.protection, settings.shield
     if not protection.enabled and not shield.enabled:
         return None
@@ -61,8 +63,10 @@ def build_protection(settings: Settings, rules: RuleMatcher, printed: Sequence[P
     # Requests repeat what earlier ones carried (a conversation's history, system prompts, tool
     # definitions): the classify stage remembers results; answers are new, scanned afresh.
     remembering = tuple(RememberingDetector(d) for d in detectors)
-    classify = ClassifyStage(Classifier(remembering, scheme, _fingerprints(
-        settings, scheme, printed))) if protection.enabled else None
+    fingerprints = _fingerprints(settings, scheme, printed, followed) \
+        if protection.enabled else None
+    classify = ClassifyStage(Classifier(remembering, scheme, fingerprints)) \
+        if protection.enabled else None
     detect = ShieldStage(_shield(settings)) if shield.enabled else None
     if shield.enabled and shield.answers:
         inspector = OutputInspector(OutputPolicy(frozenset(shield.allowed_domains)))
@@ -73,7 +77,7 @@ def build_protection(settings: Settings, rules: RuleMatcher, printed: Sequence[P
         raise ConfigError("shield.canaries: answers are not scanned; turn on shield.answers "
                           "or protection.responses")
     canary = CanaryStage() if shield.enabled and shield.canaries else None
-    return Protection(classify, detect, ProtectStage(rules), answers, canary)
+    return Protection(classify, detect, ProtectStage(rules), answers, canary, fingerprints)
 
 
 def _shield(settings: Settings) -> Shield:
@@ -118,10 +122,10 @@ def _pii(regions: tuple[str, ...], names: bool, ner: bool) -> Detector:
     return default_pii_detector(regions) if names else structured_pii_detector(regions)
 
 
-def _fingerprints(settings: Settings, scheme: LabelScheme, printed: Sequence[Printed]
-                  ) -> FingerprintIndex | None:
+def _fingerprints(settings: Settings, scheme: LabelScheme, printed: Sequence[Printed],
+                  followed: bool) -> FingerprintIndex | None:
     documents = settings.protection.fingerprints
-    if not documents and not printed:
+    if not documents and not printed and not followed:
         return None
     index = FingerprintIndex()
     for name, prints, label in printed:
