@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -45,6 +46,9 @@ BOTH = frozenset(Role)
 DOCUMENT_ONLY = frozenset({Role.DOCUMENT})
 MAN_ROOT = Path("/usr/share/man")
 README_ROOT = Path("/usr/share/doc")
+# Benign cells that are user prompts (not man pages or documents): their weight is raised in the
+# prompt head, and the prompt head's threshold is set on their held-out texts alone.
+BENIGN_PROMPTS = ("neuralchemy", "s-labs", "dev:alpaca_eval", "dev:alpaca_seed_tasks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +236,9 @@ class Config:
     window: int = 48
     stride: int = 24
     max_windows: int = 8
-    c: float = 1.0
+    c_prompt: float = 30.0  # inverse regularisation of each head
+    c_document: float = 1.0
+    benign_prompt_weight: float = 3.0  # BENIGN_PROMPTS' benign cells, prompt head only
     fpr_target: float = 0.005
 
 
@@ -293,15 +299,19 @@ def design(rows: Sequence[tuple[np.ndarray, np.ndarray]], idf: np.ndarray) -> sp
     return matrix
 
 
-def sample_weights(labels: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Each (corpus, label) cell weighs in proportion to the square root of its size, then the
-    two classes weigh the same: big templated corpora do not drown the small varied ones."""
+def sample_weights(labels: np.ndarray, groups: np.ndarray, benign_prompt: float = 1.0
+                   ) -> np.ndarray:
+    """Each (corpus, label) cell weighs in proportion to the square root of its size, the
+    benign cells of BENIGN_PROMPTS ``benign_prompt`` times more, then the two classes weigh the
+    same: big templated corpora do not drown the small varied ones, and man pages (easy
+    negatives) do not drown the benign prompts."""
     weights = np.zeros(len(labels))
     for g in np.unique(groups):
         for y in (0, 1):
             cell = (groups == g) & (labels == y)
             if cell.any():
-                weights[cell] = np.sqrt(cell.sum()) / cell.sum()
+                boost = benign_prompt if y == 0 and g in BENIGN_PROMPTS else 1.0
+                weights[cell] = boost * np.sqrt(cell.sum()) / cell.sum()
     for y in (0, 1):
         weights[labels == y] *= len(labels) / 2 / weights[labels == y].sum()
     return weights
@@ -316,8 +326,12 @@ def fit(examples: list[Example], cfg: Config, rng: random.Random) -> ShieldModel
     for role in Role:
         mask = np.array([role in r for r in roles])
         log(f"{role}: {mask.sum()} windows ({labels[mask].sum()} attack)")
-        clf = LogisticRegression(C=cfg.c, solver="liblinear", max_iter=200, random_state=SEED)
-        clf.fit(x[mask], labels[mask], sample_weight=sample_weights(labels[mask], groups[mask]))
+        prompt = role is Role.PROMPT
+        clf = LogisticRegression(C=cfg.c_prompt if prompt else cfg.c_document,
+                                 solver="liblinear", max_iter=200, random_state=SEED)
+        boost = cfg.benign_prompt_weight if prompt else 1.0
+        clf.fit(x[mask], labels[mask],
+                sample_weight=sample_weights(labels[mask], groups[mask], boost))
         weights[role] = (clf.coef_[0] * idf).astype(np.float32)
         heads[role] = Head(bias=float(clf.intercept_[0]))
     norms = (idf.astype(np.float64) ** 2).astype(np.float32)
@@ -326,7 +340,10 @@ def fit(examples: list[Example], cfg: Config, rng: random.Random) -> ShieldModel
 
 def calibrate(model: ShieldModel, val: list[Example], cfg: Config) -> ShieldModel:
     """Per role, Platt scaling of the max-window logit on held-out training texts, and the
-    threshold that keeps their benign false-positive rate at ``cfg.fpr_target``."""
+    threshold that keeps their benign false-positive rate at ``cfg.fpr_target``: for the prompt
+    head, that of the held-out benign prompts (BENIGN_PROMPTS) alone. Man pages and docstrings
+    are far easier negatives than prompts; counted in, they let the threshold drop to where
+    new benign prompt sources see several times the target's false positives."""
     heads = {}
     for role in Role:
         texts = [e for e in val if role in e.roles]
@@ -337,6 +354,8 @@ def calibrate(model: ShieldModel, val: list[Example], cfg: Config) -> ShieldMode
         probs = 1 / (1 + np.exp(-(slope * logits + offset)))
         scored = [evaluation.Scored(evaluation.Row(e.text, e.label, "", e.group, ""), p, 0.0)
                   for e, p in zip(texts, probs, strict=True)]
+        if role is Role.PROMPT:
+            scored = [s for s in scored if s.row.label or s.row.source in BENIGN_PROMPTS]
         threshold = round(evaluation.threshold_for_fpr(scored, cfg.fpr_target), 4)
         heads[role] = Head(model.heads[role].bias, slope, offset, threshold)
     return model.with_heads(heads)
@@ -359,14 +378,13 @@ def corpora(data: Path, holdout: Sequence[str], cfg: Config, rng: random.Random)
     embedded = embedded_attacks(attacks, hosts, 3000, rng)
     examples = attacks_and_benign + dev + negatives + embedded
     digest = hashlib.sha256("\x00".join(e.text for e in negatives).encode()).hexdigest()
-    summary: dict[str, object] = {"hard_negatives_sha256": digest, "groups": {}}
+    groups: dict[str, list[int]] = {}
     for ex in examples:
-        cell = summary["groups"].setdefault(ex.group, [0, 0])  # type: ignore[union-attr]
-        cell[ex.label] += 1
-    return examples, summary
+        groups.setdefault(ex.group, [0, 0])[ex.label] += 1
+    return examples, {"hard_negatives_sha256": digest, "groups": groups}
 
 
-def evaluate_holdout(model: ShieldModel, data: Path, holdout: Sequence[str]) -> dict[str, object]:
+def evaluate_holdout(model: ShieldModel, data: Path, holdout: Sequence[str]) -> dict[str, Any]:
     raw = dev_rows(data / "dev.jsonl")
     rows = [evaluation.parse_row(json.dumps(r)) for r in raw]
     test = [r for r in rows if matches(r.source, holdout) or r.category == evaluation.HARMFUL]
@@ -397,10 +415,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--holdout-sources", default="", help="comma-separated dev sources")
     parser.add_argument("--report", type=Path, help="write the hold-out report (JSON) here")
     parser.add_argument("--window", type=int, default=48)
-    parser.add_argument("--c", type=float, default=1.0)
+    default = Config()
+    parser.add_argument("--c-prompt", type=float, default=default.c_prompt)
+    parser.add_argument("--c-document", type=float, default=default.c_document)
+    parser.add_argument("--benign-prompt-weight", type=float,
+                        default=default.benign_prompt_weight)
     args = parser.parse_args(argv)
     holdout = [h for h in args.holdout_sources.split(",") if h]
-    cfg = Config(window=args.window, stride=args.window // 2, c=args.c)
+    cfg = Config(window=args.window, stride=args.window // 2, c_prompt=args.c_prompt,
+                 c_document=args.c_document, benign_prompt_weight=args.benign_prompt_weight)
     rng = random.Random(SEED)  # noqa: S311 -- seeded sampling for reproducibility, not secrecy
     examples, summary = corpora(args.data, holdout, cfg, rng)
     log(f"{len(examples)} texts: {summary['groups']}")
@@ -415,9 +438,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = evaluate_holdout(model, args.data, holdout)
         if args.report:
             args.report.write_text(json.dumps(result, indent=1), encoding="utf-8")
-        for name, c in {**result["slices"], **result["sources"]}.items():  # type: ignore[dict-item]
+        counts: dict[str, dict[str, Any]] = {**result["slices"], **result["sources"]}
+        for name, c in counts.items():
             log(f"{name:55s} recall {c['recall']} fpr {c['fpr']}")
-        for role, sw in result["sweep"].items():  # type: ignore[attr-defined]
+        for role, sw in result["sweep"].items():
             for budget, at in sw["at_fpr"].items():
                 log(f"{role} fpr<={budget}: threshold {at['threshold']:.4f} "
                     f"recall {at['recall']} fpr {at['fpr']}")
