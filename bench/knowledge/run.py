@@ -126,13 +126,15 @@ PARTS = {"inverted index (postings, frequencies, offsets, terms)":
          "chunk texts": ("text",),
          "chunk table (document, length, position, span, text offsets)":
          ("doc", "length", "ordinal", "span", "text_offsets"),
-         "document records (ACL, owner, label, ...)": ("docs",)}
+         "document records (ACL, owner, label, ...)": ("docs",),
+         "vectors (float32, 128 wide)": ("vectors",)}
 
 
 def size_breakdown(index_dir: Path) -> dict[str, int]:
     snapshot = next(index_dir.glob("snap-*"))
     sizes = {p.name.split(".")[0]: p.stat().st_size for p in snapshot.iterdir()}
-    return {part: sum(sizes.get(name, 0) for name in names) for part, names in PARTS.items()}
+    parts = {part: sum(sizes.get(name, 0) for name in names) for part, names in PARTS.items()}
+    return {part: size for part, size in parts.items() if size}
 
 
 def status_mb(field: str) -> int:
