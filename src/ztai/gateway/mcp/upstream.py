@@ -4,7 +4,9 @@ HTTP for a URL, or a subprocess spoken to over stdio that ztai launches.
 One client session per upstream is shared by every caller: ztai is the one client the server
 sees and enforces per-caller rights itself. The session is owned by a background task (the
 SDK's transports use task-bound cancel scopes), opened on first use and re-opened after it
-fails; callers see ``UpstreamError`` (502/504) meanwhile, never a hang longer than ``timeout_s``."""
+fails; callers see ``UpstreamError`` (502/504) meanwhile, never a hang longer than ``timeout_s``.
+On the 2026-07-28 HTTP wire the hot ``tools/call`` is sent by ``wire.ToolCallSender``, stamped
+by that session (see there); everything else goes through the SDK client."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import ssl
 from typing import Any
 
 import httpx2
@@ -22,6 +25,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from ztai.config.settings import ConfigError, McpServerSettings
 from ztai.core.errors import UpstreamError
+from ztai.gateway.mcp.wire import HeaderMismatch, HttpError, ToolCallSender, lean_sender
 
 log = logging.getLogger("ztai.mcp")
 MAX_PAGES = 100  # a listing longer than this many pages is refused, not truncated
@@ -34,6 +38,8 @@ class McpUpstream:
         self._settings = settings
         self._base_dir = base_dir
         self._client: Client | None = None
+        self._sender: ToolCallSender | None = None
+        self._tls: ssl.SSLContext | None = None
         self._task: asyncio.Task[None] | None = None
         self._ready: asyncio.Event | None = None
         self._closing: asyncio.Event | None = None
@@ -59,6 +65,14 @@ class McpUpstream:
     async def call_tool(self, name: str, arguments: dict[str, Any] | None
                         ) -> types.CallToolResult:
         client = await self._connected()
+        sender = self._sender
+        if sender is not None:
+            try:
+                lean: types.CallToolResult = await self._bounded(sender.call_tool(name,
+                                                                                  arguments))
+                return lean
+            except HeaderMismatch:
+                pass  # nothing ran: the SDK client re-lists the tool and sends the call again
         result: types.CallToolResult = await self._bounded(client.call_tool(
             name, arguments, read_timeout_seconds=self._settings.timeout_s))
         return result
@@ -94,6 +108,9 @@ class McpUpstream:
         except TimeoutError:
             raise UpstreamError(f"MCP server {self.name!r} did not answer in "
                                 f"{self._settings.timeout_s:g} s", status=504) from None
+        except HttpError as exc:  # the lean sender's own connection; the session is intact
+            raise UpstreamError(f"MCP server {self.name!r}: connection lost "
+                                f"({type(exc).__name__})") from None
         except (OSError, httpx2.HTTPError, asyncio.CancelledError) as exc:
             if isinstance(exc, asyncio.CancelledError) and not self._broken():
                 raise
@@ -134,6 +151,8 @@ class McpUpstream:
                 client = await stack.enter_async_context(Client(
                     await self._transport(stack), cache=None,
                     read_timeout_seconds=self._settings.timeout_s))
+                if self._settings.url is not None:
+                    self._sender = await self._lean_sender(client, stack)
                 self._client = client
                 ready.set()
                 await closing.wait()
@@ -141,8 +160,25 @@ class McpUpstream:
             self._failure = exc
             log.warning("MCP server %s: session ended: %s", self.name, type(exc).__name__)
         finally:
-            self._client = None
+            self._client, self._sender = None, None
             ready.set()
+
+    async def _lean_sender(self, client: Client, stack: contextlib.AsyncExitStack
+                           ) -> ToolCallSender | None:
+        url = self._settings.url
+        assert url is not None  # noqa: S101  # called for URL servers only
+        if url.startswith("https://") and self._tls is None:
+            # the trust the SDK's HTTP client has (reading it is file I/O: not on the loop)
+            try:
+                self._tls = await asyncio.to_thread(_tls_context)
+            except OSError:  # ssl.SSLError included: the SDK client sends every call
+                log.warning("MCP server %s: no TLS context for tool calls", self.name)
+                return None
+        sender = lean_sender(client.session, url, self._headers, self._settings.timeout_s,
+                             self._tls)
+        if sender is not None:
+            stack.push_async_callback(sender.aclose)
+        return sender
 
     async def _transport(self, stack: contextlib.AsyncExitStack) -> Any:
         s = self._settings
@@ -157,7 +193,7 @@ class McpUpstream:
 
     async def _reset(self) -> None:
         task, closing = self._task, self._closing
-        self._task, self._client = None, None
+        self._task, self._client, self._sender = None, None, None
         if task is None:
             return
         if closing is not None:
@@ -183,6 +219,12 @@ def _headers(settings: McpServerSettings) -> dict[str, str]:
                               f"(for header {header}) is unset")
         headers[header] = value
     return headers
+
+
+def _tls_context() -> ssl.SSLContext:
+    context = httpx2.create_ssl_context()
+    context.set_alpn_protocols(["http/1.1"])
+    return context
 
 
 def _inherited_env() -> dict[str, str]:
