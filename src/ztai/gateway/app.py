@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from ztai.agents.approvals import ApprovalQueue
 from ztai.agents.held import decision_event
@@ -111,6 +112,14 @@ class Gateway(FastPath):
         routes = {**openai_routes(parts.catalog, lister), **parts.extra_routes}
         super().__init__(pipeline, routes, self.starlette, parts.max_body_bytes,
                          parts.meta_reader)
+        self._mcp_paths = {front.path: front for front in self.mcp}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        front = self._mcp_paths.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if front is None:
+            await super().__call__(scope, receive, send)
+        else:  # MCP is a hot path too: straight to its endpoint, no Starlette in between
+            await front(scope, receive, send)
 
     def lifespan(self) -> contextlib.AbstractAsyncContextManager[object]:
         """Start-up and shut-down, for running the app without a server (tests)."""

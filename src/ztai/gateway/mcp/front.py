@@ -8,7 +8,9 @@ official SDK's server and session manager, with ztai at both edges of every mess
 - Inside, each MCP operation is one pipeline exchange (``gate.McpGate`` builds the plans). A
   denied tool call comes back as a tool error the agent can read (``isError``, with ztai's
   reason and exchange id), so an agent run continues with what it may do; a denied listing or
-  read is a JSON-RPC error."""
+  read is a JSON-RPC error.
+- The hot ``tools/call`` of the 2026-07-28 wire is answered here when it qualifies
+  (``hotpath``: the SDK's own checks pass, else the SDK answers); the same handler runs it."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
@@ -33,6 +36,7 @@ from ztai.core.secret import Secret
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.errors import error_body
 from ztai.gateway.fastpath import respond
+from ztai.gateway.mcp import hotpath
 from ztai.gateway.mcp.gate import Listing, McpGate, session_key
 from ztai.gateway.pipeline import Inbound, Outcome, Pipeline
 from ztai.gateway.plan import Plan
@@ -53,7 +57,9 @@ class McpFront:
         self.path = f"/mcp/{gate.name}"
         self._pipeline, self._authenticator, self._meta = pipeline, authenticator, meta
         self._owners: OrderedDict[str, str] = OrderedDict()
-        server: Server[Any] = Server(
+        self._max_body_bytes = max_body_bytes
+        self.hot_calls = True  # answer qualifying tools/call requests without the SDK server
+        self._server: Server[Any] = Server(
             f"ztai/{gate.name}", version="ztai",
             instructions=f"MCP server {gate.name!r} through the ztai gateway",
             # header validation reads the schema from the last listing, not a new tools/list
@@ -62,7 +68,7 @@ class McpFront:
             on_list_resources=self._list_resources, on_read_resource=self._read_resource,
             on_list_prompts=self._list_prompts, on_get_prompt=self._get_prompt)
         self._manager = StreamableHTTPSessionManager(
-            app=server, json_response=True,
+            app=self._server, json_response=True,
             # every request carries a credential that is checked: no ambient authority for a
             # rebinding page to ride on, and ztai may be reached under any host name
             security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
@@ -91,7 +97,27 @@ class McpFront:
                 scope, receive, send)
             return
         scope.setdefault("state", {})["ztai_principal"] = principal
+        if self.hot_calls:
+            headers = Headers(scope=scope)
+            if hotpath.candidate(scope, headers, self._max_body_bytes):
+                body, messages = await hotpath.read_body(receive, self._max_body_bytes)
+                call = hotpath.read_call(body, headers, self.gate.input_schema) \
+                    if body is not None else None
+                if call is not None:
+                    await self._hot_call(call, Request(scope), send)
+                    return
+                receive = hotpath.replay(messages, receive)
         await self._manager.handle_request(scope, receive, self._owning(send, owner))
+
+    async def _hot_call(self, call: hotpath.HotCall, request: Request, send: Send) -> None:
+        try:
+            result = await self._tool_result(request, call.params)
+        except Exception as exc:  # noqa: BLE001  # mapped to the JSON-RPC error the SDK sends
+            status, body = hotpath.exception_message(call, exc)
+        else:
+            status, body = hotpath.result_message(call, result,
+                                                  lambda: self._server.server_info_stamp)
+        await hotpath.send_message(send, status, body)
 
     def _owning(self, send: Send, owner: str) -> Send:
         """Remember which principal a new session belongs to, from the response header."""
@@ -117,23 +143,31 @@ class McpFront:
 
     async def _call_tool(self, ctx: ServerRequestContext[Any],
                          params: types.CallToolRequestParams) -> types.CallToolResult:
+        return types.CallToolResult.model_validate(await self._tool_result(_request(ctx),
+                                                                           params))
+
+    async def _tool_result(self, request: Request, params: types.CallToolRequestParams
+                           ) -> dict[str, Any]:
+        """The call's result in its wire form (a refusal is a tool error)."""
         listing: list[Listing] = []
 
         async def prepare() -> bytes:  # inside the pipeline, after authentication
             listing.append(await self.gate.known(params.name))
             return b""
 
-        session = self._session(ctx)
-        outcome = await self._run(ctx, prepare, lambda _, exchange_id: self.gate.call_plan(
-            params, listing[0], session, exchange_id))
+        session = _session_key(request)
+        outcome = await self._run_for(request, prepare, lambda _, exchange_id:
+                                      self.gate.call_plan(params, listing[0], session,
+                                                          exchange_id))
         if outcome.status == 200:
-            return types.CallToolResult.model_validate_json(outcome.body)
+            result: dict[str, Any] = orjson.loads(outcome.body)
+            return result
         if outcome.status == 401:
             raise _refusal(outcome)
         code, message = _error(outcome)
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=f"ztai refused this call: {message}")],
-            is_error=True, _meta={"ztai/exchange": outcome.exchange_id, "ztai/refused": code})
+        return {"content": [{"type": "text", "text": f"ztai refused this call: {message}"}],
+                "isError": True, "resultType": "complete",
+                "_meta": {"ztai/exchange": outcome.exchange_id, "ztai/refused": code}}
 
     async def _list_resources(self, ctx: ServerRequestContext[Any],
                               params: types.PaginatedRequestParams | None,
@@ -173,9 +207,19 @@ class McpFront:
 
     async def _run(self, ctx: ServerRequestContext[Any], read: Callable[[], Awaitable[bytes]],
                    translate: Translate) -> Outcome:
-        request = _request(ctx)
-        return await self._pipeline.run(
-            self._inbound(request.headers.get("authorization"), request.scope, read), translate)
+        return await self._run_for(_request(ctx), read, translate)
+
+    async def _run_for(self, request: Request, read: Callable[[], Awaitable[bytes]],
+                       translate: Translate) -> Outcome:
+        principal: Principal = request.scope["state"]["ztai_principal"]
+
+        async def authenticated() -> Principal:  # at this request's HTTP edge, just now
+            return principal
+
+        header = request.headers.get("authorization")
+        return await self._pipeline.run(Inbound(
+            f"mcp.{self.gate.name}", Secret(header) if header else None, read,
+            self._meta.read(request.scope), authenticate=authenticated), translate)
 
     def _inbound(self, header: str | None, scope: Scope,
                  read: Callable[[], Awaitable[bytes]]) -> Inbound:
@@ -183,10 +227,13 @@ class McpFront:
                        self._meta.read(scope))
 
     def _session(self, ctx: ServerRequestContext[Any]) -> str:
-        request = _request(ctx)
-        principal: Principal = request.scope["state"]["ztai_principal"]
-        chosen = request.headers.get(SESSION_HEADER) or request.headers.get("mcp-session-id")
-        return session_key(principal, chosen)
+        return _session_key(_request(ctx))
+
+
+def _session_key(request: Request) -> str:
+    principal: Principal = request.scope["state"]["ztai_principal"]
+    chosen = request.headers.get(SESSION_HEADER) or request.headers.get("mcp-session-id")
+    return session_key(principal, chosen)
 
 
 def _request(ctx: ServerRequestContext[Any]) -> Request:
