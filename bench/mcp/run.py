@@ -132,7 +132,7 @@ def report(results: dict[str, Any], meta: dict[str, Any]) -> str:
              f"{meta['per_block']} calls per path, interleaved; medians of block medians."
              + (f" ztai overrides: {', '.join(meta['overrides'])}." if meta["overrides"] else "")
              + f" SDK client mode: {meta['client_mode']}.",
-             "Command: `.venv/bin/python bench/mcp/run.py`", "",
+             f"Command: `{meta['command']}`", "",
              "| tool | direct p50 | through ztai p50 | overhead p50 | direct p99 | ztai p99 "
              "| ztai CPU per call |", "|---|---|---|---|---|---|---|"]
     for tool, r in results.items():
@@ -140,7 +140,8 @@ def report(results: dict[str, Any], meta: dict[str, Any]) -> str:
                      f"**{r['overhead_p50_ms']:.2f} ms** | {r['direct_p99_ms']:.2f} ms | "
                      f"{r['ztai_p99_ms']:.2f} ms | {r['ztai_cpu_ms_per_call']:.2f} ms |")
     lines += ["", "Target (issue #6): overhead ≤ 2 ms p50. ztai runs its default configuration "
-              "(shield and DLP on arguments and results, pinning, taint, audit with fsync).", ""]
+              "(shield and DLP on arguments and results, pinning, taint, audit with fsync)"
+              + (", with the overrides above." if meta["overrides"] else "."), ""]
     return "\n".join(lines)
 
 
@@ -182,6 +183,7 @@ def main() -> None:
     meta = {"when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "rounds": rounds, "per_block": per_block, "overrides": args.set,
+            "command": " ".join([".venv/bin/python bench/mcp/run.py", *sys.argv[1:]]),
             "client_mode": args.mode}
     RESULTS.mkdir(exist_ok=True)
     name = "mcp-variant" if args.set or args.mode != "auto" else "mcp"
