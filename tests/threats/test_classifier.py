@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from ztai.threats import features
 from ztai.threats.classifier import ModelFileError, Role, ShieldModel
 
 ATTACKS = [
@@ -88,3 +91,18 @@ def test_round_trip_and_a_bad_folder(model: ShieldModel, tmp_path: Path) -> None
     (tmp_path / "shield_model.json").write_text('{"format": "other"}')
     with pytest.raises(ModelFileError, match="format"):
         ShieldModel.from_files(tmp_path)
+
+
+@pytest.mark.parametrize("role", list(Role))
+@given(st.text(alphabet=st.sampled_from([*"ab c.!0", "é", "\u200b", "\n"]), max_size=120))
+def test_one_window_sums_are_the_windowed_ones(model: ShieldModel, role: Role,
+                                               text: str) -> None:
+    """A short text (one window) is scored by plain sums; the prefix sums agree exactly."""
+    enc = features.encode(text)
+    win = features.windows(enc, model.geometry.window, model.geometry.stride)
+    tables = (model._weights[role], model._norms)
+    if len(win.start) == 1:
+        expected = [tuple(float(part[0]) for part in features.window_sums(enc, win, table))
+                    for table in tables]
+        assert features.whole_sums(enc, tables) == expected
+    assert model.logits(text, role)[1].shape == (len(win.start),)

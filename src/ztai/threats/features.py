@@ -4,6 +4,7 @@ weights a training run writes mean the same thing at run time."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -120,6 +121,16 @@ def window_buckets(enc: Encoded, win: Windows, i: int) -> tuple[Buckets, Buckets
     chars = [c[s:max(e - order + 1, s)] for c, order in zip(enc.chars, CHAR_ORDERS, strict=True)]
     words = [enc.unigrams[a:b], enc.bigrams[a:max(b - 1, a)]]
     return np.concatenate(chars), np.concatenate(words)
+
+
+def whole_sums(enc: Encoded, tables: Sequence[npt.NDArray[np.float32]]
+               ) -> list[tuple[float, float]]:
+    """``window_sums`` of the one window of a short text, for each of ``tables``: every
+    n-gram is in it, so plain sums (one gather per table instead of prefix sums per order)."""
+    chars = np.concatenate(enc.chars)
+    words = np.concatenate((enc.unigrams, enc.bigrams))
+    return [(float(table[chars].sum(dtype=np.float64)), float(table[words].sum(dtype=np.float64)))
+            for table in tables]
 
 
 def window_sums(enc: Encoded, win: Windows, table: npt.NDArray[np.float32]) -> tuple[
