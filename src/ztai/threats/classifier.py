@@ -123,14 +123,15 @@ class ShieldModel:
         enc = features.encode(text)
         win = features.windows(enc, self.geometry.window, self.geometry.stride)
         if len(win.start) == 1:  # a short text, one window: no prefix sums needed
-            (char_num, word_num), (char_den, word_den) = features.whole_sums(
-                enc, (self._weights[role], self._norms))
+            sums = features.whole_sums(enc, (self._weights[role], self._norms))
+            (char_num, word_num), (char_den, word_den) = (
+                (np.array([chars]), np.array([words])) for chars, words in sums)
         else:
             char_num, word_num = features.window_sums(enc, win, self._weights[role])
             char_den, word_den = features.window_sums(enc, win, self._norms)
         z = (self.heads[role].bias + char_num / np.sqrt(np.maximum(char_den, 1e-12))
              + word_num / np.sqrt(np.maximum(word_den, 1e-12)))
-        return win, np.atleast_1d(np.asarray(z, dtype=np.float64))
+        return win, z
 
     def _probabilities(self, text: str, role: Role) -> tuple[features.Windows,
                                                               npt.NDArray[np.float64]]:
