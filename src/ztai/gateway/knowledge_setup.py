@@ -5,6 +5,7 @@ follower that keeps DLP's protected documents in step with the indexes' sensitiv
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -18,6 +19,8 @@ from ztai.policy.interface import Authorizer
 from ztai.protection.fingerprint import FingerprintIndex
 
 FOLLOW_INTERVAL_S = 2.0  # how soon a newly indexed sensitive document is a protected one
+FOLLOW_SHARE = 0.1  # at most this share of a core on re-reading the records of busy indexes
+_sleep, _now = asyncio.sleep, time.monotonic  # the follower's (tests replace them)
 
 Prints = dict[str, tuple[tuple[int, ...], str | None]]  # "base:document" -> prints, label
 
@@ -87,10 +90,15 @@ class PrintFollower:
         return len(gone) + len(changed)
 
     def follow(self, target: FingerprintIndex) -> Callable[[], Awaitable[None]]:
+        """The loop; a re-read that took ``t`` seconds waits at least ``t / FOLLOW_SHARE``
+        before the next (a big index that an indexer keeps changing costs a bounded share)."""
         async def run() -> None:
+            pause = FOLLOW_INTERVAL_S
             while True:
-                await asyncio.sleep(FOLLOW_INTERVAL_S)
+                await _sleep(pause)
+                begun = _now()
                 now = await asyncio.to_thread(self._refreshed)
                 if now is not None:
                     self.apply(target, now)
+                pause = max(FOLLOW_INTERVAL_S, (_now() - begun) / FOLLOW_SHARE)
         return run
