@@ -3,13 +3,17 @@ how far into the journal that went, so a reader can catch up with what a writer 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from ztai.knowledge import journal, operations, snapshot
 from ztai.knowledge.interface import Embedder, IndexCorrupt, KnowledgeError
 from ztai.knowledge.state import State
 from ztai.knowledge.store import Directory
+
+_T = TypeVar("_T")
 
 _ATTEMPTS = 3
 
@@ -31,28 +35,30 @@ class Generation:
 
 def load(directory: Directory, embedder: Embedder | None, writable: bool) -> Generation:
     """The live generation; retried when a writer publishes a newer one meanwhile."""
-    number = -1
-    for _ in range(_ATTEMPTS):
-        number = directory.generation()
-        try:
-            meta, base, records = snapshot.read(directory.snapshot(number))
-            check_embedder(meta, embedder, writable)
-            loaded = Generation(number, meta, State.loaded(base, records, meta.dimension), 0)
-            loaded.catch_up(directory.journal(number))
-            return loaded
-        except FileNotFoundError:
-            continue
-    raise IndexCorrupt(f"{directory.root}: generation {number} is incomplete")
+    def read(number: int) -> Generation:
+        meta, base, records = snapshot.read(directory.snapshot(number))
+        check_embedder(meta, embedder, writable)
+        loaded = Generation(number, meta, State.loaded(base, records, meta.dimension), 0)
+        loaded.catch_up(directory.journal(number))
+        return loaded
+    return _live(directory, read)
 
 
 def stored_dimension(directory: Directory) -> int | None:
     """The width of the live generation's vectors (None: it has none), from its metadata only
     (an opener decides from it whether to load an embedder)."""
+    return _live(directory, lambda number: snapshot.read_meta(directory.snapshot(number))
+                 .dimension)
+
+
+def _live(directory: Directory, read: Callable[[int], _T]) -> _T:
+    """``read`` of the live generation, again if a writer published a newer one (and removed
+    the files of the one being read) meanwhile."""
     number = -1
     for _ in range(_ATTEMPTS):
         number = directory.generation()
         try:
-            return snapshot.read_meta(directory.snapshot(number)).dimension
+            return read(number)
         except FileNotFoundError:
             continue
     raise IndexCorrupt(f"{directory.root}: generation {number} is incomplete")
