@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ztai.knowledge.interface import KnowledgeError
-from ztai.knowledge.wordpiece import UNKNOWN, WordPiece
+from ztai.knowledge.wordpiece import WordPiece
 
 MAX_PIECES = 4096  # per text: a chunk's vector is its first 4,096 pieces' mean
 
@@ -28,7 +28,6 @@ class StaticEmbedder:
             raise ValueError("the table needs one row per vocabulary piece")
         self._table = np.asarray(table, dtype=np.float32)
         self._pieces = WordPiece(vocab)
-        self._unknown = list(vocab).index(UNKNOWN)
 
     @classmethod
     def load(cls, path: Path | None = None) -> StaticEmbedder:
@@ -45,7 +44,7 @@ class StaticEmbedder:
         ids: list[int] = []
         counts = np.zeros(len(texts), dtype=np.int64)
         for row, text in enumerate(texts):
-            known = [i for i in self._pieces.ids(text)[:MAX_PIECES] if i != self._unknown]
+            known = [i for i in self._pieces.ids(text)[:MAX_PIECES] if i != self._pieces.unknown]
             ids.extend(known)
             counts[row] = len(known)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

@@ -29,7 +29,7 @@ class WordPiece:
         self._ids = {piece: index for index, piece in enumerate(vocab)}
         if UNKNOWN not in self._ids:
             raise ValueError(f"the vocabulary has no {UNKNOWN}")
-        self._unknown = self._ids[UNKNOWN]
+        self.unknown = self._ids[UNKNOWN]  # the id of a piece that cannot be cut
         self._words: OrderedDict[str, tuple[int, ...]] = OrderedDict()
 
     def ids(self, text: str) -> list[int]:
@@ -46,7 +46,7 @@ class WordPiece:
 
     def _cut(self, word: str) -> tuple[int, ...]:
         if len(word) > MAX_WORD_CHARS:
-            return (self._unknown,)
+            return (self.unknown,)
         pieces: list[int] = []
         start = 0
         while start < len(word):
@@ -58,7 +58,7 @@ class WordPiece:
                     start = end
                     break
             else:
-                return (self._unknown,)
+                return (self.unknown,)
         return tuple(pieces)
 
 

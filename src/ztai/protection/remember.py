@@ -36,10 +36,6 @@ class RememberingDetector:
         self._seen: OrderedDict[bytes, tuple[Match, ...]] = OrderedDict()
         self._lock = threading.Lock()
 
-    @property
-    def detector(self) -> Detector:
-        return self._detector
-
     def __len__(self) -> int:
         return len(self._seen)
 
