@@ -216,15 +216,13 @@ class McpFront:
         async def authenticated() -> Principal:  # at this request's HTTP edge, just now
             return principal
 
-        header = request.headers.get("authorization")
-        return await self._pipeline.run(Inbound(
-            f"mcp.{self.gate.name}", Secret(header) if header else None, read,
-            self._meta.read(request.scope), authenticate=authenticated), translate)
+        return await self._pipeline.run(self._inbound(
+            request.headers.get("authorization"), request.scope, read, authenticated), translate)
 
-    def _inbound(self, header: str | None, scope: Scope,
-                 read: Callable[[], Awaitable[bytes]]) -> Inbound:
+    def _inbound(self, header: str | None, scope: Scope, read: Callable[[], Awaitable[bytes]],
+                 authenticate: Callable[[], Awaitable[Principal]] | None = None) -> Inbound:
         return Inbound(f"mcp.{self.gate.name}", Secret(header) if header else None, read,
-                       self._meta.read(scope))
+                       self._meta.read(scope), authenticate=authenticate)
 
     def _session(self, ctx: ServerRequestContext[Any]) -> str:
         return _session_key(_request(ctx))
