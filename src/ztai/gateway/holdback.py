@@ -85,11 +85,15 @@ class TextWindow:
 
     def _pass(self, head: _Held) -> StreamEvent:
         """``_release`` of an event that goes out as it came."""
+        self._dequeue(head, len(head.text))
+        return head.event
+
+    def _dequeue(self, head: _Held, cut: int) -> None:
+        """The head leaves the queue with its first ``cut`` characters sent."""
         self._queue.popleft()
         self._held_chars -= len(head.text)
-        self._sent += len(head.text)
-        self._context = (self._context + head.text)[-self._window:]
-        return head.event
+        self._sent += cut
+        self._context = (self._context + head.text[:cut])[-self._window:]
 
     def _scan(self) -> list[Match]:
         """Findings in the held text (spans relative to its start), with the last released
@@ -117,14 +121,11 @@ class TextWindow:
         cut = self._cut(len(head.text), buffer, matches)
         mine = [m for m in matches if m.start < cut]
         event = self._retext(head, cut, mine)
-        self._queue.popleft()
-        self._held_chars -= len(head.text)
+        self._dequeue(head, cut)
         if cut < len(head.text):  # the tail travels with the next event
             rest = head.text[cut:]
             self._queue[0].text = rest + self._queue[0].text
             self._held_chars += len(rest)
-        self._sent += cut
-        self._context = (self._context + buffer[:cut])[-self._window:]
         return event, cut
 
     def _cut(self, cut: int, buffer: str, matches: list[Match]) -> int:
