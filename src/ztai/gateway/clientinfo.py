@@ -5,6 +5,7 @@ proxy, so a client cannot forge them."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from ztai.core.flow import RequestMeta
 from ztai.core.secret import Secret
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 CERT_HEADERS = {b"x-client-cert-subject": "subject", b"x-client-cert-verified": "verified",
                 b"x-client-cert-fingerprint": "fingerprint"}
 MAX_FORWARDED_HOPS = 16
@@ -59,11 +61,10 @@ class MetaReader:
         return hops[0] if hops and _is_ip(hops[0]) else peer
 
     def _is_trusted(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
+        if not self.trusted_proxies:
             return False
-        return any(ip in network for network in self.trusted_proxies)
+        ip = parse_ip(address)
+        return ip is not None and any(ip in network for network in self.trusted_proxies)
 
 
 def justification(raw: bytes) -> str | None:
@@ -75,9 +76,8 @@ def justification(raw: bytes) -> str | None:
 
 def network_name(ip: str, ranges: Mapping[str, Sequence[Network]]) -> str:
     """The first named range holding ``ip``; ``external`` for none, ``unknown`` if unparsable."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
+    address = parse_ip(ip)
+    if address is None:
         return "unknown"
     for name, networks in ranges.items():
         if any(address in network for network in networks):
@@ -86,8 +86,14 @@ def network_name(ip: str, ranges: Mapping[str, Sequence[Network]]) -> str:
 
 
 def _is_ip(text: str) -> bool:
+    return parse_ip(text) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def parse_ip(text: str) -> Address | None:
+    """The address ``text`` spells, None if it is none. Remembered: the same few peers send
+    nearly every request, and parsing costs more than the rest of reading who sent one."""
     try:
-        ipaddress.ip_address(text)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return True
+        return None
