@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from importlib import resources
@@ -120,34 +121,41 @@ class ShieldModel:
 
     def logits(self, text: str, role: Role) -> tuple[features.Windows, npt.NDArray[np.float64]]:
         """The windows of ``text`` and each one's uncalibrated logit under ``role``'s head."""
-        enc = features.encode(text)
+        return self._logits(features.encode(text), role)
+
+    def _logits(self, enc: features.Encoded, role: Role) -> tuple[features.Windows,
+                                                                    npt.NDArray[np.float64]]:
         win = features.windows(enc, self.geometry.window, self.geometry.stride)
-        if len(win.start) == 1:  # a short text, one window: no prefix sums needed
-            sums = features.whole_sums(enc, (self._weights[role], self._norms))
-            (char_num, word_num), (char_den, word_den) = (
-                (np.array([chars]), np.array([words])) for chars, words in sums)
-        else:
-            char_num, word_num = features.window_sums(enc, win, self._weights[role])
-            char_den, word_den = features.window_sums(enc, win, self._norms)
+        if len(win.start) == 1:
+            return win, np.array([self._whole_logit(enc, role)])
+        char_num, word_num = features.window_sums(enc, win, self._weights[role])
+        char_den, word_den = features.window_sums(enc, win, self._norms)
         z = (self.heads[role].bias + char_num / np.sqrt(np.maximum(char_den, 1e-12))
              + word_num / np.sqrt(np.maximum(word_den, 1e-12)))
         return win, z
 
-    def _probabilities(self, text: str, role: Role) -> tuple[features.Windows,
-                                                              npt.NDArray[np.float64]]:
-        win, z = self.logits(text, role)
-        head = self.heads[role]
-        return win, 1.0 / (1.0 + np.exp(-np.clip(head.slope * z + head.offset, -50.0, 50.0)))
+    def _whole_logit(self, enc: features.Encoded, role: Role) -> float:
+        """The logit of a text that is one window: plain sums, no prefix sums, no arrays."""
+        (char_num, word_num), (char_den, word_den) = features.whole_sums(
+            enc, (self._weights[role], self._norms))
+        return (self.heads[role].bias + char_num / math.sqrt(max(char_den, 1e-12))
+                + word_num / math.sqrt(max(word_den, 1e-12)))
 
     def score_windows(self, text: str, role: Role = Role.PROMPT) -> list[WindowScore]:
         """Every window's span and score, in text order."""
-        win, probs = self._probabilities(text, role)
+        head = self.heads[role]
+        enc = features.encode(text)
+        if len(enc.starts) <= self.geometry.window:  # one window (most prompts, tool calls)
+            logit = min(max(head.slope * self._whole_logit(enc, role) + head.offset, -50.0), 50.0)
+            return [WindowScore(0, enc.length, 1.0 / (1.0 + math.exp(-logit)))]
+        win, z = self._logits(enc, role)
+        probs = 1.0 / (1.0 + np.exp(-np.clip(head.slope * z + head.offset, -50.0, 50.0)))
         return [WindowScore(int(s), int(e), float(p))
                 for s, e, p in zip(win.start, win.end, probs, strict=True)]
 
     def score(self, text: str, role: Role = Role.PROMPT) -> float:
         """The text's attack score under ``role``: its highest window's."""
-        return float(self._probabilities(text, role)[1].max())
+        return max(window.score for window in self.score_windows(text, role))
 
     def threshold(self, role: Role) -> float:
         """The score at or above which ``role``'s text is flagged by default."""

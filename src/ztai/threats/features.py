@@ -20,6 +20,9 @@ _SALT = {n: np.uint64(n * 0x51ED27) for n in (*CHAR_ORDERS, 1, 2)}  # 1, 2: word
 _WS = np.array([9, 10, 11, 12, 13, 0x85, 0xA0, 0x2028, 0x2029, 0x3000], dtype=np.uint32)
 _NON_WORD = ((0x2000, 0x2BFF), (0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFF0F),
              (0x1F000, 0x1FAFF))
+# whitespace as a space, ASCII digits as 0, by one str.translate
+_FOLD = {**dict.fromkeys(_WS.tolist(), 32), **dict.fromkeys(range(48, 58), 48)}
+_POWERS = 4096  # P**i and P**-i kept for texts of up to this many code points
 
 Buckets = npt.NDArray[np.int64]
 
@@ -55,13 +58,15 @@ def code_points(text: str) -> npt.NDArray[np.uint32]:
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters lower-case to two; keep those as they are
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    cp = np.frombuffer(lowered.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.uint32)
-    cp[np.isin(cp, _WS)] = 32
-    cp[(cp >= 48) & (cp <= 57)] = 48
-    return cp
+    folded = lowered.translate(_FOLD)
+    return np.frombuffer(folded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _is_word(cp: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+def _word_table() -> npt.NDArray[np.bool_]:
+    """Whether each code point up to ``_WORD_LIMIT`` is a word character: latin letters, the
+    folded digit 0, and everything from U+00C0 on but two signs and the ``_NON_WORD`` blocks
+    (all of them below the limit, so every code point above it is a word character)."""
+    cp = np.arange(_WORD_LIMIT + 1, dtype=np.uint32)
     latin = ((cp >= 97) & (cp <= 122)) | (cp == 48)
     word: npt.NDArray[np.bool_] = latin | ((cp >= 0xC0) & (cp != 0xD7) & (cp != 0xF7))
     for low, high in _NON_WORD:
@@ -69,36 +74,54 @@ def _is_word(cp: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
     return word
 
 
+_WORD_LIMIT = 0x1FB00
+_WORD = _word_table()
+
+
+def _is_word(cp: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+    return _WORD[np.minimum(cp, _WORD_LIMIT)]
+
+
 def _bucket(h: npt.NDArray[np.uint64], salt: np.uint64) -> Buckets:
     return (((h ^ salt) * _MIX) >> _SHIFT).astype(np.int64)
+
+
+def _powers(n: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """P**i and P**-i modulo 2**64 for i in [0, n]."""
+    powers = np.ones(n + 1, dtype=np.uint64)
+    inverse = np.ones(n + 1, dtype=np.uint64)
+    np.cumprod(np.full(n, _P, dtype=np.uint64), out=powers[1:])
+    np.cumprod(np.full(n, _P_INV, dtype=np.uint64), out=inverse[1:])
+    return powers, inverse
+
+
+_CACHED_POWERS, _CACHED_INVERSE = _powers(_POWERS)
 
 
 def encode(text: str) -> Encoded:
     """All n-gram occurrences of ``text`` as table buckets (linear in its length)."""
     cp = code_points(text)
     n = len(cp)
-    powers = np.ones(n + 1, dtype=np.uint64)  # P**i and P**-i modulo 2**64
-    inverse = np.ones(n + 1, dtype=np.uint64)
-    np.cumprod(np.full(n, _P, dtype=np.uint64), out=powers[1:])
-    np.cumprod(np.full(n, _P_INV, dtype=np.uint64), out=inverse[1:])
+    if n <= _POWERS:
+        powers, inverse = _CACHED_POWERS, _CACHED_INVERSE
+    else:
+        powers, inverse = _powers(n)
     prefix = np.zeros(n + 1, dtype=np.uint64)
-    np.cumsum(cp.astype(np.uint64) * powers[:n], out=prefix[1:])
-
-    def substring(s: Buckets, e: Buckets) -> npt.NDArray[np.uint64]:
-        return (prefix[e] - prefix[s]) * inverse[s]
+    np.cumsum(cp * powers[:n], out=prefix[1:])
 
     chars = []
     for order in CHAR_ORDERS:
-        s = np.arange(max(n - order + 1, 0), dtype=np.int64)
-        chars.append(_bucket(substring(s, s + order), _SALT[order]))
+        count = max(n - order + 1, 0)  # n-grams start at 0 .. count - 1: slices, not gathers
+        hashes = (prefix[order : order + count] - prefix[:count]) * inverse[:count]
+        chars.append(_bucket(hashes, _SALT[order]))
     word = _is_word(cp)
     edges = np.diff(np.concatenate(([0], word.astype(np.int8), [0])))
-    starts = np.flatnonzero(edges == 1).astype(np.int64)
-    ends = np.flatnonzero(edges == -1).astype(np.int64)
-    words = substring(starts, ends)
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    words = (prefix[ends] - prefix[starts]) * inverse[starts]
     bigrams = words[:-1] * _P + words[1:]
     return Encoded(n, tuple(chars), _bucket(words, _SALT[1]), _bucket(bigrams, _SALT[2]),
-                   starts, ends)
+                   starts.astype(np.int64), ends.astype(np.int64))
 
 
 def windows(enc: Encoded, size: int, stride: int) -> Windows:
