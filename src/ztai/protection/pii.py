@@ -23,7 +23,7 @@ from ztai.protection.pii_names import NameDetector
 from ztai.protection.pii_net import EmailDetector, IpAddressDetector
 from ztai.protection.pii_overlaps import outranking, resolve
 from ztai.protection.pii_phone import DEFAULT_REGIONS, PhoneDetector
-from ztai.protection.pii_scan import has_digit
+from ztai.protection.pii_scan import compile_set, utf8
 
 
 class PiiDetector:
@@ -31,34 +31,43 @@ class PiiDetector:
     the text's length; never raises for any string (each detector promises the same)."""
 
     name = "pii"
-    __slots__ = ("_anywhere", "_normalizer", "_others", "_phone", "detectors")
+    __slots__ = ("_gated", "_normalizer", "_phone", "_set", "_ungated", "detectors")
 
     def __init__(self, detectors: Sequence[Detector]) -> None:
         self.detectors = tuple(detectors)
         self._normalizer = Normalizer()
-        # Detectors that declare ``needs_digit`` find nothing in text without an ASCII digit:
-        # one check for all of them instead of one call each (most prompts have no digit).
-        self._anywhere = tuple(d for d in self.detectors if not getattr(d, "needs_digit", False))
+        # A detector's ``prefilter`` matches wherever its pattern could find a candidate: one
+        # RE2 set pass over the text tells which detectors can find anything at all (most
+        # prompts hold no candidate of any kind), instead of one pass per detector.
+        gated = [(d, p) for d in self.detectors if (p := getattr(d, "prefilter", None))]
+        self._gated = tuple(d for d, _ in gated)
+        self._ungated = tuple(d for d in self.detectors if d not in self._gated)
+        self._set = compile_set([p for _, p in gated]) if gated else None
         # Phone numbers rank below the checked identifiers: found after them, the phone
         # detector skips candidates that one of those covers (a card, an SSN, an IBAN).
         phones = [d for d in self.detectors if isinstance(d, PhoneDetector)]
         self._phone = phones[0] if len(phones) == 1 else None
-        self._others = tuple(d for d in self.detectors if d is not self._phone)
 
     def detect(self, text: str) -> list[Match]:
         normalized = self._normalizer.normalize(text)
         plain = normalized.text
-        if not has_digit(plain):
-            found = resolve([m for d in self._anywhere for m in d.detect(plain)])
-        elif self._phone is None:
-            found = resolve([m for d in self.detectors for m in d.detect(plain)])
+        active = self._active(plain)
+        if self._phone not in active:
+            found = resolve([m for d in active for m in d.detect(plain)])
         else:
-            raw = [m for d in self._others for m in d.detect(plain)]
+            raw = [m for d in active if d is not self._phone for m in d.detect(plain)]
             found = resolve(raw)
             phones = self._phone.detect_outside(plain, outranking(found, PiiKind.PHONE))
             if phones:  # settled with everything found: a phone may drop a street, say
                 found = resolve([*raw, *phones])
         return [_on_original(m, normalized) for m in found]
+
+    def _active(self, plain: str) -> list[Detector]:
+        """The detectors that can find something in ``plain``, in their configured order."""
+        if self._set is None:
+            return list(self.detectors)
+        hits = {self._gated[i] for i in self._set.Match(utf8(plain)) or ()}
+        return [d for d in self.detectors if d in hits or d in self._ungated]
 
 
 def _on_original(match: Match, normalized: Normalized) -> Match:

@@ -33,7 +33,7 @@ class CreditCardDetector:
     """Payment card numbers: 13-19 digits, optionally grouped by spaces or dashes."""
 
     name = "pii.credit_card"
-    needs_digit = True  # PiiDetector skips it for text without one
+    prefilter = _CARD  # PiiDetector runs it only where this matches
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
@@ -49,7 +49,7 @@ class IbanDetector:
     """IBANs in compact or space-grouped form, either case, cut to their country's length."""
 
     name = "pii.iban"
-    needs_digit = True  # PiiDetector skips it for text without one
+    prefilter = _IBAN  # PiiDetector runs it only where this matches
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
@@ -66,7 +66,7 @@ class UsSsnDetector:
     """US Social Security numbers; an unseparated nine-digit number needs "SSN" just before."""
 
     name = "pii.us_ssn"
-    needs_digit = True  # PiiDetector skips it for text without one
+    prefilter = _SSN  # PiiDetector runs it only where this matches
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
@@ -83,7 +83,7 @@ class UsItinDetector:
     """US Individual Taxpayer Identification Numbers (9NN-7N-NNNN and other ranges)."""
 
     name = "pii.us_itin"
-    needs_digit = True  # PiiDetector skips it for text without one
+    prefilter = _ITIN  # PiiDetector runs it only where this matches
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
@@ -99,7 +99,7 @@ class UkNinoDetector:
     """UK National Insurance numbers (``AB 12 34 56 C``), upper case as issued."""
 
     name = "pii.uk_nino"
-    needs_digit = True  # PiiDetector skips it for text without one
+    prefilter = _NINO  # PiiDetector runs it only where this matches
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:

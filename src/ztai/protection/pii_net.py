@@ -13,6 +13,7 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _EMAIL = rf"[A-Za-z0-9][A-Za-z0-9._%+'-]{{0,63}}@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,24}}"
 _IPV4 = r"(?:\d{1,3}\.){3}\d{1,3}"
 _IPV6 = r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|" + _IPV4 + r")?"
+_IP = _IPV6 + "|" + _IPV4
 _MIN_IPV6_GROUPS = 3
 
 
@@ -20,6 +21,7 @@ class EmailDetector:
     """E-mail addresses with an ASCII local part and a dotted domain."""
 
     name = "pii.email"
+    prefilter = _EMAIL  # PiiDetector runs it only where this matches
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
@@ -35,10 +37,11 @@ class IpAddressDetector:
     """IPv4 and IPv6 addresses; IPv6 needs three non-empty groups so ``std::`` never matches."""
 
     name = "pii.ip_address"
+    prefilter = _IP  # PiiDetector runs it only where this matches
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
-        self._pattern = compile_pattern(_IPV6 + "|" + _IPV4)
+        self._pattern = compile_pattern(_IP)
 
     def detect(self, text: str) -> list[Match]:
         if text.count(":") < 2 and not has_digit(text):  # v6 needs two colons, v4 digits

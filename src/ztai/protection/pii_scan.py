@@ -3,7 +3,7 @@ a Python check accepts or rejects each one, and digits glued to a candidate disq
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import re2
@@ -29,16 +29,33 @@ def compile_pattern(pattern: str) -> re2._Regexp:
 def scan(pattern: re2._Regexp, text: str) -> Iterator[tuple[int, int]]:
     """Spans of the pattern's first group when it took part in the match (a pattern marks the
     part it reports that way), else of the whole match."""
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates, as JSON can carry: same length without them
-        data = without_surrogates(text).encode("utf-8")
+    data = utf8(text)
     grouped = pattern.groups > 0
     spans = [_reported(found, grouped) for found in pattern.finditer(data)]
     if len(data) == len(text):  # ASCII: RE2's byte offsets are character offsets
         return iter(spans)
     chars = char_offsets(data, {offset for span in spans for offset in span})
     return ((chars[start], chars[end]) for start, end in spans)
+
+
+def utf8(text: str) -> bytes:
+    """``text`` in UTF-8 for RE2; lone surrogates (JSON can carry them) become U+FFFD, one
+    character for one, so character offsets stay those of ``text``."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return without_surrogates(text).encode("utf-8")
+
+
+def compile_set(patterns: Sequence[str]) -> re2.Set:
+    """One RE2 pass that tells which of ``patterns`` match anywhere in a text (linear time)."""
+    options = re2.Options()
+    options.max_mem = _MAX_MEM
+    found = re2.Set.SearchSet(options)
+    for pattern in patterns:
+        found.Add(pattern)
+    found.Compile()
+    return found
 
 
 def _reported(found: Any, grouped: bool) -> tuple[int, int]:
