@@ -39,6 +39,18 @@ class SleepingStage:
         return None
 
 
+class SyncRaisingStage(RaisingStage):
+    name = "broken-sync"
+    suspends = False  # run directly, without a timeout
+
+
+class FalselySyncStage(SleepingStage):
+    """Declares that it never suspends, and awaits: the pipeline must not let it through."""
+
+    name = "falsely-sync"
+    suspends = False
+
+
 async def _chat_as_alice(options: Options, tmp_path: Path, **body: Any) -> tuple[Any, Any]:
     async with harness(tmp_path, options) as h:
         response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
@@ -47,7 +59,9 @@ async def _chat_as_alice(options: Options, tmp_path: Path, **body: Any) -> tuple
 
 
 @pytest.mark.parametrize(("stage", "detail"), [(RaisingStage(), "KeyError"),
-                                               (SleepingStage(), "timed out")])
+                                               (SleepingStage(), "timed out"),
+                                               (SyncRaisingStage(), "KeyError"),
+                                               (FalselySyncStage(), "RuntimeError")])
 async def test_a_stage_that_fails_denies(tmp_path: Path, stage: Any, detail: str) -> None:
     async with harness(tmp_path, Options(before=[stage], stage_timeout_s=0.2)) as h:
         response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),

@@ -74,6 +74,10 @@ class Flow:
 
 
 class RequestStage(Protocol):
+    """A check on the request. A stage whose ``run`` never awaits may declare
+    ``suspends = False``: the pipeline then runs it to completion directly, without arming a
+    timeout (none could interrupt it), and denies the request if it suspends after all."""
+
     name: str
 
     async def run(self, flow: Flow) -> Decision | None: ...

@@ -17,6 +17,7 @@ POLICY_ID = "budget"
 
 class BudgetStage:
     name = "budget"
+    suspends = False  # run() never awaits: the pipeline runs it to completion
 
     def __init__(self, ledger: BudgetLedger, prices: Mapping[str, float] | None = None) -> None:
         """``prices``: a model's cost per 1000 tokens (see ``prices_from``); others cost 0."""

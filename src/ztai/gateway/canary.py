@@ -17,6 +17,7 @@ SYSTEM_ROLES = (Role.SYSTEM, Role.DEVELOPER)
 
 class CanaryStage:
     name = "canary"
+    suspends = False  # run() never awaits: the pipeline runs it to completion
 
     async def run(self, flow: Flow) -> Decision | None:
         segments = flow.exchange.segments

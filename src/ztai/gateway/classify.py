@@ -24,6 +24,7 @@ class Classifier:
 
 class ClassifyStage:
     name = "classify"
+    suspends = False  # run() never awaits: the pipeline runs it to completion
 
     def __init__(self, classifier: Classifier) -> None:
         self._c = classifier

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -153,8 +153,11 @@ class Pipeline:
     async def _run_stage(self, stage: RequestStage, flow: Flow, trail: Trail) -> Decision | None:
         started = self._clock.monotonic()
         try:
-            async with asyncio.timeout(self._options.stage_timeout_s):
-                verdict = await stage.run(flow)
+            if getattr(stage, "suspends", True):
+                async with asyncio.timeout(self._options.stage_timeout_s):
+                    verdict = await stage.run(flow)
+            else:  # arming and cancelling a timer cost more than most such stages
+                verdict = run_to_completion(stage.run(flow))
         except TimeoutError:
             self._record(trail, stage.name, started, CheckStatus.ERROR, "timed out")
             raise StageFailed(f"check '{stage.name}' timed out; the request was denied") from None
@@ -254,6 +257,18 @@ class Pipeline:
         seconds = self._clock.monotonic() - started
         trail.check(name, status, seconds, detail)
         self._metrics.observe_stage(name, seconds)
+
+
+def run_to_completion(run: Coroutine[Any, Any, Decision | None]) -> Decision | None:
+    """The result of a stage's ``run`` that finishes without suspending. One that suspends is
+    closed and raises: a stage that declared ``suspends = False`` and awaits is broken."""
+    try:
+        run.send(None)
+    except StopIteration as done:
+        result: Decision | None = done.value
+        return result
+    run.close()
+    raise RuntimeError("a stage that declares it never suspends suspended")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from ztai.protection.redact import STRENGTH, Redaction, Vault, redact
 
 class ProtectStage:
     name = "protect"
+    suspends = False  # run() never awaits: the pipeline runs it to completion
 
     def __init__(self, rules: RuleMatcher) -> None:
         self._rules = rules

@@ -18,6 +18,7 @@ class AuthorizeStage:
     acting for Alice gets neither more than Alice nor more than itself (its token's scope)."""
 
     name = "authorize"
+    suspends = False  # run() never awaits: the pipeline runs it to completion
 
     def __init__(self, authorizer: Authorizer) -> None:
         self._authorizer = authorizer

@@ -31,6 +31,7 @@ class SignalOptions:
 
 class VerifyStage:
     name = "verify"
+    suspends = False  # run() never awaits: the pipeline runs it to completion
 
     def __init__(self, view: ControlView, clock: Clock, options: SignalOptions,
                  device: DeviceCheck | None = None) -> None:
