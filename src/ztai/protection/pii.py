@@ -52,6 +52,8 @@ class PiiDetector:
         normalized = self._normalizer.normalize(text)
         plain = normalized.text
         active = self._active(plain)
+        if not active:  # most prompts: no candidate of any kind
+            return []
         if self._phone not in active:
             found = resolve([m for d in active for m in d.detect(plain)])
         else:
@@ -66,8 +68,11 @@ class PiiDetector:
         """The detectors that can find something in ``plain``, in their configured order."""
         if self._set is None:
             return list(self.detectors)
-        hits = {self._gated[i] for i in self._set.Match(utf8(plain)) or ()}
-        return [d for d in self.detectors if d in hits or d in self._ungated]
+        hits = self._set.Match(utf8(plain))
+        if not hits:
+            return list(self._ungated)
+        chosen = {self._gated[i] for i in hits}
+        return [d for d in self.detectors if d in chosen or d in self._ungated]
 
 
 def _on_original(match: Match, normalized: Normalized) -> Match:
