@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import unicodedata
+from itertools import groupby
 
 import pytest
 import re2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ztai.protection.normalize import Normalizer, normalize
+from ztai.protection.normalize import (
+    _CONFUSABLES,
+    Normalizer,
+    _fold_confusables,
+    _is_mixed_script,
+    normalize,
+)
 
 
 @pytest.mark.parametrize(
@@ -162,3 +169,16 @@ def test_ascii_stretches_copied_as_they_are_change_nothing(text: str) -> None:
     result = normalize(text)
     expected, starts, ends = _every_cluster(text)
     assert (result.text, list(result.to_original), list(result.ends)) == (expected, starts, ends)
+
+
+def _fold_every_word(text: str) -> str:
+    """The folding rule applied to every run of alphanumerics and every run between them."""
+    words = ("".join(group) for _, group in groupby(text, key=str.isalnum))
+    return "".join(word.translate(_CONFUSABLES) if _is_mixed_script(word) else word
+                   for word in words)
+
+
+@given(st.text(alphabet=st.sampled_from([*"ab Z.-1_", "а", "о", "с", "Α", "ο", "é", "\u0301",
+                                         "ж", "日", "²", "\ud800"]), max_size=40))
+def test_folding_only_words_around_look_alikes_folds_as_every_word(text: str) -> None:
+    assert _fold_confusables(text) == _fold_every_word(text)

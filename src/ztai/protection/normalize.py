@@ -8,7 +8,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import groupby
 from types import MappingProxyType
 
 import re2
@@ -130,6 +129,8 @@ def _by_clusters(text: str) -> Normalized:
 
 
 _ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+# one look-alike letter (a character class: linear, whatever the text)
+_CONFUSABLE_CHAR = re.compile("[" + "".join(map(chr, _CONFUSABLES)) + "]")
 
 
 def _clustered(text: str, start: int, end: int, out: list[str], starts: list[int],
@@ -171,11 +172,27 @@ def _is_surrogate(char: str) -> bool:
 
 
 def _fold_confusables(text: str) -> str:
-    """Fold look-alike letters inside words that also hold ASCII Latin letters."""
-    words = ("".join(group) for _, group in groupby(text, key=str.isalnum))
-    return "".join(
-        word.translate(_CONFUSABLES) if _is_mixed_script(word) else word for word in words
-    )
+    """Fold look-alike letters inside words (runs of ``str.isalnum`` characters) that also hold
+    ASCII Latin letters. Only the words around a look-alike are looked at: each once."""
+    out: list[str] = []
+    position = 0
+    for found in _CONFUSABLE_CHAR.finditer(text):
+        start = found.start()
+        if start < position:  # inside the word just folded
+            continue
+        while start > position and text[start - 1].isalnum():
+            start -= 1
+        end = found.end()
+        while end < len(text) and text[end].isalnum():
+            end += 1
+        word = text[start:end]
+        out += (text[position:start], word.translate(_CONFUSABLES) if _is_mixed_script(word)
+                else word)
+        position = end
+    if not out:
+        return text
+    out.append(text[position:])
+    return "".join(out)
 
 
 def _is_mixed_script(word: str) -> bool:
