@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from pathlib import Path
 
@@ -177,3 +178,17 @@ def test_demo_runs_its_scenario(tmp_path: Path) -> None:
                      "answered from: Obsidian plan [Confidential]",
                      "sent to carol@corp.example"):
         assert expected in out, expected
+
+
+def test_serve_freezes_what_start_up_built(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up's objects leave the cyclic collector's generations before serving begins."""
+    seen: list[int] = []
+    monkeypatch.setattr("ztai.cli.serve.uvicorn.run",
+                        lambda *args, **kwargs: seen.append(gc.get_freeze_count()))
+    try:
+        code, out = ztai(config, "serve")
+    finally:
+        gc.unfreeze()
+    assert code == 0, out
+    assert len(seen) == 1
+    assert seen[0] > 0
