@@ -290,7 +290,7 @@ class Target:
 
 
 def setup_ztai(workdir: Path, mock_port: int, port: int, core: int | None,
-               name: str = "ztai") -> Target:
+               name: str = "ztai", risk_in_serve: bool = True) -> Target:
     """``ztai init`` a fresh directory, add the mock upstream and model, create a service key;
     data protection on for ``ztai-dlp`` and ``ztai-full``, the prompt shield for ``ztai-full``."""
     import yaml  # ztai's venv has PyYAML
@@ -305,6 +305,8 @@ def setup_ztai(workdir: Path, mock_port: int, port: int, core: int | None,
     cfg.setdefault("server", {}).update({"host": HOST, "port": port})
     cfg.setdefault("protection", {})["enabled"] = name != "ztai"
     cfg.setdefault("shield", {})["enabled"] = name == "ztai-full"
+    if not risk_in_serve:  # the risk monitor runs as its own service, not in the gateway
+        cfg.setdefault("risk", {})["in_serve"] = False
     upstreams = [u for u in cfg.get("upstreams") or [] if u.get("name") != "mock"]
     upstreams.append(
         {
@@ -655,7 +657,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{meta['proxy_core']}, mock + wrk on core {meta['client_core']} · "
         f"{meta['reps']} reps × {meta['duration_s']} s per run, interleaved · "
         f"{meta['body_bytes']} B chat body · litellm {meta['versions'].get('litellm')} · "
-        f"ztai {meta['versions'].get('ztai')}",
+        f"ztai {meta['versions'].get('ztai')} · ztai's risk monitor "
+        f"{meta.get('risk_monitor', 'in the gateway')}",
         "",
         "Medians over repetitions. *added* = proxy minus direct, paired per repetition. "
         "CPU µs/req = proxy process CPU time per request.",
@@ -796,6 +799,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--warmup", type=int, default=2, help="seconds of warm-up per target and mode (0: none)"
     )
     ap.add_argument("--startup-reps", type=int, default=3, help="start-up time measurements")
+    ap.add_argument(
+        "--risk-separate",
+        action="store_true",
+        help="ztai's risk monitor off the gateway process (risk.in_serve: false; deploy "
+        "`ztai risk run` as its own service); default: in the gateway, as `ztai init` sets it",
+    )
     ap.add_argument("--proxy-core", type=int, default=1)
     ap.add_argument("--client-core", type=int, default=0)
     ap.add_argument("--no-pin", action="store_true", help="do not use taskset")
@@ -899,7 +908,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for variant in ZTAI_VARIANTS:
             if variant in args.targets:
                 targets[variant] = setup_ztai(workdir, mock_port, free_port(), proxy_core,
-                                              variant)
+                                              variant, risk_in_serve=not args.risk_separate)
         if "litellm" in args.targets:
             targets["litellm"] = setup_litellm(workdir, mock_port, free_port(), proxy_core)
 
@@ -1017,6 +1026,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "versions": versions(),
             "elapsed_s": round(time.monotonic() - started, 1),
             "load_generator": "wrk -t1 (closed loop, keep-alive), bench/gateway_overhead/post.lua",
+            "risk_monitor": "separate service" if args.risk_separate else "in the gateway",
         },
         "summary": summary,
         "verdicts": verdicts(summary, list(targets)),
