@@ -855,8 +855,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM (``timeout``, CI) as an exit, so the ``running`` blocks stop every proxy."""
+    sys.exit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None and not (tool == "taskset" and args.no_pin):
             sys.exit(f"{tool} not found (apt-get install -y wrk util-linux)")
