@@ -97,6 +97,10 @@ def test_stays_silent(detector: str, text: str) -> None:
         ("1234 5678", 0.5),  # bare eight digits valid somewhere: weak
         ("311-905-4466", 0.6),
         ("2000-10-12", 0.0),  # a date
+        ("1706.03762", 0.0),  # a decimal or a reference (an arXiv id here)
+        ("3.14159265", 0.0),
+        ("2008-2013", 0.0),  # a range of years
+        ("555.0100", 0.5),  # a local number written with a dot stays one
     ],
 )
 def test_phone_scores(value: str, score: float) -> None:

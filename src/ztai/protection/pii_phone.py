@@ -27,6 +27,11 @@ _CANDIDATES = r"\d(?:[ .()#xet-]{0,6}\d){6}"
 # 3-3-4 groups; such a number is accepted when merely possible (not assigned) in a region.
 _SHAPED = r"\+.*|.*\(\d+\).*|.*\d ?(?:x|ext\.?|#) ?\d+|(?:00?1[ .-])?\d{3}[.-]\d{3}[.-]\d{4}"
 _DATE = r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"
+# Not phone numbers either: two digit groups joined by one dot, a decimal or a reference
+# ("3.14159265", arXiv's "1706.03762"; the 3-4 local style "555.0100" stays a candidate), and a
+# range of years ("2008-2013").
+_NUMBER = (r"(?:\d{1,2}|\d{4,})\.\d+|\d{3}\.(?:\d{1,3}|\d{5,})"
+           r"|(?:19|20)\d{2} ?- ?(?:19|20)\d{2}")
 _MIN_DIGITS, _MAX_DIGITS = 7, 20
 _SHAPED_SCORE = 0.6
 _SHORT_DIGITS = 9
@@ -38,13 +43,14 @@ class PhoneDetector:
 
     name = "pii.phone"
     prefilter = _CANDIDATES  # PiiDetector runs it only where this matches
-    __slots__ = ("_date", "_pattern", "_shaped", "regions")
+    __slots__ = ("_date", "_number", "_pattern", "_shaped", "regions")
 
     def __init__(self, regions: Sequence[str] = DEFAULT_REGIONS) -> None:
         self.regions = tuple(regions)
         self._pattern = compile_pattern(_PHONE)
         self._shaped = compile_pattern(_SHAPED)
         self._date = compile_pattern(_DATE)
+        self._number = compile_pattern(_NUMBER)
 
     def detect(self, text: str) -> list[Match]:
         return self.detect_outside(text, [])
@@ -63,7 +69,7 @@ class PhoneDetector:
     def score(self, value: str) -> float:
         """1.0 for a number valid in a configured region (0.5 when it is a bare 7-8 digit
         number), 0.6 for a phone-shaped number only possible there, else 0.0; never raises."""
-        if self._date.fullmatch(value):
+        if self._date.fullmatch(value) or self._number.fullmatch(value):
             return 0.0
         # Parsing dominates the cost: stop at the first region where the number is valid.
         numbers: list[phonenumbers.PhoneNumber] = []
