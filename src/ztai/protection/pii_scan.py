@@ -47,10 +47,12 @@ def utf8(text: str) -> bytes:
         return without_surrogates(text).encode("utf-8")
 
 
-def compile_set(patterns: Sequence[str]) -> re2.Set:
-    """One RE2 pass that tells which of ``patterns`` match anywhere in a text (linear time)."""
+def compile_set(patterns: Sequence[str], *, literal: bool = False) -> re2.Set:
+    """One RE2 pass that tells which of ``patterns`` (``literal``: plain strings) match
+    anywhere in a text (linear time)."""
     options = re2.Options()
     options.max_mem = _MAX_MEM
+    options.literal = literal
     found = re2.Set.SearchSet(options)
     for pattern in patterns:
         found.Add(pattern)

@@ -11,6 +11,7 @@ from typing import Any
 
 import re2
 
+from ztai.protection.pii_scan import compile_set
 from ztai.protection.secrets_rules import Allowlist, RegexTarget, RuleBook, SecretRule
 
 
@@ -163,12 +164,4 @@ def compile_regex(pattern: str) -> Any:
 
 
 def _literal_set(words: Sequence[str]) -> Any:
-    if not words:
-        return None
-    options = re2.Options()
-    options.literal = True
-    words_set = re2.Set.SearchSet(options)
-    for word in words:
-        words_set.Add(word)
-    words_set.Compile()
-    return words_set
+    return compile_set(words, literal=True) if words else None
