@@ -17,11 +17,11 @@ _P_INV = np.uint64(pow(1_000_003, -1, 2**64))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _SHIFT = np.uint64(64 - BITS)
 _SALT = {n: np.uint64(n * 0x51ED27) for n in (*CHAR_ORDERS, 1, 2)}  # 1, 2: word orders
-_WS = np.array([9, 10, 11, 12, 13, 0x85, 0xA0, 0x2028, 0x2029, 0x3000], dtype=np.uint32)
+_WS = (9, 10, 11, 12, 13, 0x85, 0xA0, 0x2028, 0x2029, 0x3000)
 _NON_WORD = ((0x2000, 0x2BFF), (0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFF0F),
              (0x1F000, 0x1FAFF))
 # whitespace as a space, ASCII digits as 0, by one str.translate
-_FOLD = {**dict.fromkeys(_WS.tolist(), 32), **dict.fromkeys(range(48, 58), 48)}
+_FOLD = {**dict.fromkeys(_WS, 32), **dict.fromkeys(range(48, 58), 48)}
 _POWERS = 4096  # P**i and P**-i kept for texts of up to this many code points
 
 Buckets = npt.NDArray[np.int64]
