@@ -122,6 +122,29 @@ def test_a_detector_finds_nothing_where_its_prefilter_does_not_match(
         assert detector.detect(text) == []
 
 
+# text made of everything but one detector's anchors (its digits, "@" or ":")
+_ALPHABET = [*"aZzAxet -.()+#/_%'\n\t,;!?", "٣", "３", "²", "é", "ß", "\u212a", "\u200b", "ж",
+             "\ud800", "\uff20", "\ufe55"]
+
+
+@pytest.mark.parametrize("detector", _GATED, ids=lambda d: d.name)
+@given(data=st.data())
+def test_a_prefilter_never_matches_text_without_the_detectors_anchors(
+    detector: Detector, data: st.DataObject
+) -> None:
+    anchors = detector.anchors  # type: ignore[attr-defined]
+    extra = [c for c in "0123456789@:" if c not in anchors]
+    text = data.draw(st.text(alphabet=st.sampled_from(_ALPHABET + extra), max_size=60))
+    assert not compile_pattern(detector.prefilter).search(utf8(text))  # type: ignore[attr-defined]
+    assert detector.detect(text) == []
+
+
+def test_every_gated_detector_declares_its_anchors() -> None:
+    """Without them the set pass would run on every text, not only on those with a digit,
+    an "@" or a ":"."""
+    assert all(getattr(d, "anchors", "") for d in _GATED)
+
+
 @pytest.mark.parametrize(("text", "phone"), [
     ("call 555 0100 ext. 12", "555 0100 ext. 12"),  # the widest gap a phone number has
     ("+1 (415) 555-0100", "+1 (415) 555-0100"),
@@ -141,7 +164,8 @@ def _every_detector(detector: PiiDetector, text: str) -> list[Match]:
             for s, e in [normalized.span(m.start, m.end)]]
 
 
-@given(text=st.one_of(_NO_ASCII_DIGIT, _MIXED, _NUMBERISH))
+@given(text=st.one_of(_NO_ASCII_DIGIT, _MIXED, _NUMBERISH,
+                     st.text(alphabet=st.sampled_from(_ALPHABET), max_size=40)))
 def test_skipping_detectors_changes_no_result(text: str) -> None:
     detector = structured_pii_detector()
     assert detector.detect(text) == _every_detector(detector, text)

@@ -8,7 +8,11 @@ import base64
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from ztai.protection.pii_scan import compile_set
+from ztai.protection.secrets_compile import KeywordIndex
 from ztai.protection.secrets_detector import SecretDetector, SecretDetectorConfig
 from ztai.protection.secrets_rules import Allowlist, RuleBook, SecretRule
 
@@ -70,3 +74,41 @@ BODY = base64.b64encode(bytes(range(120))).decode()
 def test_builtin_formats_at_the_edge_of_their_literals(text: str, kind: str) -> None:
     found = SecretDetector.build(book=RuleBook(rules=())).detect(text)
     assert [m.kind for m in found] == [kind]
+
+
+# Keywords: the shipped ones and some that share prefixes, overlap or are not ASCII.
+_WORDS = ("s.", "hvs.", "key", "api_key", "ghp_", "xoxb-", "ключ", "ß", "aa", "aaa", "\x00x")
+_KEYWORD_TEXT = st.lists(st.sampled_from([*"sShvS.kKeyapi_gxob-ß ", "ключ", "ẞ", "\x00x",
+                                          "\ud800", "é"]), max_size=40).map("".join)
+
+
+def _by_set(index: KeywordIndex, lowered: bytes) -> frozenset[int]:
+    return frozenset(compile_set(index.words, literal=True).Match(lowered) or ())
+
+
+@given(_KEYWORD_TEXT)
+def test_the_keyword_automaton_finds_what_the_set_finds(text: str) -> None:
+    index = KeywordIndex(_WORDS)
+    lowered = text.encode("utf-8", "replace").lower()
+    assert index.found(lowered) == _by_set(index, lowered)
+
+
+@pytest.mark.parametrize("size", [4095, 4096, 4097, 20_000])
+def test_long_texts_find_the_same_keywords(size: int) -> None:
+    index = SecretDetector.build()._scanners[0]._rules.keywords  # type: ignore[attr-defined]
+    assert index is not None
+    text = ("Keys: s.x api_key=1 ghp_y xoxb- hvs. " * 600).encode().lower()[:size]
+    found = index.found(text)
+    assert found == _by_set(index, text)
+    assert {index.words[i] for i in found} >= {"ghp_", "hvs.", "s."}
+
+
+def test_a_keyword_at_the_last_byte_of_a_short_text_is_found() -> None:
+    index = KeywordIndex(("ghp_",))
+    assert index.found(b"x" * 4092 + b"ghp_") == {0}
+    assert index.found(b"x" * 4093 + b"ghp_") == {0}  # a long text: the set
+
+
+def test_an_empty_keyword_index_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one word"):
+        KeywordIndex(())

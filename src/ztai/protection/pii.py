@@ -31,7 +31,7 @@ class PiiDetector:
     the text's length; never raises for any string (each detector promises the same)."""
 
     name = "pii"
-    __slots__ = ("_gated", "_normalizer", "_phone", "_set", "_ungated", "detectors")
+    __slots__ = ("_anchors", "_gated", "_normalizer", "_phone", "_set", "_ungated", "detectors")
 
     def __init__(self, detectors: Sequence[Detector]) -> None:
         self.detectors = tuple(detectors)
@@ -43,6 +43,13 @@ class PiiDetector:
         self._gated = tuple(d for d, _ in gated)
         self._ungated = tuple(d for d in self.detectors if d not in self._gated)
         self._set = compile_set([p for _, p in gated]) if gated else None
+        # The characters one of which every prefilter match holds (digits, "@", ":"), when
+        # each gated detector declares its ``anchors``: a text with none of them skips the
+        # set pass. That pass releases the GIL, and in a busy server each release can hand
+        # the interpreter to another thread (the audit writer) in the middle of a request.
+        anchors = [getattr(d, "anchors", None) for d in self._gated]
+        self._anchors = "".join(sorted(set("".join(a for a in anchors if a)))) \
+            if anchors and all(anchors) else None
         # Phone numbers rank below the checked identifiers: found after them, the phone
         # detector skips candidates that one of those covers (a card, an SSN, an IBAN).
         phones = [d for d in self.detectors if isinstance(d, PhoneDetector)]
@@ -68,6 +75,8 @@ class PiiDetector:
         """The detectors that can find something in ``plain``, in their configured order."""
         if self._set is None:
             return list(self.detectors)
+        if self._anchors is not None and not any(c in plain for c in self._anchors):
+            return list(self._ungated)
         hits = self._set.Match(utf8(plain))
         if not hits:
             return list(self._ungated)

@@ -14,7 +14,7 @@ from ztai.protection.pii_checksums import (
     is_us_ssn,
 )
 from ztai.protection.pii_kinds import PiiKind
-from ztai.protection.pii_scan import compact, compile_pattern, find, has_digit, scan
+from ztai.protection.pii_scan import DIGITS, compact, compile_pattern, find, has_digit, scan
 
 _CARD = r"(?:\d[ -]?){12,18}\d"
 # Printed in groups of four or compact; the country's length decides where it ends.
@@ -34,6 +34,7 @@ class CreditCardDetector:
 
     name = "pii.credit_card"
     prefilter = _CARD  # PiiDetector runs it only where this matches
+    anchors = DIGITS  # every prefilter match holds one of these
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
@@ -50,6 +51,7 @@ class IbanDetector:
 
     name = "pii.iban"
     prefilter = _IBAN  # PiiDetector runs it only where this matches
+    anchors = DIGITS  # every prefilter match holds one of these
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
@@ -67,6 +69,7 @@ class UsSsnDetector:
 
     name = "pii.us_ssn"
     prefilter = _SSN  # PiiDetector runs it only where this matches
+    anchors = DIGITS  # every prefilter match holds one of these
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
@@ -84,6 +87,7 @@ class UsItinDetector:
 
     name = "pii.us_itin"
     prefilter = _ITIN  # PiiDetector runs it only where this matches
+    anchors = DIGITS  # every prefilter match holds one of these
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
@@ -100,6 +104,7 @@ class UkNinoDetector:
 
     name = "pii.uk_nino"
     prefilter = _NINO  # PiiDetector runs it only where this matches
+    anchors = DIGITS  # every prefilter match holds one of these
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:

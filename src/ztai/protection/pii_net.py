@@ -7,7 +7,7 @@ import ipaddress
 
 from ztai.protection.model import Match
 from ztai.protection.pii_kinds import PiiKind
-from ztai.protection.pii_scan import compile_pattern, find, has_digit
+from ztai.protection.pii_scan import DIGITS, compile_pattern, find, has_digit
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _EMAIL = rf"[A-Za-z0-9][A-Za-z0-9._%+'-]{{0,63}}@{_LABEL}(?:\.{_LABEL})*\.[A-Za-z]{{2,24}}"
@@ -22,6 +22,7 @@ class EmailDetector:
 
     name = "pii.email"
     prefilter = _EMAIL  # PiiDetector runs it only where this matches
+    anchors = "@"  # every prefilter match holds one of these
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:
@@ -38,6 +39,7 @@ class IpAddressDetector:
 
     name = "pii.ip_address"
     prefilter = _IP  # PiiDetector runs it only where this matches
+    anchors = DIGITS + ":"  # every prefilter match holds one of these
     __slots__ = ("_pattern",)
 
     def __init__(self) -> None:

@@ -12,7 +12,7 @@ import phonenumbers
 from ztai.protection.model import Match
 from ztai.protection.pii_kinds import PiiKind
 from ztai.protection.pii_overlaps import overlaps_any
-from ztai.protection.pii_scan import compile_pattern, find, has_digit
+from ztai.protection.pii_scan import DIGITS, compile_pattern, find, has_digit
 
 DEFAULT_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "BE", "NL", "AU", "BR", "IL", "ZA")
 _PHONE = (
@@ -43,6 +43,7 @@ class PhoneDetector:
 
     name = "pii.phone"
     prefilter = _CANDIDATES  # PiiDetector runs it only where this matches
+    anchors = DIGITS  # every prefilter match holds one of these
     __slots__ = ("_not_a_phone", "_pattern", "_shaped", "regions")
 
     def __init__(self, regions: Sequence[str] = DEFAULT_REGIONS) -> None:

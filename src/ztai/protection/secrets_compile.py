@@ -1,5 +1,5 @@
 """Rules compiled once at start: every regex by RE2 (linear time, whatever the input), the
-keywords of all rules into one RE2 set that finds them in a single pass over the text. A rule
+keywords of all rules into one index that finds them in a single pass over the text. A rule
 that cannot be compiled is kept out and listed in ``skipped`` with its reason, never dropped
 silently."""
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import ahocorasick
 import re2
 
 from ztai.protection.pii_scan import compile_set
@@ -63,18 +64,49 @@ class CompiledRule:
         return any(a.target is RegexTarget.LINE for a in self.allowlists)
 
 
+# Up to this many bytes a text is searched by the automaton, which keeps the GIL; a longer one
+# by the RE2 set, several times faster per byte but releasing the GIL: in a busy server each
+# release can hand the interpreter to another thread (the audit writer) mid-request, which
+# costs more than searching a prompt.
+_AUTOMATON_MAX_BYTES = 4096
+
+
+class KeywordIndex:
+    """Which of ``words`` occur in a lower-cased text, as byte strings (UTF-8): an
+    Aho-Corasick automaton for short texts, an RE2 literal set for long ones; both linear in
+    the text's length, and both give the same answer."""
+
+    __slots__ = ("_automaton", "_set", "words")
+
+    def __init__(self, words: Sequence[str]) -> None:
+        if not words:
+            raise ValueError("a keyword index needs at least one word")
+        self.words = tuple(words)
+        self._set = compile_set(self.words, literal=True)
+        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for index, word in enumerate(self.words):  # one character per byte: latin-1
+            self._automaton.add_word(word.encode("utf-8").decode("latin-1"), index)
+        self._automaton.make_automaton()
+
+    def found(self, lowered: bytes) -> frozenset[int]:
+        """The indexes of the words that occur in ``lowered``."""
+        if len(lowered) <= _AUTOMATON_MAX_BYTES:
+            return frozenset(i for _, i in self._automaton.iter(lowered.decode("latin-1")))
+        return frozenset(self._set.Match(lowered) or ())
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledRuleSet:
     rules: tuple[CompiledRule, ...]
     allowlists: tuple[CompiledAllowlist, ...]  # global
-    keywords: Any  # a literal re2.Set over every rule keyword, or None
+    keywords: KeywordIndex | None  # every rule keyword
     by_keyword: tuple[tuple[int, ...], ...]  # keyword index -> rule indexes
     always: tuple[int, ...]  # rules without keywords run on every text
     skipped: tuple[SkippedRule, ...]
 
     def triggered(self, lowered: bytes) -> list[CompiledRule]:
         """The rules whose keywords occur in the lower-cased text, in rule order."""
-        found = (self.keywords.Match(lowered) if self.keywords is not None else None) or ()
+        found = self.keywords.found(lowered) if self.keywords is not None else ()
         if not found and not self.always:
             return []
         indexes = set(self.always).union(*(self.by_keyword[k] for k in found))
@@ -96,7 +128,7 @@ def compile_rule_book(book: RuleBook) -> CompiledRuleSet:
     return CompiledRuleSet(
         compiled,
         allowlists,
-        _literal_set(keywords),
+        KeywordIndex(keywords) if keywords else None,
         tuple(tuple(by_keyword[k]) for k in keywords),
         always,
         skipped,
