@@ -1,6 +1,6 @@
 """A cached view of the control state (revocations, agents, terms, risk, grants), re-read
-whenever the store's version changes, so a revocation applies on the very next request while
-the common case costs one version read."""
+whenever the store's version changes, so a revocation applies to every request received after
+it while the common case costs one version read per turn of the event loop (``PerTurn``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ztai.core.model import Principal
+from ztai.core.turn import PerTurn
 from ztai.storage.interface import ControlStore
 from ztai.storage.model import AccessGrant, AgentRecord, GrantStatus
 
@@ -36,11 +37,12 @@ class ControlSnapshot:
 class ControlView:
     def __init__(self, store: ControlStore) -> None:
         self._store = store
+        self._store_version = PerTurn(store.control_version)
         self._version = -1
         self._snapshot = ControlSnapshot()
 
     def current(self) -> ControlSnapshot:
-        version = self._store.control_version()
+        version = self._store_version.get()
         if version != self._version:
             self._snapshot = self._read()
             self._version = version

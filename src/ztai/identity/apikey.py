@@ -13,6 +13,7 @@ from ztai.core.clock import Clock
 from ztai.core.errors import AuthenticationFailed
 from ztai.core.model import Principal, PrincipalId, PrincipalKind
 from ztai.core.secret import Secret
+from ztai.core.turn import PerTurn
 from ztai.identity.header import BearerCredential
 from ztai.storage.interface import KeyStore
 from ztai.storage.model import KeyRecord
@@ -75,12 +76,14 @@ class ApiKeyAuthenticator:
 
     Records are cached and the cache is refreshed whenever the store's ``keys_version``
     changes, which the store bumps on every write; so a revocation made by another process
-    (``ztai keys revoke``) is seen on the next request.
+    (``ztai keys revoke``) is seen by every request received after it. Requests handled in
+    the same turn of the event loop share one read of the version (``PerTurn``).
     """
 
     def __init__(self, store: KeyStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
+        self._store_version = PerTurn(store.keys_version)
         self._version = -1
         self._cache: dict[str, KeyRecord] = {}
 
@@ -106,7 +109,7 @@ class ApiKeyAuthenticator:
         )
 
     def _lookup(self, key_id: str) -> KeyRecord | None:
-        version = self._store.keys_version()
+        version = self._store_version.get()
         if version != self._version:
             self._cache = {r.key_id: r for r in self._store.list_keys()}
             self._version = version
