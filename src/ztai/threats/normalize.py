@@ -216,6 +216,7 @@ class _Patterns:
     rot13_gate: Any
     rot13_hint: Any
     sentence: Any
+    min_blob: int
 
     @classmethod
     def compile(cls, min_blob: int) -> _Patterns:
@@ -239,6 +240,7 @@ class _Patterns:
             rot13_gate=re2.compile(_ROT13_GATE),
             rot13_hint=re2.compile("(?i)\\brot[\\s_-]?13\\b"),
             sentence=re2.compile(_SENTENCE),
+            min_blob=min_blob,
         )
 
 
@@ -779,7 +781,9 @@ class _Decoder:
     def hidden(self, text: str, normalized: _Normalized) -> None:
         """Blobs the normaliser saw: bytes in variation selectors, right-to-left overrides."""
         top = normalized.view(ViewKind.NORMALIZED)
-        for match in self.patterns.selectors.finditer(normalized.classes.encode("ascii")):
+        selectors = "vvvv" in normalized.classes  # what "v{4,}" needs; RE2 only then
+        for match in self.patterns.selectors.finditer(normalized.classes.encode("ascii")) \
+                if selectors else ():
             start, end = match.span()
             run = text[start : start + self.budget.take(end - start, 1.0)]
             data = bytes(_selector_byte(ord(c)) for c in run)
@@ -822,13 +826,16 @@ class _Decoder:
         self.scan(view)
 
     def _candidates(self, text: str) -> Iterator[tuple[ViewKind, int, int]]:
-        """Base64, hex and URL-encoded runs, in order of their start."""
+        """Base64, hex and URL-encoded runs, in order of their start. Each pattern is searched
+        only where a cheap check says it could match (every RE2 call releases the GIL)."""
         subject = _subject(text)
-        streams = (
-            _spans(ViewKind.BASE64, self.patterns.base64, subject),
-            _spans(ViewKind.HEX, self.patterns.hex, subject),
-            _spans(ViewKind.URL, self.patterns.url, subject),
-        )
+        streams = []
+        if _may_hold_run(subject, self.patterns.min_blob):
+            streams.append(_spans(ViewKind.BASE64, self.patterns.base64, subject))
+        if len(text) >= _MIN_HEX_CHARS:
+            streams.append(_spans(ViewKind.HEX, self.patterns.hex, subject))
+        if "%" in text:
+            streams.append(_spans(ViewKind.URL, self.patterns.url, subject))
         return heapq.merge(*streams, key=lambda candidate: candidate[1])
 
     def _decode(self, kind: ViewKind, raw: str) -> tuple[ViewKind, str] | None:
@@ -845,7 +852,7 @@ class _Decoder:
     def _rot13_runs(self, text: str) -> list[tuple[int, int]]:
         """Sentences that read as English once rot13-decoded and not before, runs merged."""
         subject = _subject(text)
-        hint = self.patterns.rot13_hint.search(subject)
+        hint = self.patterns.rot13_hint.search(subject) if "13" in text else None
         if hint is not None:  # "decode this rot13": everything after it, unless plain English
             rest = text[hint.end() :]
             if rest and _english_words(rest.translate(_ROT13)) >= _english_words(rest):
@@ -870,6 +877,24 @@ class _Decoder:
 def _spans(kind: ViewKind, pattern: Any, text: str | bytes) -> Iterator[tuple[ViewKind, int, int]]:
     for match in pattern.finditer(text):
         yield kind, *match.span()
+
+
+# The shortest hex run: eight byte pairs with seven separators ("de:ad:be:ef:..").
+_MIN_HEX_CHARS = 23
+# Base64 alphabet (both variants) to "a", everything else to " ", for _may_hold_run.
+_RUN_CHARS = bytes.maketrans(
+    bytes(range(256)),
+    bytes(ord("a") if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "+/_-") else ord(" ")
+          for b in range(256)),
+)
+
+
+def _may_hold_run(subject: str | bytes, length: int) -> bool:
+    """Whether ``subject`` may hold ``length`` base64 characters in a row (always for
+    non-ASCII text, which RE2 is left to search)."""
+    if isinstance(subject, str):
+        return len(subject) >= length
+    return b"a" * length in subject.translate(_RUN_CHARS)
 
 
 def _subject(text: str) -> str | bytes:
