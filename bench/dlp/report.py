@@ -79,7 +79,8 @@ def _speed(result: Result) -> list[str]:
         rows.append(row)
     imports = result["meta"]["import_s"]
     return [
-        "## Throughput: one core, one text at a time (medians of the timed passes)",
+        "## Throughput: one core, one text at a time (medians of the timed passes; a pass "
+        "shorter than 0.25 s of CPU repeats its workload and counts as the mean of its rounds)",
         "",
         _workload_line(result["meta"]),
         "",
