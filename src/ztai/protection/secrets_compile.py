@@ -5,6 +5,7 @@ silently."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,7 @@ class CompiledRule:
 # release can hand the interpreter to another thread (the audit writer) mid-request, which
 # costs more than searching a prompt.
 _AUTOMATON_MAX_BYTES = 4096
+_SECOND = operator.itemgetter(1)  # an automaton match is (end, word index)
 
 
 class KeywordIndex:
@@ -91,7 +93,7 @@ class KeywordIndex:
     def found(self, lowered: bytes) -> frozenset[int]:
         """The indexes of the words that occur in ``lowered``."""
         if len(lowered) <= _AUTOMATON_MAX_BYTES:
-            return frozenset(i for _, i in self._automaton.iter(lowered.decode("latin-1")))
+            return frozenset(map(_SECOND, self._automaton.iter(lowered.decode("latin-1"))))
         return frozenset(self._set.Match(lowered) or ())
 
 
