@@ -34,11 +34,9 @@ class PerTurn(Generic[T]):
             return self._value  # type: ignore[return-value]  # set with _loop
         value = self._read()  # raises: nothing is remembered
         self._value, self._loop = value, loop
-        loop.call_soon(self._forget)
+        loop.call_soon(self.forget)
         return value
 
     def forget(self) -> None:
         """Read afresh on the next call (after this process changed what is read)."""
         self._loop, self._value = None, None
-
-    _forget = forget

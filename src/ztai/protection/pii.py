@@ -23,7 +23,7 @@ from ztai.protection.pii_names import NameDetector
 from ztai.protection.pii_net import EmailDetector, IpAddressDetector
 from ztai.protection.pii_overlaps import outranking, resolve
 from ztai.protection.pii_phone import DEFAULT_REGIONS, PhoneDetector
-from ztai.protection.pii_scan import compile_set, utf8
+from ztai.protection.pii_scan import compile_set, holds_any, utf8
 
 
 class PiiDetector:
@@ -47,8 +47,8 @@ class PiiDetector:
         # each gated detector declares its ``anchors``: a text with none of them skips the
         # set pass. That pass releases the GIL, and in a busy server each release can hand
         # the interpreter to another thread (the audit writer) in the middle of a request.
-        anchors = [getattr(d, "anchors", None) for d in self._gated]
-        self._anchors = "".join(sorted(set("".join(a for a in anchors if a)))) \
+        anchors = [getattr(d, "anchors", "") for d in self._gated]
+        self._anchors = "".join(sorted(set("".join(anchors)))) \
             if anchors and all(anchors) else None
         # Phone numbers rank below the checked identifiers: found after them, the phone
         # detector skips candidates that one of those covers (a card, an SSN, an IBAN).
@@ -75,7 +75,7 @@ class PiiDetector:
         """The detectors that can find something in ``plain``, in their configured order."""
         if self._set is None:
             return list(self.detectors)
-        if self._anchors is not None and not any(map(plain.__contains__, self._anchors)):
+        if self._anchors is not None and not holds_any(plain, self._anchors):
             return list(self._ungated)
         hits = self._set.Match(utf8(plain))
         if not hits:

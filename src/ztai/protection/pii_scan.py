@@ -16,7 +16,7 @@ _MAX_MEM = 64 << 20  # RE2's default 8 MiB is too small for patterns over Unicod
 # Through these a candidate continues into a longer number ("1.2.3.4.5", "123-45-6789-0"); a
 # letter after a hyphen does not count ("555-1234-Office").
 _JOINERS = frozenset("-./:,")
-DIGITS = "0123456789"  # what RE2's \\d matches
+DIGITS = "0123456789"  # what RE2's \d matches
 
 
 def compile_pattern(pattern: str) -> re2._Regexp:
@@ -95,7 +95,12 @@ def find(kind: str, name: str, pattern: re2._Regexp, text: str, check: Check) ->
 
 def has_digit(text: str) -> bool:
     """Whether an ASCII digit occurs: RE2's ``\\d``, which every numbered identifier needs."""
-    return any(digit in text for digit in DIGITS)
+    return holds_any(text, DIGITS)
+
+
+def holds_any(text: str, chars: str) -> bool:
+    """Whether one of ``chars`` occurs in ``text`` (a C-speed search for each)."""
+    return any(map(text.__contains__, chars))
 
 
 def has_upper(text: str) -> bool:

@@ -781,9 +781,10 @@ class _Decoder:
     def hidden(self, text: str, normalized: _Normalized) -> None:
         """Blobs the normaliser saw: bytes in variation selectors, right-to-left overrides."""
         top = normalized.view(ViewKind.NORMALIZED)
-        selectors = "vvvv" in normalized.classes  # what "v{4,}" needs; RE2 only then
-        for match in self.patterns.selectors.finditer(normalized.classes.encode("ascii")) \
-                if selectors else ():
+        classes = normalized.classes  # "v{4,}" needs "vvvv": RE2 only then
+        runs = self.patterns.selectors.finditer(classes.encode("ascii")) \
+            if "vvvv" in classes else ()
+        for match in runs:
             start, end = match.span()
             run = text[start : start + self.budget.take(end - start, 1.0)]
             data = bytes(_selector_byte(ord(c)) for c in run)
