@@ -69,7 +69,7 @@ class ShieldModel:
     calibrated probability-like values in [0, 1]; scoring never raises on any ``str`` (an empty
     text scores its head's bias). Cost is linear in the text's length."""
 
-    __slots__ = ("_norms", "_weights", "geometry", "heads", "meta")
+    __slots__ = ("_norms", "_pairs", "_weights", "geometry", "heads", "meta")
 
     def __init__(self, weights: dict[Role, Table], norms: Table, heads: dict[Role, Head],
                  geometry: Geometry, meta: dict[str, Any] | None = None) -> None:
@@ -78,8 +78,11 @@ class ShieldModel:
             raise ModelFileError("the model needs a table and a head for every role")
         if norms.shape != (size,) or any(w.shape != (size,) for w in weights.values()):
             raise ModelFileError(f"tables must have {size} entries")
-        self._weights = {role: w.astype(np.float32) for role, w in weights.items()}
-        self._norms = norms.astype(np.float32)
+        # per role, weight + 1j * norm: one gather and one prefix sum serve a window's
+        # numerator and its L2 norm (the real and imaginary parts sum apart)
+        self._pairs = {role: _pair(w, norms) for role, w in weights.items()}
+        self._weights = {role: pairs.real for role, pairs in self._pairs.items()}
+        self._norms = self._pairs[Role.PROMPT].imag
         self.heads = heads
         self.geometry = geometry
         self.meta = meta or {}
@@ -128,18 +131,16 @@ class ShieldModel:
         win = features.windows(enc, self.geometry.window, self.geometry.stride)
         if len(win.start) == 1:
             return win, np.array([self._whole_logit(enc, role)])
-        char_num, word_num = features.window_sums(enc, win, self._weights[role])
-        char_den, word_den = features.window_sums(enc, win, self._norms)
-        z = (self.heads[role].bias + char_num / np.sqrt(np.maximum(char_den, 1e-12))
-             + word_num / np.sqrt(np.maximum(word_den, 1e-12)))
+        chars, words = features.window_sums(enc, win, self._pairs[role])
+        z = (self.heads[role].bias + chars.real / np.sqrt(np.maximum(chars.imag, 1e-12))
+             + words.real / np.sqrt(np.maximum(words.imag, 1e-12)))
         return win, z
 
     def _whole_logit(self, enc: features.Encoded, role: Role) -> float:
         """The logit of a text that is one window: plain sums, no prefix sums, no arrays."""
-        (char_num, word_num), (char_den, word_den) = features.whole_sums(
-            enc, (self._weights[role], self._norms))
-        return (self.heads[role].bias + char_num / math.sqrt(max(char_den, 1e-12))
-                + word_num / math.sqrt(max(word_den, 1e-12)))
+        ((chars, words),) = features.whole_sums(enc, (self._pairs[role],))
+        return (self.heads[role].bias + chars.real / math.sqrt(max(chars.imag, 1e-12))
+                + words.real / math.sqrt(max(words.imag, 1e-12)))
 
     def score_windows(self, text: str, role: Role = Role.PROMPT) -> list[WindowScore]:
         """Every window's span and score, in text order."""
@@ -160,6 +161,12 @@ class ShieldModel:
     def threshold(self, role: Role) -> float:
         """The score at or above which ``role``'s text is flagged by default."""
         return self.heads[role].threshold
+
+
+def _pair(weights: Table, norms: Table) -> npt.NDArray[np.complex64]:
+    pairs = np.empty(len(weights), dtype=np.complex64)
+    pairs.real, pairs.imag = weights, norms
+    return pairs
 
 
 @functools.cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -146,28 +147,40 @@ def window_buckets(enc: Encoded, win: Windows, i: int) -> tuple[Buckets, Buckets
     return np.concatenate(chars), np.concatenate(words)
 
 
-def whole_sums(enc: Encoded, tables: Sequence[npt.NDArray[np.float32]]
-               ) -> list[tuple[float, float]]:
+def whole_sums(enc: Encoded, tables: Sequence[npt.NDArray[Any]]) -> list[tuple[complex, complex]]:
     """``window_sums`` of the one window of a short text, for each of ``tables``: every
-    n-gram is in it, so plain sums (one gather per table instead of prefix sums per order)."""
+    n-gram is in it, so plain sums (one gather per table instead of prefix sums per order).
+    A complex table sums two real tables at once (its real and imaginary parts)."""
     chars = np.concatenate(enc.chars)
     words = np.concatenate((enc.unigrams, enc.bigrams))
-    return [(float(table[chars].sum(dtype=np.float64)), float(table[words].sum(dtype=np.float64)))
-            for table in tables]
+    return [(table[chars].sum(dtype=_sum_type(table)).item(),
+             table[words].sum(dtype=_sum_type(table)).item()) for table in tables]
 
 
-def window_sums(enc: Encoded, win: Windows, table: npt.NDArray[np.float32]) -> tuple[
-        npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Per window, the sum of ``table`` over its character n-grams and over its word n-grams:
-    prefix sums, so every window costs O(1) after one pass over the text."""
-    char_total = np.zeros(len(win.start))
-    for c, order in zip(enc.chars, CHAR_ORDERS, strict=True):
-        cum = np.concatenate(([0.0], np.cumsum(table[c], dtype=np.float64)))
-        e = np.clip(win.end - order + 1, win.start, None)
-        char_total += cum[np.minimum(e, len(c))] - cum[np.minimum(win.start, len(c))]
-    uni = np.concatenate(([0.0], np.cumsum(table[enc.unigrams], dtype=np.float64)))
-    bi = np.concatenate(([0.0], np.cumsum(table[enc.bigrams], dtype=np.float64)))
-    word_total = uni[win.last] - uni[win.first]
-    bl = np.maximum(win.last - 1, win.first)
-    word_total += bi[np.minimum(bl, len(enc.bigrams))] - bi[np.minimum(win.first, len(enc.bigrams))]
-    return char_total, word_total
+def window_sums(enc: Encoded, win: Windows, table: npt.NDArray[Any]) -> tuple[
+        npt.NDArray[Any], npt.NDArray[Any]]:
+    """Per window, the sum of ``table`` over its character n-grams and over its word n-grams.
+    One gather and one prefix sum over every n-gram of the text (the orders one after the
+    other), then two lookups per window and order: O(1) per window after one pass, in a
+    fixed number of numpy calls. A complex table sums two real tables at once."""
+    parts = (*enc.chars, enc.unigrams, enc.bigrams)
+    lengths = np.array([len(p) for p in parts], dtype=np.int64)[:, None]
+    offsets = np.concatenate(([0], np.cumsum(lengths[:-1, 0])))[:, None]
+    prefix = np.zeros(int(lengths.sum()) + 1, dtype=_sum_type(table))
+    np.cumsum(table[np.concatenate(parts)], dtype=prefix.dtype, out=prefix[1:])
+    # an n-gram of order k starting at i lies in a window [s, e) when s <= i <= e - k
+    # (characters: code points; words: word indexes, the bigram's order being 2)
+    begin = np.stack((win.start,) * len(CHAR_ORDERS) + (win.first,) * 2)
+    end = np.stack((win.end,) * len(CHAR_ORDERS) + (win.last,) * 2) - _SPAN
+    low = np.minimum(begin, lengths) + offsets
+    high = np.minimum(np.maximum(end, begin), lengths) + offsets
+    sums = prefix[high] - prefix[low]
+    return sums[:len(CHAR_ORDERS)].sum(axis=0), sums[len(CHAR_ORDERS):].sum(axis=0)
+
+
+_SPAN = np.array([order - 1 for order in (*CHAR_ORDERS, 1, 2)], dtype=np.int64)[:, None]
+
+
+def _sum_type(table: npt.NDArray[Any]) -> type[np.float64] | type[np.complex128]:
+    """Sums in double precision: float64, or complex128 for a complex table."""
+    return np.complex128 if np.iscomplexobj(table) else np.float64
