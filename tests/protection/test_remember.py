@@ -82,8 +82,9 @@ def test_long_texts_are_scanned_every_time() -> None:
 def test_texts_are_kept_as_digests_only() -> None:
     remembering = RememberingDetector(Counting())
     remembering.detect("a secret prompt")
-    assert all(isinstance(k, bytes) and len(k) == 16 for k in remembering._seen)
-    assert b"secret" not in b"".join(remembering._seen)
+    keys = remembering._memo.keys()
+    assert all(isinstance(digest, bytes) and len(digest) == 16 for _, digest in keys)
+    assert b"secret" not in b"".join(digest for _, digest in keys)
 
 
 @pytest.mark.parametrize(("entries", "chars"), [(0, 10), (-1, 10), (1, -1)])

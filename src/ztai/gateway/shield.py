@@ -1,5 +1,7 @@
 """The detect stage: every segment goes through the prompt shield with the threshold of who
 wrote it (the user; a document or tool output, untrusted; the application's system prompt).
+A text judged recently in the same role is not judged again (``ztai.core.memo``: a chat client
+resends the whole conversation with every turn).
 Findings (spans and kinds) join the exchange's findings; Cedar's context gets ``injection``,
 ``injection_direct``, ``injection_indirect``, ``injection_score`` (0–100), ``threat_kinds`` and
 ``tainted`` (untrusted content carried an attack: agent policies hold high-impact actions).
@@ -14,13 +16,15 @@ from __future__ import annotations
 import asyncio
 
 from ztai.core.flow import Flow
+from ztai.core.memo import DigestMemo
 from ztai.core.model import Decision, Finding, Provenance, Role, Segment, Span
+from ztai.gateway.control import ref
 from ztai.protection.model import Match
 from ztai.threats.output import OutputInspector
 from ztai.threats.shield import Shield, Source, Verdict
 
 OFF_LOOP_CHARS = 16_384  # larger requests are judged in a worker thread
-MAX_REMEMBERED_SYSTEM_PROMPTS = 1024
+MAX_REMEMBERED_TEXTS = 4096  # verdicts of recently judged texts (by digest, per role)
 
 
 class ShieldStage:
@@ -29,19 +33,14 @@ class ShieldStage:
     def __init__(self, shield: Shield) -> None:
         self._shield = shield
         self.shield = shield  # shared with routes that scan what servers return (MCP)
-        # an application sends the same system prompt with every request: judge it once
-        self._system: dict[str, Verdict] = {}
+        # an application sends the same system prompt with every request, and a chat client
+        # its whole conversation: each text is judged once per caller and role while it is
+        # remembered (per caller: how fast an answer comes tells nothing of others' texts)
+        self._memo: DigestMemo[Verdict] = DigestMemo(MAX_REMEMBERED_TEXTS)
 
-    def _scan(self, text: str, source: Source) -> Verdict:
-        if source is not Source.SYSTEM:
-            return self._shield.scan(text, source)
-        verdict = self._system.get(text)
-        if verdict is None:
-            verdict = self._shield.scan(text, source)
-            if len(self._system) >= MAX_REMEMBERED_SYSTEM_PROMPTS:
-                self._system.clear()
-            self._system[text] = verdict
-        return verdict
+    def _scan(self, text: str, source: Source, caller: str) -> Verdict:
+        return self._memo.get(text, lambda _: self._shield.scan(text, source),
+                              f"{source.value} {caller}")
 
     async def run(self, flow: Flow) -> Decision | None:
         if sum(len(s.text) for s in flow.exchange.segments) > OFF_LOOP_CHARS:
@@ -51,9 +50,10 @@ class ShieldStage:
     def _judge(self, flow: Flow) -> Decision | None:
         kinds: set[str] = set()
         score, direct, indirect = 0.0, False, False
+        caller = ref(flow.principal)
         for index, segment in enumerate(flow.exchange.segments):
             source = source_of(segment)
-            verdict = self._scan(segment.text, source)
+            verdict = self._scan(segment.text, source, caller)
             score = max(score, verdict.decision)
             for m in verdict.matches:
                 flow.findings.append(Finding(m.kind, index, Span(m.start, m.end), m.score,
