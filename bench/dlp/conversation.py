@@ -4,11 +4,12 @@ and the system prompt again.
 
 Conversations are built from the PII dev set (user messages, most with PII) and the benign
 prompts of the injection dev set (stand-ins for the answers): ``--conversations`` of ``--turns``
-turns each, every one different. Each request is classified as the gateway does it (secrets +
-structured PII on every message), once with the detectors as they are and once through
-``RememberingDetector``; the two run in turn within each round (interleaved) and every round
-starts from an empty memory. Reported: CPU µs per request (median over rounds) for each turn
-count and over the whole conversation, and the ratio.
+turns each, every one different, all from one caller. Each request is classified as the
+classify stage does it (``ClassifyStage``: secrets + structured PII on every message), once by
+a new stage for every request (nothing remembered) and once by one stage per round; the two run
+in turn within each round (interleaved) and every round starts from an empty memory. Reported:
+CPU µs per request (median over rounds) for each turn count and over the whole conversation,
+and the ratio.
 
     .venv/bin/python bench/dlp/conversation.py [--data ../shared/data] [--turns 10]
         [--conversations 40] [--rounds 5] [--json OUT]
@@ -20,12 +21,13 @@ import argparse
 import json
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ztai.protection.interface import Detector
+from ztai.core.model import PrincipalKind
+from ztai.gateway.classify import Classifier, ClassifyStage
+from ztai.protection.labels import LabelScheme
 from ztai.protection.pii import structured_pii_detector
-from ztai.protection.remember import RememberingDetector
 from ztai.protection.secrets_detector import SecretDetector
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -54,15 +56,20 @@ def conversations(data: Path, count: int, turns: int) -> list[Conversation]:
     return built
 
 
-def classify_all(detectors: Sequence[Detector], convs: Sequence[Conversation]) -> list[float]:
-    """CPU seconds of each request, in conversation order."""
+CALLER = f"{PrincipalKind.USER.value}:bench"
+
+
+def classify_all(next_stage: Callable[[], ClassifyStage], convs: Sequence[Conversation]
+                 ) -> list[float]:
+    """CPU seconds of each request, in conversation order; ``next_stage`` gives the stage for
+    each request."""
     spent: list[float] = []
     for conv in convs:
         for request in conv:
+            stage = next_stage()
             started = time.process_time()
-            for text in request:
-                for detector in detectors:
-                    detector.detect(text)
+            for index, text in enumerate(request):  # what ClassifyStage.run does per segment
+                stage._scan(index, text, {}, CALLER)
             spent.append(time.process_time() - started)
     return spent
 
@@ -76,13 +83,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     convs = conversations(args.data, args.conversations, args.turns)
-    plain: tuple[Detector, ...] = (SecretDetector.build(), structured_pii_detector())
-    classify_all(plain, convs)  # warm-up: lazily built tables
+    classifier = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
+    classify_all(lambda: ClassifyStage(classifier), convs)  # warm-up: lazily built tables
     samples: dict[str, list[list[float]]] = {"without memory": [], "with memory": []}
     for _ in range(args.rounds):
-        samples["without memory"].append(classify_all(plain, convs))
-        remembering = tuple(RememberingDetector(d) for d in plain)  # empty at each round
-        samples["with memory"].append(classify_all(remembering, convs))
+        samples["without memory"].append(classify_all(lambda: ClassifyStage(classifier), convs))
+        remembering = ClassifyStage(classifier)  # empty at each round
+        samples["with memory"].append(classify_all(lambda stage=remembering: stage, convs))
     per_turn = {name: [statistics.median(
         statistics.mean(run[c * args.turns + t] for c in range(args.conversations))
         for run in runs) * 1e6 for t in range(args.turns)] for name, runs in samples.items()}

@@ -20,7 +20,6 @@ from ztai.protection.interface import Detector
 from ztai.protection.labels import LabelRule, LabelScheme
 from ztai.protection.pii import default_pii_detector, structured_pii_detector
 from ztai.protection.pii_ner import NerUnavailableError, default_with_ner_pii_detector
-from ztai.protection.remember import RememberingDetector
 from ztai.protection.secrets_detector import SecretDetector
 from ztai.protection.terms import EmptyTermListError, TermDetector
 from ztai.threats.classifier import ModelFileError
@@ -60,12 +59,11 @@ def build_protection(settings: Settings, rules: RuleMatcher, printed: Sequence[P
     except ValueError as exc:
         raise ConfigError(f"protection.labels / label_rules / label_ids: {exc}") from exc
     detectors: tuple[Detector, ...] = _detectors(settings) if protection.enabled else ()
-    # Requests repeat what earlier ones carried (a conversation's history, system prompts, tool
-    # definitions): the classify stage remembers results; answers are new, scanned afresh.
-    remembering = tuple(RememberingDetector(d) for d in detectors)
     fingerprints = _fingerprints(settings, scheme, printed, followed) \
         if protection.enabled else None
-    classify = ClassifyStage(Classifier(remembering, scheme, fingerprints)) \
+    # the classify stage remembers what it found in a caller's texts; answers are new, scanned
+    # afresh
+    classify = ClassifyStage(Classifier(detectors, scheme, fingerprints)) \
         if protection.enabled else None
     detect = ShieldStage(_shield(settings)) if shield.enabled else None
     if shield.enabled and shield.answers:
