@@ -74,22 +74,19 @@ def classify_all(next_stage: Callable[[], ClassifyStage], convs: Sequence[Conver
     return spent
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--conversations", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args()
-    convs = conversations(args.data, args.conversations, args.turns)
-    classifier = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
-    classify_all(lambda: ClassifyStage(classifier), convs)  # warm-up: lazily built tables
-    samples: dict[str, list[list[float]]] = {"without memory": [], "with memory": []}
-    for _ in range(args.rounds):
-        samples["without memory"].append(classify_all(lambda: ClassifyStage(classifier), convs))
-        remembering = ClassifyStage(classifier)  # empty at each round
-        samples["with memory"].append(classify_all(lambda stage=remembering: stage, convs))
+    return parser.parse_args()
+
+
+def report(samples: dict[str, list[list[float]]], args: argparse.Namespace) -> None:
+    """Print (and with ``--json`` write) the per-turn and overall medians of ``samples``:
+    rounds of CPU seconds per request "without memory" and "with memory"."""
     per_turn = {name: [statistics.median(
         statistics.mean(run[c * args.turns + t] for c in range(args.conversations))
         for run in runs) * 1e6 for t in range(args.turns)] for name, runs in samples.items()}
@@ -109,6 +106,19 @@ def main() -> None:
                                          args.conversations, "rounds": args.rounds,
                                          "per_turn_us": per_turn, "overall_us": overall,
                                          "ratio": ratio}, indent=2) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
+    convs = conversations(args.data, args.conversations, args.turns)
+    classifier = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
+    classify_all(lambda: ClassifyStage(classifier), convs)  # warm-up: lazily built tables
+    samples: dict[str, list[list[float]]] = {"without memory": [], "with memory": []}
+    for _ in range(args.rounds):
+        samples["without memory"].append(classify_all(lambda: ClassifyStage(classifier), convs))
+        remembering = ClassifyStage(classifier)  # empty at each round
+        samples["with memory"].append(classify_all(lambda stage=remembering: stage, convs))
+    report(samples, args)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,7 @@ and the ratio.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import json
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -89,13 +86,7 @@ def judge_all(next_stage: Callable[[], ShieldStage], convs: Sequence[Conversatio
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--turns", type=int, default=10)
-    parser.add_argument("--conversations", type=int, default=40)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args()
+    args = _DLP.arguments(__doc__.splitlines()[0])
     convs = conversations(args.data, args.conversations, args.turns)
     shield = Shield()
     judge_all(lambda: ShieldStage(shield), convs[:2])  # warm-up
@@ -104,25 +95,7 @@ def main() -> None:
         samples["without memory"].append(judge_all(lambda: ShieldStage(shield), convs))
         remembering = ShieldStage(shield)  # empty at each round
         samples["with memory"].append(judge_all(lambda stage=remembering: stage, convs))
-    per_turn = {name: [statistics.median(
-        statistics.mean(run[c * args.turns + t] for c in range(args.conversations))
-        for run in runs) * 1e6 for t in range(args.turns)] for name, runs in samples.items()}
-    overall = {name: statistics.median(statistics.mean(run) for run in runs) * 1e6
-               for name, runs in samples.items()}
-    print(f"{args.conversations} conversations × {args.turns} turns, {args.rounds} rounds; "
-          "CPU µs per request (median of rounds)")
-    print(f"{'turn':>5} {'without memory':>16} {'with memory':>13} {'ratio':>7}")
-    for t in range(args.turns):
-        without, with_ = per_turn["without memory"][t], per_turn["with memory"][t]
-        print(f"{t + 1:>5} {without:>16.1f} {with_:>13.1f} {without / with_:>6.2f}×")
-    ratio = overall["without memory"] / overall["with memory"]
-    print(f"{'all':>5} {overall['without memory']:>16.1f} {overall['with memory']:>13.1f} "
-          f"{ratio:>6.2f}×")
-    if args.json:
-        args.json.write_text(json.dumps({"turns": args.turns, "conversations":
-                                         args.conversations, "rounds": args.rounds,
-                                         "per_turn_us": per_turn, "overall_us": overall,
-                                         "ratio": ratio}, indent=2) + "\n", encoding="utf-8")
+    _DLP.report(samples, args)
 
 
 if __name__ == "__main__":
