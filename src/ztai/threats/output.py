@@ -71,29 +71,44 @@ class OutputInspector:
             found += [m for m in self._tool_findings(decoded, whole) if _is_new(m, found)]
         return found
 
+    # Each pattern runs only where the text holds what every match of it must contain (checked
+    # with ``in``, which keeps the GIL; an RE2 search releases it, and handing the interpreter
+    # to another thread costs far more than the search): most answers hold no link or tag.
+
     def _markdown(self, text: str) -> Iterator[ThreatMatch]:
-        for match in self._patterns.markdown.finditer(text):
-            is_image = match.group(1) == "!"
-            yield from self._url_finding(match.group(2), match.span(2), image=is_image)
-        for match in self._patterns.reference.finditer(text):
-            yield from self._url_finding(match.group(1), match.span(1), image=False)
+        if _may_hold(text, "]("):
+            for match in self._patterns.markdown.finditer(text):
+                is_image = match.group(1) == "!"
+                yield from self._url_finding(match.group(2), match.span(2), image=is_image)
+        if _may_hold(text, "]:"):
+            for match in self._patterns.reference.finditer(text):
+                yield from self._url_finding(match.group(1), match.span(1), image=False)
 
     def _html(self, text: str) -> Iterator[ThreatMatch]:
-        for match in self._patterns.tag.finditer(text):
-            tag, start = match.group(1).lower(), match.start()
-            yield _threat(ThreatKind.HIDDEN_HTML, match.span(), _TAG_SCORES[tag])
-            for url in self._patterns.attribute_url.finditer(match.group()):
-                span = (start + url.start(1), start + url.end(1))
-                yield from self._url_finding(url.group(1), span, image=tag in _LOADING_TAGS)
-        for match in self._patterns.hidden_style.finditer(text):
-            yield _threat(ThreatKind.HIDDEN_HTML, match.span(), 0.7)
+        if _may_hold(text, "<"):
+            for match in self._patterns.tag.finditer(text):
+                tag, start = match.group(1).lower(), match.start()
+                yield _threat(ThreatKind.HIDDEN_HTML, match.span(), _TAG_SCORES[tag])
+                for url in self._patterns.attribute_url.finditer(match.group()):
+                    span = (start + url.start(1), start + url.end(1))
+                    yield from self._url_finding(url.group(1), span,
+                                                 image=tag in _LOADING_TAGS)
+        # case-insensitive "style": casefold() maps every letter RE2 folds onto s, t, y, l, e
+        # (the long s included) to it
+        if _may_hold(text, "=") and _may_hold(text.casefold(), "style"):
+            for match in self._patterns.hidden_style.finditer(text):
+                yield _threat(ThreatKind.HIDDEN_HTML, match.span(), 0.7)
 
     def _comments(self, text: str) -> Iterator[ThreatMatch]:
+        if not _may_hold(text, "<!--"):
+            return
         for match in self._patterns.comment.finditer(text):
             score = 0.8 if self._patterns.instruction.search(match.group()) else 0.3
             yield _threat(ThreatKind.HIDDEN_HTML, match.span(), score)
 
     def _bare_urls(self, text: str) -> Iterator[ThreatMatch]:
+        if not _may_hold(text, "//"):
+            return
         for match in self._patterns.url.finditer(text):
             yield from self._url_finding(match.group(), match.span(), image=False)
 
@@ -144,6 +159,11 @@ def _json_strings(arguments: str) -> str:
         )
         return _encodable(unescaped)
     return _encodable("\n".join(_strings(value)))
+
+
+def _may_hold(text: str, marker: str) -> bool:
+    """Whether ``text`` contains ``marker``, which every match of a pattern contains."""
+    return marker in text
 
 
 def _encodable(text: str) -> str:
