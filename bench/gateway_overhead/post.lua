@@ -3,7 +3,9 @@
 -- done() prints one line "BENCH_JSON {...}" with counts and latency percentiles (microseconds).
 -- Every request is new: the first 8 letters of the user message become a counter written in
 -- letters (same size, no digits), so no proxy can answer a repeated prompt from memory; the
--- system prompt stays the same, as it does in real traffic.
+-- system prompt stays the same, as it does in real traffic. BENCH_OFFSET (run.py gives every
+-- wrk run its own) starts the counter, so that a later run against the same proxy does not
+-- resend the messages of an earlier one (ztai remembers what it scanned per caller).
 local f = assert(io.open(os.getenv("BENCH_BODY_FILE"), "rb"))
 wrk.method = "POST"
 local body = f:read("*a")
@@ -12,7 +14,7 @@ local marker = '"role":"user","content":"'
 local at = assert(string.find(body, marker, 1, true), "body has no user message")
 local head = string.sub(body, 1, at + #marker - 1)
 local tail = string.sub(body, at + #marker + 8)
-local counter = 0
+local counter = tonumber(os.getenv("BENCH_OFFSET") or "0")
 
 local function letters(n)
   local out = {}

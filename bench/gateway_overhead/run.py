@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -414,6 +415,11 @@ def setup_litellm(workdir: Path, mock_port: int, port: int, core: int | None) ->
 # ---------------------------------------------------------------------------- load
 
 
+# where each wrk run's message counter starts: no run resends another's messages (26**8
+# counter values; a run sends far fewer than 10**7 requests)
+_OFFSETS = itertools.count(0, 10**7)
+
+
 def run_wrk(
     target: Target,
     body_file: Path,
@@ -422,7 +428,8 @@ def run_wrk(
     core: int | None,
     proxy_core: int | None,
 ) -> dict[str, Any]:
-    env = dict(os.environ, BENCH_BODY_FILE=str(body_file), BENCH_AUTH=target.token or "")
+    env = dict(os.environ, BENCH_BODY_FILE=str(body_file), BENCH_AUTH=target.token or "",
+               BENCH_OFFSET=str(next(_OFFSETS)))
     argv = [
         *pin(core),
         "wrk",

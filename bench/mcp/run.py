@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -41,7 +42,15 @@ REPO = HERE.parents[1]
 RESULTS = REPO / "bench" / "results"
 ZTAI = REPO / ".venv" / "bin" / "ztai"
 PYTHON = REPO / ".venv" / "bin" / "python"
-TOOLS = {"lookup": {"key": "region"}, "read_document": {"name": "planning.txt"}}
+TOOLS = {"lookup": ("key", "region-{}"), "read_document": ("name", "planning-{}.txt")}
+# every call's argument (and so its result) is new: ztai remembers what it scanned per caller,
+# and a benchmark repeating one call would measure that memory, not a tool call
+_CALLS = itertools.count()
+
+
+def arguments(tool: str) -> dict[str, str]:
+    name, value = TOOLS[tool]
+    return {name: value.format(next(_CALLS))}
 
 
 def free_port() -> int:
@@ -86,7 +95,7 @@ async def block(client: Client, tool: str, n: int) -> list[float]:
     times = []
     for _ in range(n):
         started = time.perf_counter()
-        result = await client.call_tool(tool, TOOLS[tool])
+        result = await client.call_tool(tool, arguments(tool))
         times.append(time.perf_counter() - started)
         if result.is_error:
             raise RuntimeError(f"{tool} failed: {result.content}")
