@@ -1,7 +1,7 @@
 """The detect stage: every segment goes through the prompt shield with the threshold of who
 wrote it (the user; a document or tool output, untrusted; the application's system prompt).
-A text judged recently in the same role is not judged again (``ztai.core.memo``: a chat client
-resends the whole conversation with every turn).
+A text the same caller sent recently in the same role is not judged again (``ztai.core.memo``:
+a chat client resends the whole conversation with every turn).
 Findings (spans and kinds) join the exchange's findings; Cedar's context gets ``injection``,
 ``injection_direct``, ``injection_indirect``, ``injection_score`` (0–100), ``threat_kinds`` and
 ``tainted`` (untrusted content carried an attack: agent policies hold high-impact actions).
@@ -24,7 +24,7 @@ from ztai.threats.output import OutputInspector
 from ztai.threats.shield import Shield, Source, Verdict
 
 OFF_LOOP_CHARS = 16_384  # larger requests are judged in a worker thread
-MAX_REMEMBERED_TEXTS = 4096  # verdicts of recently judged texts (by digest, per role)
+MAX_REMEMBERED_TEXTS = 4096  # verdicts of recently judged texts (by digest, caller and role)
 
 
 class ShieldStage:
