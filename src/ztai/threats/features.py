@@ -129,14 +129,16 @@ def windows(enc: Encoded, size: int, stride: int) -> Windows:
     """Overlapping word windows covering the text; one window when it has ``size`` words or
     fewer. The first window starts at 0 and the last ends at the end of the text."""
     count = len(enc.starts)
-    first = np.unique(np.minimum(np.arange(0, max(count - size, 0) + stride, stride,
-                                           dtype=np.int64), max(count - size, 0)))
+    top = max(count - size, 0)  # where the last window starts
+    first = np.array([*range(0, top, stride), top], dtype=np.int64)
     last = np.minimum(first + size, count)
     if count == 0:
         return Windows(first, last, np.zeros(1, np.int64), np.full(1, enc.length, np.int64))
-    start = np.where(first == 0, 0, enc.starts[first])
-    end = np.where(last == count, enc.length, enc.ends[last - 1])
-    return Windows(first, last, start.astype(np.int64), end.astype(np.int64))
+    # only the first window starts at word 0 and only the last one ends at the last word: they
+    # stretch to the text's edges (copies, so the assignments change nothing else)
+    start, end = enc.starts[first], enc.ends[last - 1]
+    start[0], end[-1] = 0, enc.length
+    return Windows(first, last, start, end)
 
 
 def window_buckets(enc: Encoded, win: Windows, i: int) -> tuple[Buckets, Buckets]:
@@ -170,8 +172,11 @@ def window_sums(enc: Encoded, win: Windows, table: npt.NDArray[Any]) -> tuple[
     np.cumsum(table[np.concatenate(parts)], dtype=prefix.dtype, out=prefix[1:])
     # an n-gram of order k starting at i lies in a window [s, e) when s <= i <= e - k
     # (characters: code points; words: word indexes, the bigram's order being 2)
-    begin = np.stack((win.start,) * len(CHAR_ORDERS) + (win.first,) * 2)
-    end = np.stack((win.end,) * len(CHAR_ORDERS) + (win.last,) * 2) - _SPAN
+    begin = np.empty((len(parts), len(win.start)), dtype=np.int64)
+    begin[: len(CHAR_ORDERS)], begin[len(CHAR_ORDERS) :] = win.start, win.first
+    end = np.empty_like(begin)
+    end[: len(CHAR_ORDERS)], end[len(CHAR_ORDERS) :] = win.end, win.last
+    end -= _SPAN
     low = np.minimum(begin, lengths) + offsets
     high = np.minimum(np.maximum(end, begin), lengths) + offsets
     sums = prefix[high] - prefix[low]
