@@ -8,9 +8,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import phonenumbers
 import pytest
 import re2
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ztai.protection.interface import Detector
@@ -95,6 +96,58 @@ def test_text_the_checks_skip_has_no_match(detector: Detector, text: str) -> Non
 def test_a_number_valid_only_in_a_later_region_scores_as_before() -> None:
     assert PhoneDetector().score("011 2345 6789") == 1.0  # valid in IN and BR
     assert PhoneDetector(["US", "GB"]).score("011 2345 6789") == 0.0
+
+
+def _score_region_by_region(detector: PhoneDetector, value: str) -> float:
+    """``PhoneDetector.score`` as first written: every configured region in order, each parse
+    judged, no region skipped or moved ahead."""
+    if detector._not_a_phone.fullmatch(value):
+        return 0.0
+    numbers = []
+    for region in (None,) if value.startswith("+") else detector.regions:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return 0.5 if detector._is_short_unmarked(value) else 1.0
+        numbers.append(number)
+    if not detector._shaped.fullmatch(value):
+        return 0.0
+    return 0.6 if any(phonenumbers.is_possible_number(n) for n in numbers) else 0.0
+
+
+# written the way phone numbers are: prefixes that several regions read alike ("00", "001",
+# "011", "0", "1", "+"), groups of digits, brackets and extensions
+_PHONE_LIKE = st.builds(
+    lambda prefix, groups, sep, ext: prefix + sep.join(groups) + ext,
+    st.sampled_from(["", "0", "00", "001-", "011 ", "1 ", "+1-", "+44 ", "+49 ", "(0)", "(555)",
+                     "+", "0044 ", "90"]),
+    st.lists(st.text(alphabet="0123456789", min_size=1, max_size=5), min_size=1, max_size=5),
+    st.sampled_from([" ", "-", ".", ""]),
+    st.sampled_from(["", "x12", " ext. 7", "#4", "x"]),
+)
+
+
+@given(_PHONE_LIKE)
+@settings(max_examples=400, deadline=None)
+def test_trying_likely_regions_first_scores_as_every_region_in_order(value: str) -> None:
+    for detector in (_PHONES, _PHONES_FEW):
+        assert detector.score(value) == _score_region_by_region(detector, value)
+
+
+def test_likely_regions_first_on_the_sample_numbers() -> None:
+    values = ["001-748-088-2851x818", "+1-962-819-8200", "13 70486", "089 72 63 41",
+              "(88) 684-334", "0487 23 46 71", "21 232 945 1338", "070-073-058", "785 8949",
+              "(311)905-4466x8827", "011 2345 6789", "0044 20 7946 0958", "1 650 253 0000"]
+    for value in values:
+        assert _PHONES.score(value) == _score_region_by_region(_PHONES, value), value
+    # the order is only an order: every configured region is still there, once
+    assert sorted(_PHONES._regions_for("089 72 63 41")) == sorted(_PHONES.regions)
+
+
+_PHONES = PhoneDetector()
+_PHONES_FEW = PhoneDetector(["GB", "US"])
 
 
 _NO_ASCII_DIGIT = st.text(

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import sys
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from itertools import groupby
 
 from ztai.protection.model import Match
@@ -25,14 +26,19 @@ RANKS: tuple[frozenset[str], ...] = (
 
 def resolve(matches: Sequence[Match], ranks: Sequence[frozenset[str]] = RANKS) -> list[Match]:
     """Surviving matches in text order; kinds in no rank are kept without competing."""
-    unranked = [m for m in matches if _rank(m.kind, ranks) == len(ranks)]
-    by_rank = sorted(
-        (m for m in matches if _rank(m.kind, ranks) < len(ranks)),
-        key=lambda m: _rank(m.kind, ranks),
-    )
+    if len(matches) < 2:  # nothing to settle (most texts with a finding hold one)
+        return list(matches)
+    ranking = _ranking(tuple(ranks))
+    unranked_rank = len(ranks)
+
+    def rank(match: Match) -> int:
+        return ranking.get(match.kind, unranked_rank)
+
+    unranked = [m for m in matches if rank(m) == unranked_rank]
+    by_rank = sorted((m for m in matches if rank(m) < unranked_rank), key=rank)
     kept: list[Match] = list(dict.fromkeys(unranked))
     blocked: list[tuple[int, int]] = []
-    for _, group in groupby(by_rank, key=lambda m: _rank(m.kind, ranks)):
+    for _, group in groupby(by_rank, key=rank):
         tier = [m for m in dict.fromkeys(group) if not _overlaps_any(m, blocked)]
         kept.extend(tier)
         blocked = _merge(blocked + [(m.start, m.end) for m in tier])
@@ -44,8 +50,9 @@ def outranking(kept: Sequence[Match], kind: str,
     """The merged spans of ``kept`` (a ``resolve`` result) of kinds that rank above ``kind``:
     ``resolve`` drops any finding of ``kind`` that overlaps one of them, so a detector may skip
     judging such a candidate at all."""
-    rank = _rank(kind, ranks)
-    return _merge([(m.start, m.end) for m in kept if _rank(m.kind, ranks) < rank])
+    ranking = _ranking(tuple(ranks))
+    rank = ranking.get(kind, len(ranks))
+    return _merge([(m.start, m.end) for m in kept if ranking.get(m.kind, len(ranks)) < rank])
 
 
 def overlaps_any(start: int, end: int, blocked: list[tuple[int, int]]) -> bool:
@@ -54,8 +61,14 @@ def overlaps_any(start: int, end: int, blocked: list[tuple[int, int]]) -> bool:
     return index >= 0 and blocked[index][1] > start
 
 
-def _rank(kind: str, ranks: Sequence[frozenset[str]]) -> int:
-    return next((index for index, kinds in enumerate(ranks) if kind in kinds), len(ranks))
+@lru_cache(maxsize=16)
+def _ranking(ranks: tuple[frozenset[str], ...]) -> Mapping[str, int]:
+    """Each ranked kind's rank (its first tier, highest first = 0)."""
+    ranking: dict[str, int] = {}
+    for index, kinds in enumerate(ranks):
+        for kind in kinds:
+            ranking.setdefault(kind, index)
+    return ranking
 
 
 def _overlaps_any(match: Match, blocked: list[tuple[int, int]]) -> bool:

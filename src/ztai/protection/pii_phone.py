@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import phonenumbers
+from phonenumbers import PhoneMetadata
 
 from ztai.protection.model import Match
 from ztai.protection.pii_kinds import PiiKind
@@ -36,6 +37,7 @@ _MIN_DIGITS, _MAX_DIGITS = 7, 20
 _SHAPED_SCORE = 0.6
 _SHORT_DIGITS = 9
 _SHORT_SCORE = 0.5
+_EXTENSION = frozenset("xe#")  # where _PHONE's extension starts (x, ext, #)
 
 
 class PhoneDetector:
@@ -44,10 +46,11 @@ class PhoneDetector:
     name = "pii.phone"
     prefilter = _CANDIDATES  # PiiDetector runs it only where this matches
     anchors = DIGITS  # every prefilter match holds one of these
-    __slots__ = ("_not_a_phone", "_pattern", "_shaped", "regions")
+    __slots__ = ("_lengths", "_not_a_phone", "_pattern", "_shaped", "regions")
 
     def __init__(self, regions: Sequence[str] = DEFAULT_REGIONS) -> None:
         self.regions = tuple(regions)
+        self._lengths = tuple(_lengths(region) for region in self.regions)
         self._pattern = compile_pattern(_PHONE)
         self._shaped = compile_pattern(_SHAPED)
         self._not_a_phone = compile_pattern(_DATE + "|" + _NUMBER)
@@ -75,7 +78,10 @@ class PhoneDetector:
         numbers: list[phonenumbers.PhoneNumber] = []
         for region in self._regions_for(value):
             number = _parse(value, region)
-            if number is None:
+            # regions that read the number alike (the same trunk or international prefix, a
+            # shared country code: "001-..." is +1 from every region dialling 00) parse it to
+            # an equal number, already judged invalid
+            if number is None or number in numbers:
                 continue
             if phonenumbers.is_valid_number(number):
                 return _SHORT_SCORE if self._is_short_unmarked(value) else 1.0
@@ -94,11 +100,48 @@ class PhoneDetector:
         )
 
     def _regions_for(self, value: str) -> tuple[str | None, ...]:
-        return (None,) if value.startswith("+") else self.regions
+        """The regions to parse ``value`` in. ``score`` asks whether the number is valid in
+        *any* of them, so the order changes only how soon a valid one is found: regions whose
+        numbers have as many digits as ``value`` (with or without its national prefix or
+        country code) come first."""
+        if value.startswith("+"):
+            return (None,)
+        main = value
+        for index, char in enumerate(value):
+            if char in _EXTENSION:
+                main = value[:index]
+                break
+        digits = "".join(filter(str.isdigit, main))
+        likely = tuple(region for region, lengths in zip(self.regions, self._lengths, strict=True)
+                       if _fits(digits, lengths))
+        if len(likely) == len(self.regions):
+            return self.regions
+        return likely + tuple(region for region in self.regions if region not in likely)
 
     @staticmethod
     def _has_digit_count(value: str) -> bool:
         return _MIN_DIGITS <= sum(char.isdigit() for char in value) <= _MAX_DIGITS
+
+
+_Lengths = tuple[frozenset[int], tuple[str, ...]]
+
+
+def _lengths(region: str) -> _Lengths:
+    """The national number lengths of ``region`` (phonenumbers' metadata; none for a region
+    it does not know) and the prefixes a number there may be written with."""
+    metadata = PhoneMetadata.metadata_for_region(region.upper())
+    if metadata is None or metadata.general_desc is None:
+        return frozenset(), ()
+    prefixes = (metadata.national_prefix or "", str(metadata.country_code or ""))
+    return (frozenset(metadata.general_desc.possible_length or ()),
+            tuple(prefix for prefix in prefixes if prefix))
+
+
+def _fits(digits: str, lengths: _Lengths) -> bool:
+    sizes, prefixes = lengths
+    count = len(digits)
+    return count in sizes or any(
+        digits.startswith(prefix) and count - len(prefix) in sizes for prefix in prefixes)
 
 
 def _parse(value: str, region: str | None) -> phonenumbers.PhoneNumber | None:
