@@ -50,6 +50,7 @@ from run import (  # noqa: E402  (bench/mcp/run.py: the same calls, ports and pr
     RESULTS,
     TOOLS,
     ZTAI,
+    _exit_on_sigterm,
     block,
     cpu_seconds,
     free_port,
@@ -180,10 +181,6 @@ def report(results: dict[str, Any], meta: dict[str, Any]) -> str:
                      f"{extra:.2f} ms / {extra_cpu:.2f} ms |")
     lines += ["", "Target (issue #6): ztai's overhead ≤ 2 ms p50.", ""]
     return "\n".join(lines)
-
-
-def _exit_on_sigterm(signum: int, frame: Any) -> None:
-    sys.exit(128 + signum)
 
 
 def main() -> None:
