@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.deadline import within
 from tests.gateway.harness import Options, auth, chat, harness
 from tests.gateway.scripted import ScriptedUpstream, streamed_text
 from ztai.gateway.classify import Classifier
@@ -175,3 +176,25 @@ async def test_a_conversation_is_judged_once_per_text_role_and_caller(tmp_path: 
     assert judged.count("You are the support assistant.") == 2
     assert judged.count(attack[0]["content"]) == 1
     assert ("document", "Summarise our leave policy.") in shield.judged
+
+
+async def test_a_combining_mark_without_a_base_does_not_stall_the_gateway(
+        tmp_path: Path) -> None:
+    # "\u0301" first, then a character NFKC changes: the shield's normaliser once read the same
+    # place forever (its output growing without bound), in a prompt or in a tool's result
+    text = "\u0301\uff46ull name please"
+    tool_turn = [{"role": "user", "content": "Read my last message."},
+                 {"role": "assistant", "content": None, "tool_calls": [{
+                     "id": "c1", "type": "function",
+                     "function": {"name": "read_inbox", "arguments": "{}"}}]},
+                 {"role": "tool", "tool_call_id": "c1",
+                  "content": "\u0301\u210cello, see you at ten"}]
+    async with harness(tmp_path, _options()) as h:
+        with within(20):
+            prompt = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                         json=chat(text=text))
+        with within(20):
+            tool = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", "messages": tool_turn})
+    assert prompt.status_code == 200, prompt.text
+    assert tool.status_code == 200, tool.text

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.deadline import within
 from tests.threats import obfuscations
 from ztai.threats.model import ThreatKind
 from ztai.threats.normalize import DecodeLimits, Deobfuscated, Deobfuscator, ViewKind, deobfuscate
@@ -326,3 +327,40 @@ def test_without_room_for_candidates_nothing_is_decoded(
     result = Deobfuscator(DecodeLimits(max_candidates=0)).deobfuscate(obfuscate(ATTACK))
     assert [v.depth for v in result.views if v.depth] == []
     assert not result.complete
+
+
+# --- progress: every text is read to its end ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    # a combining mark with no base before it, then a character NFKC changes: the run reader
+    # once returned the run's own start for the mark and read the same place forever, its
+    # output growing without bound (found by the property test below)
+    ["\u0301\uff46", "\u0301\u210c", "\u200b\u0301\u210c", "\u202e\u210c\u0301",
+     "a\u200b\u0301\u210c", "\u0301" + "\uff46" * 1000, "\u200b\u0301\uff46" * 1000],
+    ids=["mark-fullwidth", "mark-blackletter", "invisible-mark", "rlo-reversed", "mid-text",
+         "long-run", "repeated"],
+)
+def test_a_combining_mark_without_a_base_is_read_past(deobfuscator: Deobfuscator,
+                                                      text: str) -> None:
+    with within(10):
+        result = deobfuscator.deobfuscate(text)
+    assert len(result.text) <= len(text)
+    assert result.text.count("\u0301") == text.count("\u0301")  # the mark is kept, as it came
+
+
+_EVERY_CLASS = st.text(
+    alphabet=st.sampled_from([*"aZ0 .-", "é", "ж", "а", "中", "ｆ", "①", "ℌ", "𝐀", "ﬁ", "\u0301",
+                              "\u0327", "\u200b", "\u200d", "\u202e", "\ufeff", "\U000e0041",
+                              "\U000e007f", "\ud800", "\u00ad", "\x00"]),
+    max_size=30,
+)
+
+
+@given(_EVERY_CLASS)
+@settings(max_examples=300, deadline=None)
+def test_any_mix_of_character_classes_is_read_to_its_end(text: str) -> None:
+    with within(10):
+        result = Deobfuscator().deobfuscate(text)
+    assert result.normalized.span(0, len(result.text))[1] <= len(text)

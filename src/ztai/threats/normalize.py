@@ -493,9 +493,13 @@ def _emit_chunks(built: _Builder, text: str, start: int, end: int) -> None:
 
 def _kind_run_end(source: _Classified, start: int, end: int) -> int:
     """Where the run of plain (or of NFKC-changed) characters at ``start`` ends, leaving out a
-    last character that is the base of combining marks."""
+    last character that is the base of combining marks; always after ``start``. A combining
+    mark with no base before it (first in the text, after an invisible character) is a run of
+    its own: the break strings mark it as a break, and a run that ended where it began would
+    never move on."""
     classes = source.classes
-    if start + 1 >= end or classes[start + 1] in _DROPPED or classes[start + 1] in "tm":
+    if start + 1 >= end or classes[start] == "m" or classes[start + 1] in _DROPPED \
+            or classes[start + 1] in "tm":
         return start + 1
     breaks = source.changed_breaks if classes[start] == "k" else source.plain_breaks
     stop = breaks.find("#", start, end)
