@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.deadline import within
 from tests.threats import obfuscations
+from ztai.threats import normalize as normalize_module
 from ztai.threats.model import ThreatKind
 from ztai.threats.normalize import DecodeLimits, Deobfuscated, Deobfuscator, ViewKind, deobfuscate
 
@@ -364,3 +365,44 @@ def test_any_mix_of_character_classes_is_read_to_its_end(text: str) -> None:
     with within(10):
         result = Deobfuscator().deobfuscate(text)
     assert result.normalized.span(0, len(result.text))[1] <= len(text)
+
+
+# --- the translate tables every text shares --------------------------------------------------
+
+_SHARED_TABLES = ("_CLASSES", "_DROP_INVISIBLE", "_CHUNK_FOLDS", "_UNFOLD_LATIN", "_UNLOOKALIKE",
+                  "_PLAIN_LETTERS")
+_MIXED_SCRIPTS = st.text(
+    alphabet=st.sampled_from([*"aZ0 .-", "é", "ß", "ж", "Ж", "а", "中", "文", "ｆ", "①", "\u0301",
+                              "\u200b", "\u202e", "\U000e0041", "\ud800", "ﬁ", "ℌ", "𝐀", "１"]),
+    max_size=40,
+)
+
+
+def _clear_shared_tables() -> None:
+    for name in _SHARED_TABLES:
+        getattr(normalize_module, name).clear()
+
+
+@given(_MIXED_SCRIPTS, _MIXED_SCRIPTS)
+@settings(max_examples=150, deadline=None)
+def test_a_text_reads_the_same_whatever_the_texts_before_it(before: str, text: str) -> None:
+    _clear_shared_tables()
+    with within(10):
+        cold = Deobfuscator().deobfuscate(text)
+        Deobfuscator().deobfuscate(before)  # fills the tables with what this text holds
+        warm = Deobfuscator().deobfuscate(text)
+    assert [(v.kind, v.text) for v in warm.views] == [(v.kind, v.text) for v in cold.views]
+    assert warm.findings == cold.findings
+    assert [warm.views[0].span(i, i + 1) for i in range(len(warm.text))] == \
+        [cold.views[0].span(i, i + 1) for i in range(len(cold.text))]
+
+
+def test_a_shared_table_keeps_a_bounded_number_of_characters() -> None:
+    table = normalize_module._CLASSES
+    table.clear()
+    cjk = "".join(chr(0x4E00 + i) for i in range(normalize_module._FOLDS_KEPT + 500))
+    classes = cjk.translate(table)
+    assert len(table) <= normalize_module._FOLDS_KEPT
+    assert classes == "o" * len(cjk)  # every character still classified, before and after
+    assert table[ord("a")] == "a"
+    assert table[0x200B] == normalize_module._classify(0x200B)

@@ -297,9 +297,19 @@ def _classify(code: int) -> str:
 _Fold = TypeVar("_Fold", str, str | None)
 
 
+# how many characters one table keeps: the everyday characters of a few scripts (a few
+# thousand for Chinese); text that cycles through more starts the table over, so an attacker
+# costs it time, never memory (about 2.5 MB a table at most, six tables)
+_FOLDS_KEPT = 1 << 14
+
+
 class _Folds(dict[int, _Fold]):
-    """A ``str.translate`` table computed by ``fold`` once per distinct character (a text has
-    few). A plain mapping would raise and catch a KeyError for every character it lacks."""
+    """A ``str.translate`` table computed by ``fold`` once per distinct character, shared by
+    every text: each ``fold`` is a pure function of the code point, so what one text computed
+    serves the next (a Chinese prompt of 1 KB holds some 300 distinct characters, each
+    classified once per text before). A plain mapping would raise and catch a KeyError for
+    every character it lacks. Safe across threads: entries are only added, or all dropped, and
+    a dropped one is computed again."""
 
     __slots__ = ("_fold",)
     _fold: Callable[[int], _Fold]
@@ -309,6 +319,8 @@ class _Folds(dict[int, _Fold]):
         self._fold = fold
 
     def __missing__(self, code: int) -> _Fold:
+        if len(self) >= _FOLDS_KEPT:
+            self.clear()
         value = self[code] = self._fold(code)
         return value
 
@@ -331,6 +343,13 @@ def _unlookalike(code: int) -> str:
 
 def _unfold_latin(code: int) -> str:
     return chr(_LATIN_FOLDS.get(code, code))
+
+
+_CLASSES: _Folds[str] = _Folds(_classify)
+_DROP_INVISIBLE: _Folds[str | None] = _Folds(_drop_invisible)
+_CHUNK_FOLDS: _Folds[str | None] = _Folds(_chunk_fold)
+_UNFOLD_LATIN: _Folds[str] = _Folds(_unfold_latin)
+_UNLOOKALIKE: _Folds[str] = _Folds(_unlookalike)
 
 
 # --- findings over regions of the original text ------------------------------------------------
@@ -404,7 +423,7 @@ def _normalize(text: str, patterns: _Patterns) -> _Normalized:
     length = len(text)
     if text.isascii():
         return _Normalized(text, range(length + 1), range(1, length + 1), [])
-    table = _Folds(_classify)
+    table = _CLASSES
     classes = text.translate(table)
     source = _Classified(text, classes, classes.encode("ascii"))
     if patterns.work.search(source.subject) is None:
@@ -447,7 +466,6 @@ class _Classified:
     subject: bytes
     plain_breaks: str = ""
     changed_breaks: str = ""
-    drop: _Folds[str | None] = field(default_factory=lambda: _Folds(_drop_invisible))
 
 
 def _emit_region(built: _Builder, source: _Classified, start: int, end: int) -> None:
@@ -476,7 +494,7 @@ def _emit_without_invisible(built: _Builder, source: _Classified, start: int, en
     """A region of plain and invisible characters only, at C speed."""
     kept = compress(range(start, end), map(_PLAIN.__contains__, source.classes[start:end]))
     positions = array("q", kept)
-    built.pieces.append(source.text[start:end].translate(source.drop))
+    built.pieces.append(source.text[start:end].translate(_DROP_INVISIBLE))
     built.starts.extend(positions)
     built.ends.extend(map((1).__add__, positions))
 
@@ -484,7 +502,7 @@ def _emit_without_invisible(built: _Builder, source: _Classified, start: int, en
 def _emit_chunks(built: _Builder, text: str, start: int, end: int) -> None:
     """The region normalised chunk by chunk at C speed; each output character maps to the
     span of its chunk (no tag separators, marks composed within a chunk only)."""
-    folds, latin = _Folds(_chunk_fold), _Folds(_unfold_latin)
+    folds, latin = _CHUNK_FOLDS, _UNFOLD_LATIN
     for chunk in range(start, end, _CHUNK):
         stop = min(end, chunk + _CHUNK)
         plain = text[chunk:stop].translate(folds)
@@ -627,7 +645,7 @@ def _fold_lookalikes(
     if "l" not in classes or "a" not in classes:
         return text, []
     chars: list[str] | None = None
-    regions, unlookalike = _Regions(ThreatKind.CONFUSABLES, 32), _Folds(_unlookalike)
+    regions, unlookalike = _Regions(ThreatKind.CONFUSABLES, 32), _UNLOOKALIKE
     words = patterns.lookalike_word.finditer(classes.encode("ascii"))
     for count, match in enumerate(words):
         start, end = match.span()
@@ -680,7 +698,7 @@ def _strip_accents(text: str) -> tuple[str, array[int] | None]:
     characters the index of the character it came from (None: the same index)."""
     if text.isascii():
         return text, None
-    table = _Folds(_plain_letter)
+    table = _PLAIN_LETTERS
     stripped = text.translate(table)
     if len(stripped) == len(text):
         return stripped, None
@@ -699,6 +717,9 @@ def _plain_letter(code: int) -> str:
         return _ACCENT_FOLDS[char.lower()]
     plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
     return plain if plain and plain.isascii() else char
+
+
+_PLAIN_LETTERS: _Folds[str] = _Folds(_plain_letter)
 
 
 def _fold_leet(text: str, patterns: _Patterns) -> str:
