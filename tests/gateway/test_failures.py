@@ -151,6 +151,12 @@ BAD_INPUT = [
      "invalid_request_error"),
     (b'{"model": "demo-chat", "stream": "yes", "messages": [{"role": "user", "content": "x"}]}',
      400, "invalid_request_error"),
+    # tools of another type than an array (found by fuzzing: a number was a 503 "internal
+    # error", len() of a float)
+    (b'{"model": "demo-chat", "tools": 1.5, "messages": [{"role": "user", "content": "x"}]}',
+     400, "invalid_request_error"),
+    (b'{"model": "demo-chat", "tools": "f", "messages": [{"role": "user", "content": "x"}]}',
+     400, "invalid_request_error"),
     (b'{"model": "nope", "messages": [{"role": "user", "content": "hi"}]}', 404,
      "model_not_found"),
 ]

@@ -22,6 +22,7 @@ from ztai.gateway.openai.fields import (
     as_object,
     label_of,
     opt_bool,
+    opt_list,
     opt_object,
     opt_str,
     parse_object,
@@ -75,6 +76,7 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
     messages = req_list(request, "messages", MAX_MESSAGES)
     stream = opt_bool(request, "stream")
     opt_bool(opt_object(request, "stream_options"), "include_usage", "stream_options.")
+    tools = opt_list(request, "tools")
     segments, unscanned = _segments(messages)
     target = catalog.route(model)
     exchange = Exchange(
@@ -84,7 +86,7 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
         resource=Resource(ResourceKind.MODEL, model),
         segments=tuple(segments),
         stream=stream,
-        signals={"unscanned_parts": unscanned, "tools": len(request.get("tools") or ()),
+        signals={"unscanned_parts": unscanned, "tools": len(tools),
                  "messages": len(messages)},
     )
     forwarded = {**request, "model": target.upstream_model, "messages": unlabelled(messages)}

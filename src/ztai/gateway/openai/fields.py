@@ -64,6 +64,15 @@ def req_list(obj: Mapping[str, Any], name: str, limit: int, where: str = "") -> 
     return value
 
 
+def opt_list(obj: Mapping[str, Any], name: str, where: str = "") -> list[Any]:
+    value = obj.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadRequest(f"'{where}{name}' must be an array", param=f"{where}{name}")
+    return value
+
+
 def as_object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest(f"'{where}' must be an object", param=where)
