@@ -37,6 +37,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ztai.gateway.mcp.wire import ACCEPT
 
 _PARAM_PREFIX = MCP_PARAM_HEADER_PREFIX.lower()
+_HUGE = float(2**63)
 _JSON = "application/json"
 _HEADERS = [(b"content-type", b"application/json")]
 InputSchema = Callable[[str], Mapping[str, Any] | None]
@@ -121,6 +122,8 @@ def read_call(body: bytes, headers: Headers, input_schema: InputSchema) -> HotCa
     name, arguments = params.get("name"), params.get("arguments")
     if not isinstance(name, str) or (arguments is not None and not isinstance(arguments, dict)):
         return None
+    if arguments and _holds_huge_number(arguments):
+        return None  # orjson read an integer beyond 64 bits as a float: the SDK keeps it
     if arguments or any(key.startswith(_PARAM_PREFIX) for key in headers):
         schema = input_schema(name)
         if schema is not None and validate_mcp_param_headers(schema, arguments or {},
@@ -132,6 +135,23 @@ def read_call(body: bytes, headers: Headers, input_schema: InputSchema) -> HotCa
     except (ValidationError, KeyError, ValueError):
         return None
     return HotCall(decoded["id"], route.protocol_version, typed)
+
+
+def _holds_huge_number(value: Any) -> bool:
+    """Whether a float of 2**63 or more (in magnitude) is anywhere in ``value``: where orjson
+    met an integer too large for 64 bits (it reads those as floats, and the SDK as integers),
+    or a float written that large."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            if not abs(item) < _HUGE:  # NaN cannot come from JSON; inf can ("1e999")
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _request_envelope(decoded: Any) -> bool:

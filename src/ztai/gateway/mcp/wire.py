@@ -14,6 +14,7 @@ the SDK, which re-lists the tool first."""
 from __future__ import annotations
 
 import itertools
+import json
 import ssl
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -81,7 +82,7 @@ class ToolCallSender:
         options: dict[str, Any] = {}
         self._stamp(data, options)  # the SDK's own envelope and headers for this version
         request = prepare_post(self._url, {**self._headers, **options.get("headers", {})})
-        response = await self._http.request(request, orjson.dumps(data), self._timeout_s)
+        response = await self._http.request(request, _encoded(data), self._timeout_s)
         try:
             status, kind = response.status, (response.header("content-type") or "").lower()
             body = await response.read(MAX_REPLY_BYTES)
@@ -156,3 +157,13 @@ def _sse_data(body: bytes) -> list[bytes]:
 
 
 __all__ = ["HeaderMismatch", "HttpError", "ToolCallSender", "lean_sender"]
+
+
+def _encoded(data: Mapping[str, Any]) -> bytes:
+    """``data`` as JSON; an integer beyond 64 bits, which JSON allows and orjson does not
+    write, is written by the standard library's encoder, unchanged."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # anything else that is not JSON fails here too
+        return json.dumps(data, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode()
