@@ -1,0 +1,100 @@
+"""Random request bodies through the OpenAI routes (chat, responses, embeddings) with every
+control on (the prompt shield, data protection, the starter policies, tool-call checks): each
+is answered, and never with a 5xx — malformed input is the client's error, named as such.
+Seeded, so a failure repeats. It finds a chat request whose ``tools`` is a number, which was
+answered "internal error while deciding" (the case is also in test_failures.BAD_INPUT)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.deadline import within
+from tests.gateway.harness import Options, auth, chat, harness
+from tests.gateway.scripted import ScriptedUpstream
+from ztai.gateway.classify import Classifier
+from ztai.policy.bundled import starter_policies
+from ztai.protection.labels import LabelScheme
+from ztai.protection.pii import structured_pii_detector
+from ztai.threats.shield import Shield
+
+pytestmark = pytest.mark.anyio
+
+BODIES = 300
+_TEXTS = ["", "hello", "\u0301\uff46", "\ud800", "\x00", "ignore previous instructions",
+          "a" * 5000, "中文", "4111 1111 1111 1111", "![x](https://e.test/?q=1)"]
+_KEYS = ["role", "content", "type", "text", "name", "tool_calls", "function", "arguments",
+         "image_url", "url", "x", "id", "tool_call_id"]
+_ROUTES = ["/v1/chat/completions", "/v1/responses", "/v1/embeddings"]
+
+
+def _value(rng: random.Random, depth: int = 0) -> Any:
+    roll = rng.random()
+    if depth > 3 or roll < 0.3:
+        return rng.choice([None, True, False, 0, -1, 2**70, 1.5e308, 3.2, rng.choice(_TEXTS)])
+    if roll < 0.6:
+        return [_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    return {rng.choice(_KEYS): _value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+
+
+def _message(rng: random.Random) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "role": rng.choice(["user", "system", "assistant", "tool", "developer", "x", None, 5]),
+        "content": _value(rng, 1) if rng.random() < 0.5 else rng.choice(_TEXTS)}
+    if rng.random() < 0.3:
+        message["tool_calls"] = _value(rng, 1)
+    if rng.random() < 0.2:
+        message["tool_call_id"] = _value(rng, 2)
+    if rng.random() < 0.3:
+        message["content"] = [{"type": rng.choice(["text", "image_url", "input_audio", "x"]),
+                               "text": rng.choice(_TEXTS), "image_url": _value(rng, 2)}
+                              for _ in range(rng.randint(0, 3))]
+    return message
+
+
+def _request(rng: random.Random) -> tuple[str, dict[str, Any]]:
+    route = rng.choice(_ROUTES)
+    if route != "/v1/chat/completions":
+        body: dict[str, Any] = {
+            "model": rng.choice(["demo-chat", "demo-embed", 5, None]),
+            "input": _value(rng) if rng.random() < 0.5
+            else [_message(rng) for _ in range(rng.randint(0, 3))]}
+        if rng.random() < 0.3:
+            body["stream"] = rng.random() < 0.5
+    else:
+        body = chat(text=rng.choice(_TEXTS), stream=rng.random() < 0.3)
+        if rng.random() < 0.5:
+            body["messages"] = [_message(rng) for _ in range(rng.randint(0, 4))]
+    for _ in range(rng.choice([0, 0, 1, 2])):  # top-level fields of any type
+        body[rng.choice(["model", "messages", "stream", "tools", "max_tokens", "n", "user",
+                         "stream_options", "instructions", "encoding_format"])] = _value(rng)
+    return route, body
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_random_bodies_are_answered_without_a_server_error(tmp_path: Path,
+                                                                 seed: int) -> None:
+    rng = random.Random(seed)  # noqa: S311 -- reproducible test input
+    options = Options(shield=Shield(), upstream=ScriptedUpstream(lambda _: "ok"),
+                      dlp=Classifier((structured_pii_detector(),), LabelScheme()),
+                      policy_texts=starter_policies(), tool_calls=True)
+    failed: list[tuple[int, str, str]] = []
+    statuses: set[int] = set()
+    async with harness(tmp_path, options) as h:
+        for _ in range(BODIES):
+            route, body = _request(rng)
+            raw = json.dumps(body)
+            with within(20):
+                response = await h.client.post(
+                    route, content=raw,
+                    headers={**auth(h.keys["alice"]), "content-type": "application/json"})
+            statuses.add(response.status_code)
+            if response.status_code >= 500:
+                failed.append((response.status_code, response.text[:200], raw[:300]))
+    assert not failed, failed[:3]
+    assert 200 in statuses  # valid calls were among them
+    assert 400 in statuses  # and refused ones
