@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.deadline import within
 from ztai.core.errors import StageFailed
 from ztai.core.flow import Flow
 from ztai.core.model import (
@@ -180,3 +181,26 @@ def test_paths_rewrite_copies_and_fail_closed() -> None:
     for path in ("messages[1].content", "messages[0].role.x", "messages[0]", "messages[0]]"):
         with pytest.raises(StageFailed):
             replace_strings(body, {path: "x"})
+
+
+def test_a_finding_that_began_in_text_already_sent_does_not_stall_the_window() -> None:
+    # a card, an event without text (usage only), then a combining mark that clusters with the
+    # card's last digit: the finding reaches into the third event; once the card was sent, the
+    # finding began before the held text (start < 0) and the cut search set the cut to 0 again
+    # and again, forever (found by random upstream answers through the gateway)
+    window, _ = _window()
+    with within(10):
+        out = (window.push(_delta(CARD)) + window.push(StreamEvent({"usage": None}))
+               + window.push(_delta("\u0301\uff46")) + window.flush())
+    assert [(e.data or {}).get("choices") is not None for e in out] == [True, False, True]
+    assert "".join(_text(e) for e in out if (e.data or {}).get("choices")) == \
+        CARD + "\u0301\uff46"
+
+
+def test_the_same_finding_under_a_rule_that_acts_on_it_blocks() -> None:
+    window, _ = _window(REDACT_CARDS)
+    window.push(_delta(CARD))
+    window.push(StreamEvent({"usage": None}))
+    window.push(_delta("\u0301\uff46"))
+    with within(10), pytest.raises(Blocked):
+        window.flush()

@@ -134,10 +134,11 @@ class TextWindow:
         spans = [(m.start, m.end) for m in matches]
         spans += [(t.start(), t.end()) for t in TOKEN.finditer(buffer)]
         end, moved = cut, True
-        while moved:
+        while moved:  # the cut only moves back, so this ends
             moved = False
             for start, stop in spans:
-                if start < cut < stop:
+                # a finding that began in text already sent (start < 0) pins the cut at 0
+                if start < cut < stop and max(start, 0) < cut:
                     cut, moved = max(start, 0), True
         if cut == end or self._splittable():
             return cut
