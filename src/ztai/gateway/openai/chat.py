@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ztai.core.errors import BadRequest
+from ztai.core.errors import BadRequest, UpstreamError
 from ztai.core.model import (
     Action,
     Exchange,
@@ -53,21 +53,58 @@ class ChatReader:
 
 
 def _choice_pieces(body: Mapping[str, Any], field: str) -> list[Piece]:
-    """Content and tool-call arguments of each choice's ``message`` (or ``delta``)."""
+    """The texts of each choice's ``message`` (or ``delta``): its content, refusal, tool-call
+    and legacy function-call arguments. Fails closed (``UpstreamError``) where the answer has
+    another shape than a chat completion's: what cannot be read cannot be scanned, and must
+    not reach the client unscanned."""
     pieces: list[Piece] = []
-    for i, choice in enumerate(body.get("choices") or ()):
-        message = choice.get(field) if isinstance(choice, dict) else None
-        if not isinstance(message, dict):
-            continue
+    choices = body.get("choices")
+    if choices is None:
+        return pieces
+    if not isinstance(choices, list):
+        raise _malformed("choices")
+    for i, choice in enumerate(choices):
         where = f"choices[{i}].{field}"
-        if isinstance(message.get("content"), str):
-            pieces.append((f"{where}.content", message["content"]))
-        for j, call in enumerate(message.get("tool_calls") or ()):
-            function = call.get("function") if isinstance(call, dict) else None
-            if isinstance(function, dict) and isinstance(function.get("arguments"), str):
-                pieces.append((f"{where}.tool_calls[{j}].function.arguments",
-                               function["arguments"]))
+        if not isinstance(choice, dict):
+            raise _malformed(f"choices[{i}]")
+        message = choice.get(field)
+        if message is None:
+            continue
+        if not isinstance(message, dict):
+            raise _malformed(where)
+        for name in ("content", "refusal"):
+            _text(message, name, f"{where}.{name}", pieces)
+        calls = message.get("tool_calls")
+        if calls is not None and not isinstance(calls, list):
+            raise _malformed(f"{where}.tool_calls")
+        for j, call in enumerate(calls or ()):
+            if not isinstance(call, dict):
+                raise _malformed(f"{where}.tool_calls[{j}]")
+            for kind, text in (("function", "arguments"), ("custom", "input")):
+                if call.get(kind) is not None:
+                    _member(call[kind], text, f"{where}.tool_calls[{j}].{kind}", pieces)
+        if message.get("function_call") is not None:  # the legacy function call
+            _member(message["function_call"], "arguments", f"{where}.function_call", pieces)
     return pieces
+
+
+def _text(node: Mapping[str, Any], name: str, where: str, pieces: list[Piece]) -> None:
+    value = node.get(name)
+    if isinstance(value, str):
+        pieces.append((where, value))
+    elif value is not None:
+        raise _malformed(where)
+
+
+def _member(node: Any, name: str, where: str, pieces: list[Piece]) -> None:
+    if not isinstance(node, dict):
+        raise _malformed(where)
+    _text(node, name, f"{where}.{name}", pieces)
+
+
+def _malformed(where: str) -> UpstreamError:
+    return UpstreamError(f"the model's answer has an unexpected shape at {where!r}; not passed "
+                         "on unscanned", code="upstream_bad_response")
 
 
 def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Plan:
