@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ztai.core.errors import BadRequest, UpstreamError
+from ztai.core.errors import BadRequest
 from ztai.core.model import (
     Action,
     Exchange,
@@ -19,8 +19,10 @@ from ztai.core.model import (
 )
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
+    answer_text,
     as_object,
     label_of,
+    malformed_answer,
     opt_bool,
     opt_list,
     opt_object,
@@ -54,7 +56,7 @@ class ChatReader:
 
 def _choice_pieces(body: Mapping[str, Any], field: str) -> list[Piece]:
     """The texts of each choice's ``message`` (or ``delta``): its content, refusal, tool-call
-    and legacy function-call arguments. Fails closed (``UpstreamError``) where the answer has
+    and legacy function-call arguments. Fails closed (``malformed_answer``) where the answer has
     another shape than a chat completion's: what cannot be read cannot be scanned, and must
     not reach the client unscanned."""
     pieces: list[Piece] = []
@@ -62,24 +64,24 @@ def _choice_pieces(body: Mapping[str, Any], field: str) -> list[Piece]:
     if choices is None:
         return pieces
     if not isinstance(choices, list):
-        raise _malformed("choices")
+        raise malformed_answer("choices")
     for i, choice in enumerate(choices):
         where = f"choices[{i}].{field}"
         if not isinstance(choice, dict):
-            raise _malformed(f"choices[{i}]")
+            raise malformed_answer(f"choices[{i}]")
         message = choice.get(field)
         if message is None:
             continue
         if not isinstance(message, dict):
-            raise _malformed(where)
+            raise malformed_answer(where)
         for name in ("content", "refusal"):
-            _text(message, name, f"{where}.{name}", pieces)
+            answer_text(message, name, f"{where}.{name}", pieces)
         calls = message.get("tool_calls")
         if calls is not None and not isinstance(calls, list):
-            raise _malformed(f"{where}.tool_calls")
+            raise malformed_answer(f"{where}.tool_calls")
         for j, call in enumerate(calls or ()):
             if not isinstance(call, dict):
-                raise _malformed(f"{where}.tool_calls[{j}]")
+                raise malformed_answer(f"{where}.tool_calls[{j}]")
             for kind, text in (("function", "arguments"), ("custom", "input")):
                 if call.get(kind) is not None:
                     _member(call[kind], text, f"{where}.tool_calls[{j}].{kind}", pieces)
@@ -88,23 +90,10 @@ def _choice_pieces(body: Mapping[str, Any], field: str) -> list[Piece]:
     return pieces
 
 
-def _text(node: Mapping[str, Any], name: str, where: str, pieces: list[Piece]) -> None:
-    value = node.get(name)
-    if isinstance(value, str):
-        pieces.append((where, value))
-    elif value is not None:
-        raise _malformed(where)
-
-
 def _member(node: Any, name: str, where: str, pieces: list[Piece]) -> None:
     if not isinstance(node, dict):
-        raise _malformed(where)
-    _text(node, name, f"{where}.{name}", pieces)
-
-
-def _malformed(where: str) -> UpstreamError:
-    return UpstreamError(f"the model's answer has an unexpected shape at {where!r}; not passed "
-                         "on unscanned", code="upstream_bad_response")
+        raise malformed_answer(where)
+    answer_text(node, name, f"{where}.{name}", pieces)
 
 
 def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Plan:

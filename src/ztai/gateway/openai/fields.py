@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ztai.core.errors import BadRequest
+from ztai.core.errors import BadRequest, UpstreamError
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
@@ -71,6 +71,24 @@ def opt_list(obj: Mapping[str, Any], name: str, where: str = "") -> list[Any]:
     if not isinstance(value, list):
         raise BadRequest(f"'{where}{name}' must be an array", param=f"{where}{name}")
     return value
+
+
+def malformed_answer(where: str) -> UpstreamError:
+    """The model's answer has another shape than its API's at ``where``: what cannot be read
+    cannot be scanned, and is not passed on (502)."""
+    return UpstreamError(f"the model's answer has an unexpected shape at {where!r}; not passed "
+                         "on unscanned", code="upstream_bad_response")
+
+
+def answer_text(node: Mapping[str, Any], name: str, where: str,
+                pieces: list[tuple[str, str]]) -> None:
+    """Add ``node[name]`` to ``pieces`` at ``where`` when it is a text; absent or null is no
+    text; anything else is a malformed answer."""
+    value = node.get(name)
+    if isinstance(value, str):
+        pieces.append((where, value))
+    elif value is not None:
+        raise malformed_answer(where)
 
 
 def as_object(value: Any, where: str) -> dict[str, Any]:

@@ -19,8 +19,10 @@ from ztai.core.model import (
 )
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
+    answer_text,
     as_object,
     label_of,
+    malformed_answer,
     opt_bool,
     opt_str,
     parse_object,
@@ -41,10 +43,10 @@ class ResponsesReader:
         return _output_pieces(body, "")
 
     def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
-        kind = data.get("type")
-        if kind in _DELTAS and isinstance(data.get("delta"), str):
-            return [("delta", data["delta"])]
-        return []
+        pieces: list[Piece] = []
+        if data.get("type") in _DELTAS:
+            answer_text(data, "delta", "delta", pieces)
+        return pieces
 
     def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
         """The complete copies a stream repeats: the finished text, part, item and response."""
@@ -74,23 +76,36 @@ _DELTAS = frozenset({"response.output_text.delta", "response.function_call_argum
 
 
 def _output_pieces(body: Mapping[str, Any], prefix: str) -> list[Piece]:
+    """The texts of each output item; an output of another shape fails closed."""
     pieces: list[Piece] = []
-    for i, item in enumerate(body.get("output") or ()):
-        if isinstance(item, dict):
-            pieces.extend(_item_pieces(item, f"{prefix}output[{i}]"))
+    output = body.get("output")
+    if output is None:
+        return pieces
+    if not isinstance(output, list):
+        raise malformed_answer(f"{prefix}output")
+    for i, item in enumerate(output):
+        if not isinstance(item, dict):
+            raise malformed_answer(f"{prefix}output[{i}]")
+        pieces.extend(_item_pieces(item, f"{prefix}output[{i}]"))
     return pieces
 
 
 def _item_pieces(item: Mapping[str, Any], where: str) -> list[Piece]:
+    """A function call's arguments (the model proposes it), and the text and refusal of each
+    content part and the text of each reasoning summary part."""
     pieces: list[Piece] = []
-    if isinstance(item.get("arguments"), str):  # a function call the model proposes
-        pieces.append((f"{where}.arguments", item["arguments"]))
-    for j, part in enumerate(item.get("content") or ()):
-        if not isinstance(part, dict):
+    answer_text(item, "arguments", f"{where}.arguments", pieces)
+    for name, keys in (("content", ("text", "refusal")), ("summary", ("text",))):
+        parts = item.get(name)
+        if parts is None:
             continue
-        for key in ("text", "refusal"):
-            if isinstance(part.get(key), str):
-                pieces.append((f"{where}.content[{j}].{key}", part[key]))
+        if not isinstance(parts, list):
+            raise malformed_answer(f"{where}.{name}")
+        for j, part in enumerate(parts):
+            if not isinstance(part, dict):
+                raise malformed_answer(f"{where}.{name}[{j}]")
+            for key in keys:
+                answer_text(part, key, f"{where}.{name}[{j}].{key}", pieces)
     return pieces
 
 

@@ -1,4 +1,4 @@
-"""What the answer checks read of a chat completion: every text the client will show or act on
+"""What the answer checks read of a chat completion and of a Responses API answer: every text the client will show or act on
 (content, refusal, tool-call and legacy function-call arguments, custom tool input); and an
 answer of another shape fails closed instead of passing unread (found by random upstream
 answers through the gateway: a ``choices`` that was a number stopped a stream mid-way)."""
@@ -11,6 +11,7 @@ import pytest
 
 from ztai.core.errors import UpstreamError
 from ztai.gateway.openai.chat import ChatReader
+from ztai.gateway.openai.responses import ResponsesReader
 
 
 def _answer(message: Any) -> dict[str, Any]:
@@ -62,3 +63,42 @@ def test_an_answer_of_another_shape_fails_closed(body: dict[str, Any]) -> None:
         ChatReader().pieces(body)
     assert raised.value.code == "upstream_bad_response"
     assert raised.value.status == 502
+
+
+# --- the Responses API's answers -------------------------------------------------------------
+
+
+def test_every_text_of_a_response_is_read() -> None:
+    body = {"output": [
+        {"type": "message", "content": [{"type": "output_text", "text": "hello"},
+                                        {"type": "refusal", "refusal": "no"}]},
+        {"type": "function_call", "name": "f", "arguments": "{}"},
+        {"type": "reasoning", "summary": [{"type": "summary_text", "text": "thinking"}]},
+    ]}
+    assert ResponsesReader().pieces(body) == [
+        ("output[0].content[0].text", "hello"), ("output[0].content[1].refusal", "no"),
+        ("output[1].arguments", "{}"), ("output[2].summary[0].text", "thinking")]
+    assert ResponsesReader().delta_pieces(
+        {"type": "response.output_text.delta", "delta": "he"}) == [("delta", "he")]
+
+
+@pytest.mark.parametrize("body", [
+    {"output": 5},
+    {"output": {"0": {"content": "secret"}}},
+    {"output": ["secret"]},
+    {"output": [{"content": "secret"}]},
+    {"output": [{"content": ["secret"]}]},
+    {"output": [{"content": [{"text": ["secret"]}]}]},
+    {"output": [{"arguments": {"a": "secret"}}]},
+    {"output": [{"summary": "secret"}]},
+], ids=["output a number", "output an object", "an item a string", "content a string",
+        "a part a string", "text a list", "arguments an object", "summary a string"])
+def test_a_response_of_another_shape_fails_closed(body: dict[str, Any]) -> None:
+    with pytest.raises(UpstreamError):
+        ResponsesReader().pieces(body)
+
+
+def test_a_text_delta_that_is_no_text_fails_closed() -> None:
+    with pytest.raises(UpstreamError):
+        ResponsesReader().delta_pieces({"type": "response.output_text.delta",
+                                        "delta": ["secret"]})
