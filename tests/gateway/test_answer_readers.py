@@ -1,7 +1,8 @@
-"""What the answer checks read of a chat completion and of a Responses API answer: every text the client will show or act on
-(content, refusal, tool-call and legacy function-call arguments, custom tool input); and an
-answer of another shape fails closed instead of passing unread (found by random upstream
-answers through the gateway: a ``choices`` that was a number stopped a stream mid-way)."""
+"""What the answer checks read of a chat completion and of a Responses API answer: every
+text the client will show or act on (content, refusal, tool-call and legacy function-call
+arguments, custom tool input, reasoning summaries); and an answer of another shape fails closed
+instead of passing unread (found by random upstream answers through the gateway: a
+``choices`` that was a number stopped a stream mid-way)."""
 
 from __future__ import annotations
 
