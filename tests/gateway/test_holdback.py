@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.deadline import within
 from ztai.core.errors import StageFailed
@@ -204,3 +206,29 @@ def test_the_same_finding_under_a_rule_that_acts_on_it_blocks() -> None:
     window.push(_delta("\u0301\uff46"))
     with within(10), pytest.raises(Blocked):
         window.flush()
+
+
+_FRAGMENTS = st.lists(st.sampled_from([CARD, "\u0301", "\uff46", "\u200b", " ", "x", "1", "-",
+                                       "\n"]), max_size=12).map("".join)
+_EVENTS = st.lists(st.one_of(_FRAGMENTS.map(_delta), st.just(StreamEvent({"usage": None}))),
+                   max_size=8)
+
+
+@given(_EVENTS, st.sampled_from(["none", "redact", "block"]))
+@settings(max_examples=200, deadline=None)
+def test_any_stream_is_released_or_blocked_in_bounded_time(events: list[StreamEvent],
+                                                           rules: str) -> None:
+    chosen = {"none": (), "redact": (REDACT_CARDS,), "block": (BLOCK_CARDS,)}[rules]
+    window, _ = _window(*chosen)
+    out: list[StreamEvent] = []
+    with within(10):
+        try:
+            for event in events:
+                out += window.push(event)
+            out += window.flush()
+        except Blocked:
+            return
+    texts = ["".join(t for _, t in ChatReader().delta_pieces(e.data or {})) for e in out]
+    if rules == "none":  # nothing acted on: every character goes out, in order
+        sent = ["".join(t for _, t in ChatReader().delta_pieces(e.data or {})) for e in events]
+        assert "".join(texts) == "".join(sent)
