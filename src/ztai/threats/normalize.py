@@ -423,12 +423,11 @@ def _normalize(text: str, patterns: _Patterns) -> _Normalized:
     length = len(text)
     if text.isascii():
         return _Normalized(text, range(length + 1), range(1, length + 1), [])
-    table = _CLASSES
-    classes = text.translate(table)
+    classes = text.translate(_CLASSES)
     source = _Classified(text, classes, classes.encode("ascii"))
     if patterns.work.search(source.subject) is None:
         folded, confusables = _fold_lookalikes(
-            text, range(length + 1), range(1, length + 1), patterns, table
+            text, range(length + 1), range(1, length + 1), patterns, classes
         )
         return _Normalized(folded, range(length + 1), range(1, length + 1), confusables, classes)
     plain_breaks = classes.translate(_PLAIN_BREAKS)
@@ -450,7 +449,7 @@ def _normalize(text: str, patterns: _Patterns) -> _Normalized:
     built.copy(text, position, length)
     built.starts.append(length)
     normalized = "".join(built.pieces)
-    folded, confusables = _fold_lookalikes(normalized, built.starts, built.ends, patterns, table)
+    folded, confusables = _fold_lookalikes(normalized, built.starts, built.ends, patterns)
     findings = [*_hidden_findings(source, patterns), *confusables]
     return _Normalized(folded, built.starts, built.ends, findings, classes)
 
@@ -637,11 +636,12 @@ def _fold_lookalikes(
     starts: Sequence[int],
     ends: Sequence[int],
     patterns: _Patterns,
-    table: _Folds[str],
+    classes: str | None = None,
 ) -> tuple[str, list[ThreatMatch]]:
     """Fold look-alike letters in words that mix them with Latin letters or are made only of
-    them; flag the mixed words, and look-alike-only words next to Latin ones."""
-    classes = text.translate(table)
+    them; flag the mixed words, and look-alike-only words next to Latin ones. ``classes``:
+    the text's class string, when the caller has it already."""
+    classes = text.translate(_CLASSES) if classes is None else classes
     if "l" not in classes or "a" not in classes:
         return text, []
     chars: list[str] | None = None

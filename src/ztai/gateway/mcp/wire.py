@@ -156,9 +156,6 @@ def _sse_data(body: bytes) -> list[bytes]:
     return events
 
 
-__all__ = ["HeaderMismatch", "HttpError", "ToolCallSender", "lean_sender"]
-
-
 def _encoded(data: Mapping[str, Any]) -> bytes:
     """``data`` as JSON; an integer beyond 64 bits, which JSON allows and orjson does not
     write, is written by the standard library's encoder, unchanged."""
@@ -167,3 +164,7 @@ def _encoded(data: Mapping[str, Any]) -> bytes:
     except TypeError:  # anything else that is not JSON fails here too
         return json.dumps(data, ensure_ascii=False, allow_nan=False,
                           separators=(",", ":")).encode()
+
+
+__all__ = ["HeaderMismatch", "HttpError", "ToolCallSender", "lean_sender"]
+
