@@ -103,3 +103,108 @@ def test_a_text_delta_that_is_no_text_fails_closed() -> None:
     with pytest.raises(UpstreamError):
         ResponsesReader().delta_pieces({"type": "response.output_text.delta",
                                         "delta": ["secret"]})
+
+
+# --- what else answers carry: found unread on 2026-11-28 (a credential in a hosted tool's ----
+# --- output, a custom tool's input or a reasoning delta reached the client unscanned) --------
+
+
+@pytest.mark.parametrize(("item", "expected"), [
+    ({"type": "custom_tool_call", "call_id": "c", "name": "f", "input": "raw"},
+     [("output[0].input", "raw")]),
+    ({"type": "code_interpreter_call", "id": "ci", "code": "print(1)",
+      "outputs": [{"type": "logs", "logs": "1"}, {"type": "image", "url": "https://e.test/i"}]},
+     [("output[0].code", "print(1)"), ("output[0].outputs[0].logs", "1"),
+      ("output[0].outputs[1].url", "https://e.test/i")]),
+    ({"type": "mcp_call", "server_label": "s", "name": "f", "arguments": "{}", "output": "out",
+      "error": None}, [("output[0].arguments", "{}"), ("output[0].output", "out")]),
+    ({"type": "local_shell_call", "action": {"type": "exec", "command": ["echo", "hi"],
+                                             "env": {"HOME": "/root"}}},
+     [("output[0].action.command[0]", "echo"), ("output[0].action.command[1]", "hi"),
+      ("output[0].action.env.HOME", "/root")]),
+    ({"type": "computer_call", "action": {"type": "type", "text": "typed"}},
+     [("output[0].action.text", "typed")]),
+    ({"type": "file_search_call", "queries": ["q"], "results": [{"file_id": "f", "text": "t",
+                                                                "score": 0.5}]},
+     [("output[0].queries[0]", "q"), ("output[0].results[0].file_id", "f"),
+      ("output[0].results[0].text", "t")]),
+    ({"type": "web_search_call", "action": {"type": "search", "query": "q"}},
+     [("output[0].action.query", "q")]),
+    ({"type": "reasoning", "summary": [], "encrypted_content": "opaque",
+      "content": [{"type": "reasoning_text", "text": "why"}]},
+     [("output[0].content[0].text", "why")]),
+    ({"type": "message", "content": [{"type": "output_text", "text": "see", "logprobs": [],
+                                      "annotations": [{"type": "url_citation",
+                                                       "url": "https://e.test/?q=1",
+                                                       "title": "T", "start_index": 0}]}]},
+     [("output[0].content[0].text", "see"),
+      ("output[0].content[0].annotations[0].url", "https://e.test/?q=1"),
+      ("output[0].content[0].annotations[0].title", "T")]),
+    ({"type": "image_generation_call", "result": "iVBORw0KGgo=", "revised_prompt": "a cat"},
+     [("output[0].revised_prompt", "a cat")]),
+], ids=["custom tool", "code interpreter", "mcp call", "local shell", "computer", "file search",
+        "web search", "reasoning text", "citations", "image"])
+def test_every_text_of_any_output_item_is_read(item: dict[str, Any],
+                                                expected: list[tuple[str, str]]) -> None:
+    assert ResponsesReader().pieces({"output": [item]}) == expected
+
+
+@pytest.mark.parametrize(("event", "expected"), [
+    ({"type": "response.reasoning_summary_text.delta", "delta": "a"}, [("delta", "a")]),
+    ({"type": "response.reasoning_text.delta", "delta": "a"}, [("delta", "a")]),
+    ({"type": "response.custom_tool_call_input.delta", "delta": "a"}, [("delta", "a")]),
+    ({"type": "response.code_interpreter_call_code.delta", "delta": "a"}, [("delta", "a")]),
+    ({"type": "response.mcp_call_arguments.delta", "delta": "a"}, [("delta", "a")]),
+    ({"type": "response.audio.transcript.delta", "delta": "a"}, [("delta", "a")]),
+    ({"type": "response.some_future.delta", "delta": {"text": "a", "id": "x"}},
+     [("delta.text", "a")]),
+    ({"type": "response.output_text.delta", "delta": "a", "obfuscation": "Zx9q"},
+     [("delta", "a")]),
+    ({"type": "response.audio.delta", "delta": "UklGRg=="}, []),
+], ids=["reasoning summary", "reasoning", "custom tool input", "code", "mcp arguments",
+        "transcript", "unknown kind", "obfuscation padding", "audio"])
+def test_every_delta_that_is_text_is_read(event: dict[str, Any],
+                                          expected: list[tuple[str, str]]) -> None:
+    assert ResponsesReader().delta_pieces(event) == expected
+    assert ResponsesReader().whole_pieces(event) == []  # the increment is not read twice
+
+
+def test_finished_copies_in_other_events_are_read() -> None:
+    reader = ResponsesReader()
+    assert reader.whole_pieces({"type": "response.code_interpreter_call_code.done",
+                                "item_id": "x", "code": "print(1)"}) == [("code", "print(1)")]
+    assert reader.whole_pieces({"type": "response.output_text.annotation.added",
+                                "annotation": {"type": "url_citation", "url": "u"}}) == [
+        ("annotation.url", "u")]
+    assert reader.whole_pieces({"type": "response.reasoning_summary_part.done",
+                                "part": {"type": "summary_text", "text": "t"}}) == [
+        ("part.text", "t")]
+
+
+def test_every_text_of_a_message_besides_content_is_read() -> None:
+    message = {"role": "assistant", "content": "hi", "reasoning_content": "because",
+               "audio": {"id": "a1", "data": "UklGRg==", "transcript": "hi there",
+                         "expires_at": 1},
+               "annotations": [{"type": "url_citation",
+                                "url_citation": {"url": "https://e.test/", "title": "T"}}]}
+    assert ChatReader().pieces(_answer(message)) == [
+        ("choices[0].message.content", "hi"),
+        ("choices[0].message.reasoning_content", "because"),
+        ("choices[0].message.audio.transcript", "hi there"),
+        ("choices[0].message.annotations[0].url_citation.url", "https://e.test/"),
+        ("choices[0].message.annotations[0].url_citation.title", "T")]
+    assert ChatReader().delta_pieces({"choices": [{"index": 0, "delta": {
+        "reasoning": "so", "tool_calls": [{"index": 0, "id": "c", "function": {
+            "name": "f", "arguments": "{"}}]}}]}) == [
+        ("choices[0].delta.tool_calls[0].function.arguments", "{"),
+        ("choices[0].delta.reasoning", "so")]
+
+
+def test_an_answer_nested_beyond_reason_fails_closed() -> None:
+    deep: Any = "secret"
+    for _ in range(40):
+        deep = {"x": deep}
+    with pytest.raises(UpstreamError):
+        ChatReader().pieces(_answer({"content": "hi", "extra": deep}))
+    with pytest.raises(UpstreamError):
+        ResponsesReader().pieces({"output": [{"type": "x", "extra": deep}]})

@@ -6,7 +6,7 @@ even when they are split across stream chunks; the answer's label inherited and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from ztai.protection.labels import LabelRule, LabelScheme
 from ztai.protection.pii import structured_pii_detector
 from ztai.protection.secrets_detector import SecretDetector
 from ztai.protection.terms import TermDetector
+from ztai.upstream.interface import StreamEvent, UpstreamCall, UpstreamReply
 
 pytestmark = pytest.mark.anyio
 
@@ -260,6 +261,66 @@ async def test_the_responses_route_restores_deltas_and_summaries(tmp_path: Path)
     deltas = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
     assert "jane.doe@example.com needs a refund" in deltas
     assert body.count("jane.doe@example.com") >= 3  # deltas, the done text, the final response
+
+
+class ResponsesEvents:
+    """A Responses API upstream answering with the given body, or streaming the given events."""
+
+    name = "responses-events"
+
+    def __init__(self, body: dict[str, Any] | None = None,
+                 events: list[dict[str, Any]] | None = None) -> None:
+        self.body, self.events = body or {}, events or []
+
+    async def send(self, call: UpstreamCall) -> UpstreamReply:
+        return UpstreamReply(200, self.body)
+
+    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+        for event in self.events:
+            yield StreamEvent(event)
+        yield StreamEvent(None)
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("item", [
+    {"type": "custom_tool_call", "call_id": "c", "name": "deploy", "input": AWS_KEY},
+    {"type": "code_interpreter_call", "code": "print(key)", "outputs": [
+        {"type": "logs", "logs": f"aws_access_key_id={AWS_KEY}"}]},
+    {"type": "mcp_call", "server_label": "s", "name": "f", "arguments": "{}", "output": AWS_KEY},
+    {"type": "local_shell_call", "action": {"type": "exec", "command": ["deploy", AWS_KEY]}},
+], ids=["custom tool input", "code interpreter logs", "mcp call output", "shell command"])
+async def test_credentials_in_hosted_tool_items_are_blocked(tmp_path: Path,
+                                                           item: dict[str, Any]) -> None:
+    """Found 2026-11-28: these items reached the client unscanned."""
+    upstream = ResponsesEvents({"id": "r", "object": "response", "output": [item]})
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", "input": "deploy"})
+    assert response.status_code == 403
+    assert AWS_KEY not in response.text
+    assert response.json()["error"]["code"] == "dlp_blocked"
+
+
+@pytest.mark.parametrize("finished_copy", [False, True])
+async def test_a_credential_in_reasoning_deltas_is_blocked_before_it_streams(
+        tmp_path: Path, finished_copy: bool) -> None:
+    """Found 2026-11-28: reasoning deltas went out unread, four characters an event; only a
+    finished copy, where the upstream sends one, was judged."""
+    deltas = [{"type": "response.reasoning_summary_text.delta", "item_id": "rs",
+               "delta": AWS_KEY[i:i + 4]} for i in range(0, len(AWS_KEY), 4)]
+    done = [{"type": "response.reasoning_summary_text.done", "item_id": "rs", "text": AWS_KEY}]
+    upstream = ResponsesEvents(events=[
+        *deltas, *(done if finished_copy else []),
+        {"type": "response.completed", "response": {"output": []}}])
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]), json={
+            "model": "demo-chat", "input": "why?", "stream": True})
+    sent = [orjson.loads(block[6:]) for block in response.content.decode().split("\n\n")
+            if block.startswith("data: {")]
+    assert "".join(e.get("delta", "") for e in sent) == ""  # not a piece of the key went out
+    assert sent[-1]["error"]["code"] == "dlp_blocked"
 
 
 PURVIEW_CONFIDENTIAL = "f42aa342-8706-4288-bd11-ebb85995028c"

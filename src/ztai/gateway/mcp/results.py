@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from ztai.core.errors import UpstreamError
 from ztai.core.flow import Flow
 from ztai.core.model import Finding, Span
 from ztai.gateway.answer import ANSWER_SEGMENT
@@ -19,8 +20,9 @@ from ztai.threats.shield import Shield, Source
 
 
 class ResultReader:
-    """Texts of a tool result (``content[i].text``, an embedded resource's text, the structured
-    content as one JSON text), a resource's ``contents[i].text`` and a prompt's messages. The
+    """Texts of a tool result (``content[i].text``, an embedded resource's text, a resource
+    link's title, description and address, the structured content as one JSON text), a
+    resource's ``contents[i].text`` and a prompt's description and messages. The
     structured content cannot be redacted in place: a DLP rule that would change it fails the
     call closed (``replace_strings`` refuses a non-string path)."""
 
@@ -31,6 +33,8 @@ class ResultReader:
             if isinstance(items, list):
                 for i, item in enumerate(items):
                     found.extend(_item_texts(f"{name}[{i}]", item))
+        if isinstance(body.get("description"), str):  # a prompt's
+            found.append(("description", body["description"]))
         messages = body.get("messages")
         if isinstance(messages, list):
             for i, message in enumerate(messages):
@@ -64,6 +68,9 @@ def _structured_piece(structured: Any, texts: list[Piece]) -> Piece:
 
 
 def _item_texts(path: str, item: Any) -> list[Piece]:
+    """A content item's text, an embedded resource's text, then every other string in it but
+    identifiers and binary data: a resource link's title, description and address, what a
+    server adds (the model reads those too)."""
     if not isinstance(item, dict):
         return []
     found: list[Piece] = []
@@ -72,7 +79,41 @@ def _item_texts(path: str, item: Any) -> list[Piece]:
     resource = item.get("resource")
     if isinstance(resource, dict) and isinstance(resource.get("text"), str):
         found.append((f"{path}.resource.text", resource["text"]))
+    _other_strings(item, _READ, path, found)
+    if isinstance(resource, dict):
+        _other_strings(resource, _TEXT, f"{path}.resource", found)
     return found
+
+
+# identifiers, media types, binary data, display hints and metadata for the client
+MAX_DEPTH = 32
+_NOT_TEXT = frozenset({"type", "mimeType", "data", "blob", "name", "_meta", "annotations",
+                       "icons", "size"})
+_READ = frozenset({"text", "resource"})
+_TEXT = frozenset({"text"})
+
+
+def _other_strings(node: Mapping[str, Any], read: frozenset[str], path: str,
+                   found: list[Piece]) -> None:
+    for key, value in node.items():
+        if key not in read and key not in _NOT_TEXT:
+            _strings_in(value, f"{path}.{key}", found, 1)
+
+
+def _strings_in(value: Any, at: str, found: list[Piece], depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise UpstreamError(f"the MCP server's answer is nested more than {MAX_DEPTH} levels "
+                            f"deep at {at!r}; not passed on unscanned",
+                            code="upstream_bad_response")
+    if isinstance(value, str):
+        found.append((at, value))
+    elif isinstance(value, dict):
+        for key, entry in value.items():
+            if key not in _NOT_TEXT:
+                _strings_in(entry, f"{at}.{key}", found, depth + 1)
+    elif isinstance(value, list):
+        for i, entry in enumerate(value):
+            _strings_in(entry, f"{at}[{i}]", found, depth + 1)
 
 
 def unscanned_parts(body: Mapping[str, Any]) -> int:

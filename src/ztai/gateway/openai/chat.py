@@ -27,6 +27,7 @@ from ztai.gateway.openai.fields import (
     opt_list,
     opt_object,
     opt_str,
+    other_texts,
     parse_object,
     req_list,
     req_str,
@@ -85,15 +86,24 @@ def _choice_pieces(body: Mapping[str, Any], field: str) -> list[Piece]:
             for kind, text in (("function", "arguments"), ("custom", "input")):
                 if call.get(kind) is not None:
                     _member(call[kind], text, f"{where}.tool_calls[{j}].{kind}", pieces)
+            other_texts(call, _CALL_READ, f"{where}.tool_calls[{j}]", pieces)
         if message.get("function_call") is not None:  # the legacy function call
             _member(message["function_call"], "arguments", f"{where}.function_call", pieces)
+        # anything else a provider puts in the message: reasoning, an audio transcript,
+        # citations' addresses and titles
+        other_texts(message, _MESSAGE_READ, where, pieces)
     return pieces
+
+
+_MESSAGE_READ = frozenset({"content", "refusal", "tool_calls", "function_call"})
+_CALL_READ = frozenset({"function", "custom"})
 
 
 def _member(node: Any, name: str, where: str, pieces: list[Piece]) -> None:
     if not isinstance(node, dict):
         raise malformed_answer(where)
     answer_text(node, name, f"{where}.{name}", pieces)
+    other_texts(node, frozenset({name}), where, pieces)
 
 
 def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Plan:

@@ -91,6 +91,48 @@ def answer_text(node: Mapping[str, Any], name: str, where: str,
         raise malformed_answer(where)
 
 
+# Keys whose values in a model's answer are identifiers, enumerations, tool names, positions
+# or opaque data (base64 audio and images, encrypted reasoning, a stream's random padding):
+# not text a reader sees or a tool acts on, and not scanned as such.
+NOT_TEXT = frozenset({
+    "id", "type", "object", "status", "role", "name", "index", "call_id", "item_id",
+    "tool_call_id", "approval_request_id", "server_label", "sequence_number", "output_index",
+    "content_index", "summary_index", "created", "created_at", "expires_at", "model",
+    "encrypted_content", "signature", "obfuscation", "data", "b64_json", "partial_image_b64",
+    "logprobs"})
+MAX_ANSWER_DEPTH = 32
+
+
+def other_texts(node: Mapping[str, Any], read: frozenset[str], where: str,
+                pieces: list[tuple[str, str]], depth: int = 0) -> None:
+    """Every string under ``node`` outside the keys already ``read`` and ``NOT_TEXT``, at its
+    path: what an answer carries besides the fields its reader knows (a reasoning text, an
+    audio transcript, a hosted tool's code, logs or output, a citation's address) is scanned
+    too, never passed on unread."""
+    if depth >= MAX_ANSWER_DEPTH:
+        raise malformed_answer(where)
+    for key, value in node.items():
+        if key not in read and key not in NOT_TEXT:
+            _texts(value, f"{where}.{key}" if where else key, pieces, depth + 1)
+
+
+def texts_in(value: Any, where: str, pieces: list[tuple[str, str]]) -> None:
+    """Every string in ``value`` (itself, or under it outside ``NOT_TEXT``), at its path."""
+    _texts(value, where, pieces, 0)
+
+
+def _texts(value: Any, where: str, pieces: list[tuple[str, str]], depth: int) -> None:
+    if isinstance(value, str):
+        pieces.append((where, value))
+    elif isinstance(value, dict):
+        other_texts(value, frozenset(), where, pieces, depth)
+    elif isinstance(value, list):
+        if depth >= MAX_ANSWER_DEPTH:
+            raise malformed_answer(where)
+        for i, item in enumerate(value):
+            _texts(item, f"{where}[{i}]", pieces, depth + 1)
+
+
 def as_object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest(f"'{where}' must be an object", param=where)

@@ -25,8 +25,10 @@ from ztai.gateway.openai.fields import (
     malformed_answer,
     opt_bool,
     opt_str,
+    other_texts,
     parse_object,
     req_str,
+    texts_in,
     unlabelled,
 )
 from ztai.gateway.plan import Piece, Plan, usage_counts
@@ -43,9 +45,14 @@ class ResponsesReader:
         return _output_pieces(body, "")
 
     def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        """The increment of a text, arguments, reasoning, a tool's input or code, a
+        transcript: every event's ``delta`` but audio's (base64 sound)."""
         pieces: list[Piece] = []
-        if data.get("type") in _DELTAS:
+        kind = data.get("type")
+        if kind in _DELTAS:
             answer_text(data, "delta", "delta", pieces)
+        elif kind not in _SOUND and data.get("delta") is not None:
+            texts_in(data["delta"], "delta", pieces)
         return pieces
 
     def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
@@ -64,6 +71,11 @@ class ResponsesReader:
         response = data.get("response")
         if isinstance(response, dict):
             pieces.extend(_output_pieces(response, "response."))
+        # the other finished copies (a hosted tool's code, a tool's input, a refusal, a
+        # citation) and an error's message
+        other_texts(data, _EVENT_READ, "", pieces)
+        if isinstance(part, dict):
+            other_texts(part, _TEXT, "part", pieces)
         return pieces
 
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]:
@@ -73,6 +85,12 @@ class ResponsesReader:
 
 _DELTAS = frozenset({"response.output_text.delta", "response.function_call_arguments.delta",
                      "response.refusal.delta"})
+_SOUND = frozenset({"response.audio.delta"})
+_EVENT_READ = frozenset({"text", "arguments", "part", "item", "response", "delta"})
+_TEXT = frozenset({"text"})
+_ITEM_READ = frozenset({"arguments", "content", "summary"})
+# an image a hosted tool generated (base64): not text; images are not scanned anywhere
+_IMAGE_READ = _ITEM_READ | {"result"}
 
 
 def _output_pieces(body: Mapping[str, Any], prefix: str) -> list[Piece]:
@@ -91,8 +109,9 @@ def _output_pieces(body: Mapping[str, Any], prefix: str) -> list[Piece]:
 
 
 def _item_pieces(item: Mapping[str, Any], where: str) -> list[Piece]:
-    """A function call's arguments (the model proposes it), and the text and refusal of each
-    content part and the text of each reasoning summary part."""
+    """A function call's arguments (the model proposes it), the text and refusal of each
+    content part, the text of each reasoning summary part, and every other text the item
+    carries (``other_texts``); a content or summary of another shape fails closed."""
     pieces: list[Piece] = []
     answer_text(item, "arguments", f"{where}.arguments", pieces)
     for name, keys in (("content", ("text", "refusal")), ("summary", ("text",))):
@@ -106,6 +125,11 @@ def _item_pieces(item: Mapping[str, Any], where: str) -> list[Piece]:
                 raise malformed_answer(f"{where}.{name}[{j}]")
             for key in keys:
                 answer_text(part, key, f"{where}.{name}[{j}].{key}", pieces)
+            other_texts(part, frozenset(keys), f"{where}.{name}[{j}]", pieces)
+    # what other items carry: a custom tool's input, a hosted tool's code, logs, output,
+    # queries, results, actions (typed text, a shell command), an error
+    image = item.get("type") == "image_generation_call"
+    other_texts(item, _IMAGE_READ if image else _ITEM_READ, where, pieces)
     return pieces
 
 
