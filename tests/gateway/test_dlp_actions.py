@@ -323,6 +323,54 @@ async def test_a_credential_in_reasoning_deltas_is_blocked_before_it_streams(
     assert sent[-1]["error"]["code"] == "dlp_blocked"
 
 
+class WithLogprobs:
+    """A chat upstream whose answer carries the token log-probabilities a client asked for."""
+
+    name = "logprobs"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def logprobs(self, text: str) -> dict[str, Any]:
+        return {"content": [{"token": t, "logprob": -0.1, "bytes": list(t.encode()),
+                             "top_logprobs": [{"token": t, "logprob": -0.1}]}
+                            for t in text.split(" ")]}
+
+    async def send(self, call: UpstreamCall) -> UpstreamReply:
+        return UpstreamReply(200, {"object": "chat.completion", "choices": [{
+            "index": 0, "message": {"role": "assistant", "content": self.text},
+            "logprobs": self.logprobs(self.text), "finish_reason": "stop"}]})
+
+    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+        for word in self.text.split(" "):
+            yield StreamEvent({"object": "chat.completion.chunk", "choices": [{
+                "index": 0, "delta": {"content": word + " "},
+                "logprobs": self.logprobs(word)}]})
+        yield StreamEvent(None)
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_redacted_card_does_not_go_out_in_the_token_logprobs(tmp_path: Path,
+                                                                     stream: bool) -> None:
+    """Found 2026-11-28: the answer's text was redacted, its log-probabilities (the same text,
+    token by token) went out as the model wrote them."""
+    upstream = WithLogprobs(f"your card {CARD} is on file")
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={**chat(text="my card?", stream=stream),
+                                             "logprobs": True})
+    assert response.status_code == 200
+    assert "1111" not in response.text
+    text = streamed_text(response.content)[0] if stream else \
+        response.json()["choices"][0]["message"]["content"]
+    assert text.strip() == "your card <CREDIT_CARD> is on file"
+    if not stream:
+        assert response.json()["choices"][0]["logprobs"] is None
+
+
 PURVIEW_CONFIDENTIAL = "f42aa342-8706-4288-bd11-ebb85995028c"
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ztai.gateway.answer import AnswerGuard
-from ztai.gateway.openai.paths import replace_strings
+from ztai.gateway.openai.paths import rewrite_answer
 from ztai.gateway.plan import Piece, ReplyReader
 from ztai.protection.model import Match
 from ztai.protection.redact import TOKEN
@@ -113,7 +113,7 @@ class TextWindow:
             cleaned = self._guard.clean(text, self._guard.detect(text), record=False)
             if cleaned != text:
                 changed[path] = cleaned
-        return StreamEvent(replace_strings(data, changed), event.event) if changed else event
+        return StreamEvent(rewrite_answer(data, changed), event.event) if changed else event
 
     def _release(self, matches: list[Match]) -> tuple[StreamEvent, int]:
         head = self._queue[0]
@@ -159,7 +159,7 @@ class TextWindow:
             self._guard.refuse_split([m for m in matches if m.end > cut])
             text = self._guard.clean(held.text[:cut], _clip(within), self._sent)
             return held.event if text == original else StreamEvent(
-                replace_strings(data, {path: text}), held.event.event)
+                rewrite_answer(data, {path: text}), held.event.event)
         changed: dict[str, str] = {}
         offset = 0
         for path, original in held.pieces:
@@ -172,7 +172,7 @@ class TextWindow:
             if text != original:
                 changed[path] = text
             offset = stop
-        return StreamEvent(replace_strings(data, changed), held.event.event) if changed \
+        return StreamEvent(rewrite_answer(data, changed), held.event.event) if changed \
             else held.event
 
 

@@ -31,7 +31,7 @@ from ztai.gateway.errors import error_body
 from ztai.gateway.holds import Holds
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.obligations import denial_code, denial_headers, denial_hint, denial_status
-from ztai.gateway.openai.paths import replace_strings
+from ztai.gateway.openai.paths import replace_strings, rewrite_answer
 from ztai.gateway.plan import Plan
 from ztai.gateway.relay import Relay
 from ztai.gateway.toolcalls import ToolCallPolicy, proposed
@@ -308,7 +308,7 @@ def _guarded(body: dict[str, Any], plan: Plan, guard: AnswerGuard) -> dict[str, 
         if cleaned != text:
             changed[path] = cleaned
         offset += len(text) + 1
-    return replace_strings(body, changed) if changed else body
+    return rewrite_answer(body, changed) if changed else body
 
 
 def _context(plan: Plan, principal: Principal) -> dict[str, object]:

@@ -37,6 +37,26 @@ def replace_strings(body: Mapping[str, Any], texts: Mapping[str, str]) -> dict[s
     return result
 
 
+def rewrite_answer(body: Mapping[str, Any], texts: Mapping[str, str]) -> dict[str, Any]:
+    """``replace_strings`` for a model's answer (or stream event): its token log-probabilities,
+    copies of the text as the model wrote it, token by token, are dropped (made null) so that
+    what was redacted does not go out in them."""
+    return _dropped(replace_strings(body, texts))
+
+
+def _dropped(node: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: None if k == "logprobs" and v is not None else _without_logprobs(v)
+            for k, v in node.items()}
+
+
+def _without_logprobs(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _dropped(value)
+    if isinstance(value, list):
+        return [_without_logprobs(v) for v in value]
+    return value
+
+
 def _set(root: dict[str, Any], path: list[str | int], text: str, where: str) -> None:
     node: Any = root
     for step in path[:-1]:
