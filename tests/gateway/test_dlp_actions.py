@@ -271,8 +271,10 @@ class ResponsesEvents:
     def __init__(self, body: dict[str, Any] | None = None,
                  events: list[dict[str, Any]] | None = None) -> None:
         self.body, self.events = body or {}, events or []
+        self.received: list[Mapping[str, Any]] = []
 
     async def send(self, call: UpstreamCall) -> UpstreamReply:
+        self.received.append(call.body)
         return UpstreamReply(200, self.body)
 
     async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
@@ -400,3 +402,49 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
     assert events[1]["label"] == events[1]["response_label"] == "Confidential"
     assert unknown.status_code == 400
     assert "unknown label 'Top Secret'" in unknown.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("route", "body", "where"), [
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "prediction": {"type": "content", "content": f"key {AWS_KEY}"}},
+     ("prediction", "content")),
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "tool_calls": [{"id": "c", "type": "custom", "custom": {
+            "name": "deploy", "input": f"key {AWS_KEY}"}}]},
+        {"role": "tool", "tool_call_id": "c", "content": "done"}]},
+     ("messages", 1, "tool_calls", 0, "custom", "input")),
+    ("/v1/responses", {"input": [
+        {"type": "custom_tool_call_output", "call_id": "c", "output": f"key {AWS_KEY}"}]},
+     ("input", 0, "output")),
+    ("/v1/responses", {"input": [
+        {"type": "function_call_output", "call_id": "c",
+         "output": [{"type": "input_text", "text": f"key {AWS_KEY}"}]}]},
+     ("input", 0, "output", 0, "text")),
+    ("/v1/responses", {"input": [
+        {"type": "function_call", "call_id": "c", "name": "f",
+         "arguments": f'{{"key": "{AWS_KEY}"}}'},
+        {"type": "function_call_output", "call_id": "c", "output": "ok"}]},
+     ("input", 0, "arguments")),
+    ("/v1/responses", {"input": [
+        {"type": "reasoning", "id": "rs", "summary": [
+            {"type": "summary_text", "text": f"use {AWS_KEY}"}]},
+        {"role": "user", "content": "go on"}]},
+     ("input", 0, "summary", 0, "text")),
+], ids=["chat prediction", "chat custom tool input", "custom tool output",
+        "tool output parts", "function call history", "reasoning history"])
+async def test_every_text_a_request_sends_is_protected(
+        tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
+    """Found 2026-11-28: these texts went to the model unscanned (a key unmasked, a tool's
+    output not judged by the shield)."""
+    upstream = ResponsesEvents({"id": "r", "object": "response", "output": []}) \
+        if route == "/v1/responses" else ScriptedUpstream(lambda _: "ok")
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post(route, headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", **body})
+    assert response.status_code == 200, response.text
+    sent: Any = upstream.received[-1]
+    for step in where:
+        sent = sent[step]
+    assert AWS_KEY not in sent
+    assert "█" in sent

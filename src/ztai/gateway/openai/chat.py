@@ -114,6 +114,7 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
     opt_bool(opt_object(request, "stream_options"), "include_usage", "stream_options.")
     tools = opt_list(request, "tools")
     segments, unscanned = _segments(messages)
+    segments.extend(_prediction(request))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,
@@ -179,8 +180,22 @@ def _tool_call_arguments(message: Mapping[str, Any], where: str) -> list[tuple[s
         raise BadRequest(f"'{where}tool_calls' must be an array", param=where + "tool_calls")
     found = []
     for j, raw in enumerate(calls):
-        function = opt_object(as_object(raw, f"{where}tool_calls[{j}]"), "function")
-        arguments = opt_str(function, "arguments", f"{where}tool_calls[{j}].function.")
-        if arguments:
-            found.append((arguments, f"{where}tool_calls[{j}].function.arguments"))
+        call = as_object(raw, f"{where}tool_calls[{j}]")
+        for kind, name in (("function", "arguments"), ("custom", "input")):
+            text = opt_str(opt_object(call, kind), name, f"{where}tool_calls[{j}].{kind}.")
+            if text:
+                found.append((text, f"{where}tool_calls[{j}].{kind}.{name}"))
     return found
+
+
+def _prediction(request: Mapping[str, Any]) -> list[Segment]:
+    """A predicted output's text (sent to the model like a prompt)."""
+    prediction = opt_object(request, "prediction")
+    if "content" not in prediction:
+        return []
+    segments = []
+    for text, source in _content(prediction["content"], "prediction."):
+        if text is None:
+            raise BadRequest(f"'{source}' must be a text part", param=source)
+        segments.append(Segment(Role.USER, text, source))
+    return segments

@@ -3,6 +3,7 @@ segments; function-call outputs are untrusted."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -171,15 +172,24 @@ def _input_segments(value: Any, segments: list[Segment]) -> int:
 
 
 def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
-    kind = item.get("type", "message")
+    kind = opt_str(item, "type", where + ".") or "message"
     labels = label_of(item, where + ".")
-    if kind == "function_call_output":
-        output = opt_str(item, "output", where + ".") or ""
-        segments.append(Segment(Role.TOOL, output, where + ".output", Provenance.UNTRUSTED,
-                                labels))
+    if kind in _TOOL_OUTPUTS or kind == "mcp_call":
+        # what a tool returned, the model will read: untrusted (the shield's document role)
+        unscanned = _tool_output(item, where, segments, labels)
+        if kind == "mcp_call":
+            _said(item, "arguments", where, segments, labels)
+        return unscanned
+    if kind in _PROPOSALS:  # the model's earlier words, sent back as history
+        _said(item, _PROPOSALS[kind], where, segments, labels)
+        return 0
+    if kind == "reasoning":
+        for j, part in enumerate(_list(item, "summary", where)):
+            _said(as_object(part, f"{where}.summary[{j}]"), "text", f"{where}.summary[{j}]",
+                  segments, labels)
         return 0
     if kind != "message":
-        return 1  # other item kinds (function_call, reasoning, ...) are forwarded unscanned
+        return 1  # other item kinds (a computer's screenshot, ...) are forwarded unscanned
     role = _ROLES.get(req_str(item, "role", where + "."))
     if role is None:
         raise BadRequest(f"'{where}.role' must be one of {sorted(_ROLES)}", param=where + ".role")
@@ -192,15 +202,54 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
     return _parts(content, role, where, segments, labels)
 
 
+_TOOL_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output",
+                           "local_shell_call_output"})
+_PROPOSALS = {"function_call": "arguments", "custom_tool_call": "input"}
+
+
+def _tool_output(item: dict[str, Any], where: str, segments: list[Segment],
+                 labels: frozenset[str]) -> int:
+    """A tool's output, a text or an array of input parts; untrusted."""
+    output = item.get("output")
+    if output is None or isinstance(output, str):
+        segments.append(Segment(Role.TOOL, output or "", where + ".output",
+                                Provenance.UNTRUSTED, labels))
+        return 0
+    if not isinstance(output, list):
+        raise BadRequest(f"'{where}.output' must be a string or an array of parts",
+                         param=where + ".output")
+    found: list[Segment] = []
+    unscanned = _parts(output, Role.TOOL, where, found, labels, "output")
+    segments.extend(dataclasses.replace(s, provenance=Provenance.UNTRUSTED) for s in found)
+    return unscanned
+
+
+def _said(item: Mapping[str, Any], name: str, where: str, segments: list[Segment],
+          labels: frozenset[str]) -> None:
+    text = opt_str(item, name, where + ".")
+    if text:
+        segments.append(Segment(Role.ASSISTANT, text, f"{where}.{name}", labels=labels))
+
+
+def _list(item: Mapping[str, Any], name: str, where: str) -> list[Any]:
+    value = item.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadRequest(f"'{where}.{name}' must be an array", param=f"{where}.{name}")
+    return value
+
+
 def _parts(content: list[Any], role: Role, where: str, segments: list[Segment],
-           labels: frozenset[str]) -> int:
+           labels: frozenset[str], field: str = "content") -> int:
     unscanned = 0
     for j, raw in enumerate(content):
-        part = as_object(raw, f"{where}.content[{j}]")
-        kind = req_str(part, "type", f"{where}.content[{j}].")
+        at = f"{where}.{field}[{j}]"
+        part = as_object(raw, at)
+        kind = req_str(part, "type", at + ".")
         if kind in _TEXT_PARTS:
-            text = req_str(part, "text", f"{where}.content[{j}].")
-            segments.append(Segment(role, text, f"{where}.content[{j}].text", labels=labels))
+            text = req_str(part, "text", at + ".")
+            segments.append(Segment(role, text, at + ".text", labels=labels))
         else:
             unscanned += 1
     return unscanned
