@@ -105,7 +105,7 @@ def test_a_text_delta_that_is_no_text_fails_closed() -> None:
                                         "delta": ["secret"]})
 
 
-# --- what else answers carry: found unread on 2026-11-28 (a credential in a hosted tool's ----
+# --- what else answers carry: found unread on 2026-11-27 (a credential in a hosted tool's ----
 # --- output, a custom tool's input or a reasoning delta reached the client unscanned) --------
 
 

@@ -295,7 +295,7 @@ class ResponsesEvents:
 ], ids=["custom tool input", "code interpreter logs", "mcp call output", "shell command"])
 async def test_credentials_in_hosted_tool_items_are_blocked(tmp_path: Path,
                                                            item: dict[str, Any]) -> None:
-    """Found 2026-11-28: these items reached the client unscanned."""
+    """Found 2026-11-27: these items reached the client unscanned."""
     upstream = ResponsesEvents({"id": "r", "object": "response", "output": [item]})
     async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
         response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]),
@@ -308,7 +308,7 @@ async def test_credentials_in_hosted_tool_items_are_blocked(tmp_path: Path,
 @pytest.mark.parametrize("finished_copy", [False, True])
 async def test_a_credential_in_reasoning_deltas_is_blocked_before_it_streams(
         tmp_path: Path, finished_copy: bool) -> None:
-    """Found 2026-11-28: reasoning deltas went out unread, four characters an event; only a
+    """Found 2026-11-27: reasoning deltas went out unread, four characters an event; only a
     finished copy, where the upstream sends one, was judged."""
     deltas = [{"type": "response.reasoning_summary_text.delta", "item_id": "rs",
                "delta": AWS_KEY[i:i + 4]} for i in range(0, len(AWS_KEY), 4)]
@@ -357,7 +357,7 @@ class WithLogprobs:
 @pytest.mark.parametrize("stream", [False, True])
 async def test_a_redacted_card_does_not_go_out_in_the_token_logprobs(tmp_path: Path,
                                                                      stream: bool) -> None:
-    """Found 2026-11-28: the answer's text was redacted, its log-probabilities (the same text,
+    """Found 2026-11-27: the answer's text was redacted, its log-probabilities (the same text,
     token by token) went out as the model wrote them."""
     upstream = WithLogprobs(f"your card {CARD} is on file")
     async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
@@ -435,7 +435,7 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
         "tool output parts", "function call history", "reasoning history"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
-    """Found 2026-11-28: these texts went to the model unscanned (a key unmasked, a tool's
+    """Found 2026-11-27: these texts went to the model unscanned (a key unmasked, a tool's
     output not judged by the shield)."""
     upstream = ResponsesEvents({"id": "r", "object": "response", "output": []}) \
         if route == "/v1/responses" else ScriptedUpstream(lambda _: "ok")

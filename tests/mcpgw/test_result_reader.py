@@ -1,6 +1,6 @@
 """What ztai reads of an MCP server's answers (scanned by the shield and DLP): besides the
 texts, a resource link's title, description and address and a prompt's description, which the
-model reads too (found unread on 2026-11-28); never binary data, identifiers or metadata."""
+model reads too (found unread on 2026-11-27); never binary data, identifiers or metadata."""
 
 from __future__ import annotations
 
