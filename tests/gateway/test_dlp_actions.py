@@ -448,3 +448,20 @@ async def test_every_text_a_request_sends_is_protected(
         sent = sent[step]
     assert AWS_KEY not in sent
     assert "█" in sent
+
+
+async def test_a_stored_prompts_variables_are_protected(tmp_path: Path) -> None:
+    """A stored prompt's variables are texts the model reads (found unread 2026-11-27); the
+    prompt may stand without an input; a variable that is an image is counted unscanned."""
+    upstream = ResponsesEvents({"id": "r", "object": "response", "output": []})
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]), json={
+            "model": "demo-chat", "prompt": {"id": "pmpt_1", "variables": {
+                "key": f"use {AWS_KEY}", "note": {"type": "input_text", "text": AWS_KEY},
+                "picture": {"type": "input_image", "image_url": "https://e.test/i.png"}}}})
+        event = h.last_event()
+    assert response.status_code == 200, response.text
+    sent = upstream.received[-1]["prompt"]["variables"]
+    assert AWS_KEY not in str(sent)
+    assert sent["picture"]["image_url"] == "https://e.test/i.png"
+    assert event["details"]["unscanned_parts"] == 1

@@ -25,6 +25,7 @@ from ztai.gateway.openai.fields import (
     label_of,
     malformed_answer,
     opt_bool,
+    opt_object,
     opt_str,
     other_texts,
     parse_object,
@@ -142,7 +143,9 @@ def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) 
     instructions = opt_str(request, "instructions")
     if instructions:
         segments.append(Segment(Role.SYSTEM, instructions, "instructions"))
-    unscanned = _input_segments(request.get("input"), segments)
+    unscanned = _prompt_variables(request, segments)
+    if request.get("input") is not None or request.get("prompt") is None:  # a stored
+        unscanned += _input_segments(request.get("input"), segments)  # prompt may stand alone
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,
@@ -158,6 +161,23 @@ def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) 
         forwarded["input"] = unlabelled(request["input"])
     call = UpstreamCall(Endpoint.RESPONSES, forwarded, stream)
     return Plan(exchange, ResponsesReader(), call, target)
+
+
+def _prompt_variables(request: Mapping[str, Any], segments: list[Segment]) -> int:
+    """A stored prompt's variables: texts the model reads like the input (an image or a file
+    given as a variable is counted unscanned)."""
+    variables = opt_object(opt_object(request, "prompt"), "variables", "prompt.")
+    unscanned = 0
+    for name, value in variables.items():
+        where = f"prompt.variables.{name}"
+        if isinstance(value, str):
+            segments.append(Segment(Role.USER, value, where))
+        elif isinstance(value, dict) and value.get("type") in _TEXT_PARTS:
+            segments.append(Segment(Role.USER, req_str(value, "text", where + "."),
+                                    where + ".text"))
+        else:
+            unscanned += 1
+    return unscanned
 
 
 def _input_segments(value: Any, segments: list[Segment]) -> int:
