@@ -18,7 +18,15 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from tests.gateway.harness import Harness, Options, auth, harness
-from tests.mcpgw.servers import INJECTED, MailState, mail_server, rug_pull, serving, serving_app
+from tests.mcpgw.servers import (
+    INJECTED,
+    RUG_PULL,
+    MailState,
+    mail_server,
+    rug_pull,
+    serving,
+    serving_app,
+)
 from ztai.agents.approvals import ApprovalQueue
 from ztai.config.settings import McpServerSettings, McpToolSettings
 from ztai.core.clock import FixedClock
@@ -210,6 +218,33 @@ async def test_arguments_get_dlp_and_resources_and_prompts_are_governed(
         prompt = await client.get_prompt("summarise", {"style": "long"})
         assert "long" in prompt.messages[0].content.text
         assert h.last_event()["action"] == "get_prompt"
+
+
+async def test_resources_and_prompts_with_injected_descriptions_are_withheld(
+        tmp_path: Path, shield: Shield) -> None:
+    """A resource's or prompt's description is read by the model like a tool's: one carrying
+    instructions the shield flags is not listed (found listed unscanned on 2026-11-27)."""
+    state = MailState()
+    server = mail_server(state)
+
+    @server.resource("mail://rules", description=INJECTED)
+    def rules() -> str:
+        return "no rules"
+
+    @server.prompt(description=RUG_PULL)
+    def triage() -> str:
+        return "Triage my inbox."
+
+    async with mail_gateway(tmp_path, shield, state, server) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        resources = await client.list_resources()
+        resource_event = h.last_event()
+        prompts = await client.list_prompts()
+        prompt_event = h.last_event()
+    assert [str(r.uri) for r in resources.resources] == ["mail://signature"]
+    assert resource_event["details"]["resources_withheld"] == "mail://rules"
+    assert [p.name for p in prompts.prompts] == ["summarise"]
+    assert prompt_event["details"]["prompts_withheld"] == "triage"
 
 
 async def test_a_stdio_server_that_ztai_launches(tmp_path: Path) -> None:

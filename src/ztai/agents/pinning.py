@@ -64,7 +64,7 @@ def definition_text(definition: Mapping[str, Any]) -> str:
             for item in value:
                 walk(item)
 
-    for key in ("title", "description", "inputSchema", "outputSchema"):
+    for key in ("title", "description", "inputSchema", "outputSchema", "arguments"):
         walk(definition.get(key))
     return "\n".join(texts)
 
@@ -96,9 +96,14 @@ class PinBook:
             verdicts[name] = PinVerdict(name, digest, pin.status, pin.reason)
         return verdicts
 
+    def flagged(self, definition: Mapping[str, Any]) -> tuple[str, ...]:
+        """What the shield finds in a definition's text (a tool's, a resource's, a prompt's:
+        with its arguments' descriptions); empty when nothing or no shield."""
+        return tuple(self._inspect(definition_text(definition))) if self._inspect else ()
+
     def _pin(self, server: str, name: str, digest: str, definition: Mapping[str, Any],
              first_listing: bool, changed: bool) -> ToolPin:
-        flagged = tuple(self._inspect(definition_text(definition))) if self._inspect else ()
+        flagged = self.flagged(definition)
         if flagged:
             status, reason = PinStatus.QUARANTINED, (
                 "the definition carries instructions the prompt shield flags: "

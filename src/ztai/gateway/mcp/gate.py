@@ -9,7 +9,9 @@ pipeline (authenticate → classify → detect → authorize → protect → for
   and the session's taint; redactions reach the server; the result is scanned (shield, DLP),
   labelled and, for tools that return outside content, taints the session.
 - ``resources/read`` and ``prompts/get`` are governed the same way (actions ``read_resource``
-  and ``get_prompt`` on ``Tool::"<server>/<uri or name>"``)."""
+  and ``get_prompt`` on ``Tool::"<server>/<uri or name>"``); ``resources/list`` and
+  ``prompts/list`` show only what the caller may read or get, and withhold an item whose
+  description (or a prompt argument's) carries instructions the prompt shield flags."""
 
 from __future__ import annotations
 
@@ -196,14 +198,22 @@ class McpGate:
 
         async def answer(flow: Flow) -> dict[str, Any]:
             items = await fetch()
-            shown = []
+            shown, withheld = [], []
             for item in items:
                 name = str(item.uri if key == "resources" else item.name)
-                if self._may(flow, action, name, {"tool_server": self.name, "tool_name": name,
-                                                  "tool_risk": self._settings.default_risk}):
-                    shown.append(item.model_dump(by_alias=True, exclude_none=True, mode="json"))
+                if not self._may(flow, action, name, {"tool_server": self.name,
+                                                      "tool_name": name,
+                                                      "tool_risk": self._settings.default_risk}):
+                    continue
+                definition = item.model_dump(by_alias=True, exclude_none=True, mode="json")
+                if self._pins.flagged(definition):  # instructions hidden in a description
+                    withheld.append(name)
+                else:
+                    shown.append(definition)
             flow.notes.update({f"{key}_listed": len(shown),
-                               f"{key}_hidden": len(items) - len(shown)})
+                               f"{key}_hidden": len(items) - len(shown) - len(withheld)})
+            if withheld:
+                flow.notes[f"{key}_withheld"] = " ".join(sorted(withheld))[:512]
             return {key: shown}
 
         return Plan(exchange, self._reader, local=answer)
