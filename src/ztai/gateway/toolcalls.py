@@ -24,6 +24,10 @@ from ztai.policy.interface import Authorizer
 from ztai.upstream.interface import StreamEvent
 
 MAX_HELD_CHARS = 262_144
+_ARGUMENT_DELTAS = frozenset({"response.function_call_arguments.delta",
+                              "response.custom_tool_call_input.delta"})
+_ARGUMENTS_DONE = frozenset({"response.function_call_arguments.done",
+                             "response.custom_tool_call_input.done"})
 CLIENT_SERVER = "client"  # the tools an application runs itself: Tool::"client/<name>"
 
 
@@ -59,19 +63,51 @@ class ToolCallPolicy:
 
 
 def proposed(body: Mapping[str, Any]) -> list[Proposed]:
-    """Tool calls in a whole answer: chat ``choices[].message.tool_calls`` or responses
-    ``output[]`` items of type ``function_call``."""
+    """Tool calls in a whole answer: chat ``choices[].message.tool_calls`` (function and custom
+    tools) and the legacy ``function_call``, or every Responses ``output[]`` item the client
+    is to run (``client_call``)."""
     calls: list[Proposed] = []
     for choice in _dicts(body.get("choices")):
-        for call in _dicts(_get(choice, "message", "tool_calls")):
-            function = call.get("function")
-            if isinstance(function, dict):
-                calls.append(Proposed(str(function.get("name") or ""),
-                                      str(function.get("arguments") or "")))
+        for tool_call in _dicts(_get(choice, "message", "tool_calls")):
+            calls.append(_chat_call(tool_call))
+        legacy = _get(choice, "message", "function_call")
+        if isinstance(legacy, dict):
+            calls.append(Proposed(str(legacy.get("name") or ""),
+                                  str(legacy.get("arguments") or "")))
     for item in _dicts(body.get("output")):
-        if item.get("type") == "function_call":
-            calls.append(Proposed(str(item.get("name") or ""), str(item.get("arguments") or "")))
+        found = client_call(item)
+        if found is not None:
+            calls.append(found)
     return calls
+
+
+def _chat_call(call: Mapping[str, Any]) -> Proposed:
+    for kind, text in (("function", "arguments"), ("custom", "input")):
+        part = call.get(kind)
+        if isinstance(part, dict):
+            return Proposed(str(part.get("name") or ""), str(part.get(text) or ""))
+    return Proposed("", "")  # a call of another shape is judged as a nameless tool
+
+
+# Responses output items the provider runs itself (their results are already in the answer)
+_HOSTED = frozenset({"web_search_call", "file_search_call", "code_interpreter_call",
+                     "image_generation_call", "mcp_call"})
+_TEXT_OF = {"function_call": "arguments", "custom_tool_call": "input"}
+_NOT_ARGUMENTS = frozenset({"id", "type", "status", "call_id", "name"})
+
+
+def client_call(item: Mapping[str, Any]) -> Proposed | None:
+    """The call in a Responses output item that the client is to run: a function or custom
+    tool's (by name), or a built-in one's such as ``local_shell_call`` or ``computer_call``
+    (named after its type, ``local_shell``, its item's fields as the arguments); any other
+    ``*_call`` item too, so that a kind added later is judged, not passed."""
+    kind = item.get("type")
+    if not isinstance(kind, str) or not kind.endswith("_call") or kind in _HOSTED:
+        return None
+    if kind in _TEXT_OF:
+        return Proposed(str(item.get("name") or ""), str(item.get(_TEXT_OF[kind]) or ""))
+    fields = {k: v for k, v in item.items() if k not in _NOT_ARGUMENTS}
+    return Proposed(kind.removesuffix("_call"), orjson.dumps(fields).decode())
 
 
 @dataclass(slots=True)
@@ -121,22 +157,33 @@ class CallHold:
             for j, call in enumerate(_dicts(_get(choice, "delta", "tool_calls"))):
                 index = call.get("index")
                 key = (i, index if isinstance(index, int) else j)
-                function = call.get("function")
-                if isinstance(function, dict):
-                    self._add(key, function.get("name"), function.get("arguments"))
+                for kind, text in (("function", "arguments"), ("custom", "input")):
+                    part = call.get(kind)
+                    if isinstance(part, dict):
+                        self._add(key, part.get("name"), part.get(text))
+                self.names.setdefault(key, "")
                 carried = True
-        kind = data.get("type")
+            legacy = _get(choice, "delta", "function_call")
+            if isinstance(legacy, dict):  # the legacy function call: one per choice
+                self._add((i, -1), legacy.get("name"), legacy.get("arguments"))
+                carried = True
+        event = data.get("type")
         item = data.get("item")
         position = data.get("output_index")
         key = (0, position if isinstance(position, int) else 0)
-        if kind == "response.output_item.added" and isinstance(item, dict) \
-                and item.get("type") == "function_call":
-            self._add(key, item.get("name"), None)
+        proposal = client_call(item) if isinstance(item, dict) else None
+        if event == "response.output_item.added" and proposal is not None:
+            self._add(key, proposal.name, None)
+            if isinstance(item, dict) and item.get("type") not in _TEXT_OF:
+                self.parts[key] = [proposal.arguments]  # a built-in call comes whole
             carried = True
-        elif kind == "response.function_call_arguments.delta":
+        elif event in _ARGUMENT_DELTAS:
             self._add(key, None, data.get("delta"))
             carried = True
-        elif kind in ("response.output_item.done", "response.function_call_arguments.done"):
+        elif event == "response.output_item.done" and proposal is not None:
+            self.names[key], self.parts[key] = proposal.name, [proposal.arguments]
+            carried = True
+        elif event in _ARGUMENTS_DONE:
             carried = key in self.names or key in self.parts
         return carried
 
