@@ -465,3 +465,27 @@ async def test_a_stored_prompts_variables_are_protected(tmp_path: Path) -> None:
     assert AWS_KEY not in str(sent)
     assert sent["picture"]["image_url"] == "https://e.test/i.png"
     assert event["details"]["unscanned_parts"] == 1
+
+
+async def test_attachments_no_detector_reads_stay_off_consumer_models(tmp_path: Path) -> None:
+    """An image or a file ztai cannot read has an unknown sensitivity: the starter policies keep
+    it from consumer-tier models (policies see ``unscanned_parts``); internal models take it."""
+    upstream = ScriptedUpstream(lambda _: "seen")
+    content = [{"type": "text", "text": "what is in this file?"},
+               {"type": "file", "file": {"filename": "plan.pdf",
+                                         "file_data": "data:application/pdf;base64,JVBERi0="}}]
+    body = {"messages": [{"role": "user", "content": content}]}
+    async with harness(tmp_path, _options(upstream, rules=None)) as h:
+        consumer = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-consumer-chat", **body})
+        internal = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", **body})
+        text_only = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                        json={"model": "demo-consumer-chat", "messages": [
+                                            {"role": "user", "content": content[:1]}]})
+        events = h.events()
+    assert consumer.status_code == 403
+    assert "no-unscanned-attachments-to-consumer-models" in consumer.json()["error"]["message"]
+    assert internal.status_code == 200
+    assert text_only.status_code == 200
+    assert events[0]["details"]["unscanned_parts"] == 1

@@ -36,6 +36,7 @@ def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> N
         "staff-use-models", "admins-use-models", "contractors-no-consumer-models",
         "anyone-accepts-terms", "admins-administer", "agents-get-tokens",
         "staff-delegate-to-agents", "no-confidential-to-consumer-models",
+        "no-unscanned-attachments-to-consumer-models",
         "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models",
         "no-credentials-in-answers", "no-prompt-attacks", "no-exfiltration-in-answers",
         "staff-use-tools", "no-outbound-after-attack", "hold-outbound-from-untrusted-sessions",

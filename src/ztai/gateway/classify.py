@@ -61,6 +61,7 @@ class ClassifyStage:
             "content_label": label or self._c.scheme.order[0],
             "content_label_rank": self._c.scheme.rank(label) if label else 0,
             "fingerprint_documents": tuple(sorted(documents)),
+            "unscanned_parts": _count(flow.exchange.signals.get("unscanned_parts")),
         })
         return None
 
@@ -85,3 +86,7 @@ def families(kinds: Iterable[str]) -> tuple[str, ...]:
     """``pii.email``, ``secret.aws-access-token`` → ``("pii", "secret")``: what policies test
     when any finding of a family matters (Cedar sets have no wildcards)."""
     return tuple(sorted({kind.partition(".")[0] for kind in kinds}))
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
