@@ -85,6 +85,81 @@ class RandomUpstream:
         return None
 
 
+_RESPONSE_KEYS = ["output", "content", "summary", "text", "arguments", "input", "output_text",
+                  "logs", "outputs", "action", "command", "results", "delta", "item", "part",
+                  "response", "logprobs", "obfuscation", "annotations", "x"]
+_ITEM_TYPES = ["message", "function_call", "custom_tool_call", "reasoning", "mcp_call",
+               "code_interpreter_call", "local_shell_call", "computer_call", "web_search_call",
+               "image_generation_call", "future_call", 7]
+_EVENT_TYPES = ["response.output_text.delta", "response.reasoning_summary_text.delta",
+                "response.custom_tool_call_input.delta", "response.audio.delta",
+                "response.function_call_arguments.delta", "response.output_item.added",
+                "response.output_item.done", "response.completed", "response.future.delta",
+                "error", None]
+
+
+class RandomResponses(RandomUpstream):
+    """Random Responses API answers and events, of every item kind and of none."""
+
+    def value(self, depth: int = 0) -> Any:
+        roll = self.rng.random()
+        if depth > 3 or roll < 0.35:
+            return self.rng.choice([None, True, 0, 1.5, self.rng.choice(_TEXTS)])
+        if roll < 0.6:
+            return [self.value(depth + 1) for _ in range(self.rng.randint(0, 3))]
+        return {self.rng.choice(_RESPONSE_KEYS): self.value(depth + 1)
+                for _ in range(self.rng.randint(0, 4))}
+
+    def item(self) -> Any:
+        if self.rng.random() < 0.1:
+            return self.value(1)
+        item = {"type": self.rng.choice(_ITEM_TYPES)}
+        for _ in range(self.rng.randint(0, 3)):
+            item[self.rng.choice(_RESPONSE_KEYS)] = self.rng.choice(
+                [self.rng.choice(_TEXTS), self.value(1),
+                 [{"type": "output_text", "text": self.rng.choice(_TEXTS)}]])
+        return item
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": "r", "object": "response",
+                                "output": [self.item() for _ in range(self.rng.randint(0, 3))]}
+        if self.rng.random() < 0.2:
+            body["output"] = self.value()
+        return body
+
+    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+        for _ in range(self.rng.randint(0, 6)):
+            event: dict[str, Any] = {"type": self.rng.choice(_EVENT_TYPES),
+                                     "output_index": self.rng.randint(0, 2)}
+            field = self.rng.choice(["delta", "item", "part", "response", "text", "code"])
+            event[field] = self.rng.choice([self.rng.choice(_TEXTS), self.item(),
+                                            self.value(1), {"output": [self.item()]}])
+            yield StreamEvent(event)
+        yield StreamEvent(None)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_random_responses_answers_are_checked_or_refused(tmp_path: Path,
+                                                               seed: int) -> None:
+    """The same through the Responses route, whose readers read every text of every item and
+    event kind (so a shape they do not expect must fail closed, never crash or stall)."""
+    rng = random.Random(seed)  # noqa: S311 -- reproducible test input
+    options = Options(shield=Shield(), upstream=RandomResponses(rng),
+                      dlp=Classifier((structured_pii_detector(),), LabelScheme()),
+                      policy_texts=starter_policies(), tool_calls=True)
+    statuses: set[int] = set()
+    async with harness(tmp_path, options) as h:
+        for _ in range(REQUESTS // 2):
+            with within(20):
+                response = await h.client.post(
+                    "/v1/responses", headers=auth(h.keys["alice"]),
+                    json={"model": "demo-chat", "input": "hello",
+                          "stream": rng.random() < 0.4})
+            statuses.add(response.status_code)
+    assert statuses <= {200, 403, 502}, statuses
+    assert {200, 502} <= statuses
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 async def test_random_answers_are_checked_or_refused(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)  # noqa: S311 -- reproducible test input
