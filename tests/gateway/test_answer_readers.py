@@ -208,3 +208,11 @@ def test_an_answer_nested_beyond_reason_fails_closed() -> None:
         ChatReader().pieces(_answer({"content": "hi", "extra": deep}))
     with pytest.raises(UpstreamError):
         ResponsesReader().pieces({"output": [{"type": "x", "extra": deep}]})
+
+
+def test_an_empty_extra_text_is_no_piece() -> None:
+    """Providers send ``"reasoning_content": ""`` beside the content of each chunk; a second
+    piece would make every chunk unsplittable for the hold-back window."""
+    assert ChatReader().delta_pieces({"choices": [{"index": 0, "delta": {
+        "content": "4111", "reasoning_content": ""}}]}) == [
+        ("choices[0].delta.content", "4111")]

@@ -193,6 +193,24 @@ async def test_card_numbers_in_answers_are_redacted_across_chunks(tmp_path: Path
     assert event["details"]["answer_dlp_rules"] == "no-card-numbers-in-answers"
 
 
+class WithEmptyReasoning(ScriptedUpstream):
+    """A provider that sends ``"reasoning_content": ""`` beside every content delta."""
+
+    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+        async for event in super().stream(call):
+            for choice in (event.data or {}).get("choices", ()):
+                choice["delta"]["reasoning_content"] = ""
+            yield event
+
+
+async def test_a_card_split_across_chunks_with_empty_reasoning_is_redacted(
+        tmp_path: Path) -> None:
+    answer = f"Your card {CARD} was charged twice."
+    async with harness(tmp_path, _options(WithEmptyReasoning(lambda _: answer, 3))) as h:
+        streamed = await _ask(h, "what happened?", stream=True)
+    assert streamed_text(streamed.content) == (answer.replace(CARD, "<CREDIT_CARD>"), [])
+
+
 async def test_the_starter_policies_protect_by_default(tmp_path: Path) -> None:
     upstream = ScriptedUpstream()
     async with harness(tmp_path, _options(upstream, rules=None)) as h:

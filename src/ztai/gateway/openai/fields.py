@@ -123,7 +123,8 @@ def texts_in(value: Any, where: str, pieces: list[tuple[str, str]]) -> None:
 
 def _texts(value: Any, where: str, pieces: list[tuple[str, str]], depth: int) -> None:
     if isinstance(value, str):
-        pieces.append((where, value))
+        if value:  # an empty one carries nothing, and would make a stream event unsplittable
+            pieces.append((where, value))
     elif isinstance(value, dict):
         other_texts(value, frozenset(), where, pieces, depth)
     elif isinstance(value, list):
