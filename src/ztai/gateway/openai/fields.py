@@ -91,12 +91,13 @@ def answer_text(node: Mapping[str, Any], name: str, where: str,
         raise malformed_answer(where)
 
 
-# Keys whose values in a model's answer are identifiers, enumerations, tool names, positions
-# or opaque data (base64 audio and images, encrypted reasoning, a stream's random padding):
-# not text a reader sees or a tool acts on, and not scanned as such.
+# Keys whose values in a model's answer are identifiers (these and every ``*_id``),
+# enumerations, tool names, positions or opaque data (base64 audio and images, encrypted
+# reasoning, a stream's random padding): not text a reader sees or a tool acts on, and not
+# scanned as such.
 NOT_TEXT = frozenset({
-    "id", "type", "object", "status", "role", "name", "index", "call_id", "item_id",
-    "tool_call_id", "approval_request_id", "server_label", "sequence_number", "output_index",
+    "id", "type", "object", "status", "role", "name", "index", "server_label",
+    "sequence_number", "output_index",
     "content_index", "summary_index", "created", "created_at", "expires_at", "model",
     "encrypted_content", "signature", "obfuscation", "data", "b64_json", "partial_image_b64",
     "logprobs"})
@@ -112,7 +113,7 @@ def other_texts(node: Mapping[str, Any], read: frozenset[str], where: str,
     if depth >= MAX_ANSWER_DEPTH:
         raise malformed_answer(where)
     for key, value in node.items():
-        if key not in read and key not in NOT_TEXT:
+        if key not in read and key not in NOT_TEXT and not key.endswith("_id"):
             _texts(value, f"{where}.{key}" if where else key, pieces, depth + 1)
 
 
