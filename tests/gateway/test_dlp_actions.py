@@ -449,8 +449,20 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
             {"type": "summary_text", "text": f"use {AWS_KEY}"}]},
         {"role": "user", "content": "go on"}]},
      ("input", 0, "summary", 0, "text")),
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": None,
+         "function_call": {"name": "deploy", "arguments": f'{{"key": "{AWS_KEY}"}}'}},
+        {"role": "function", "name": "deploy", "content": "done"}]},
+     ("messages", 1, "function_call", "arguments")),
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": "ok", "reasoning_content": f"key is {AWS_KEY}"},
+        {"role": "user", "content": "and?"}]},
+     ("messages", 1, "reasoning_content")),
 ], ids=["chat prediction", "chat custom tool input", "custom tool output",
-        "tool output parts", "function call history", "reasoning history"])
+        "tool output parts", "function call history", "reasoning history",
+        "chat legacy function call", "chat reasoning history"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
     """Found 2026-11-27: these texts went to the model unscanned (a key unmasked, a tool's

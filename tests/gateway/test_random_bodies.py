@@ -98,3 +98,15 @@ async def test_random_bodies_are_answered_without_a_server_error(tmp_path: Path,
     assert not failed, failed[:3]
     assert 200 in statuses  # valid calls were among them
     assert 400 in statuses  # and refused ones
+
+
+async def test_a_request_nested_beyond_reason_is_a_bad_request(tmp_path: Path) -> None:
+    deep: Any = "x"
+    for _ in range(40):
+        deep = {"x": deep}
+    async with harness(tmp_path) as h:
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", "messages": [
+                                           {"role": "user", "content": "hi", "extra": deep}]})
+    assert response.status_code == 400
+    assert "nested more than 32 levels" in response.json()["error"]["message"]

@@ -19,10 +19,12 @@ from ztai.core.model import (
 )
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
+    LABEL_FIELD,
     answer_text,
     as_object,
     label_of,
     malformed_answer,
+    nested_too_deeply,
     opt_bool,
     opt_list,
     opt_object,
@@ -150,7 +152,16 @@ def _segments(messages: list[Any]) -> tuple[list[Segment], int]:
                 segments.append(Segment(role, text, source, provenance, labels))
         for text, source in _tool_call_arguments(message, where):
             segments.append(Segment(role, text, source, provenance, labels))
+        # any other text the message carries (a refusal, the legacy function call's arguments,
+        # reasoning sent back as history) goes to the model too
+        extra: list[Piece] = []
+        other_texts(message, _REQUEST_READ, f"messages[{i}]", extra, fail=nested_too_deeply)
+        segments.extend(Segment(role, text, source, provenance, labels)
+                        for source, text in extra)
     return segments, unscanned
+
+
+_REQUEST_READ = frozenset({"content", "tool_calls", LABEL_FIELD})
 
 
 def _content(content: Any, where: str) -> list[tuple[str | None, str]]:

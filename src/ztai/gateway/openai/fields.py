@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -105,34 +105,41 @@ MAX_ANSWER_DEPTH = 32
 
 
 def other_texts(node: Mapping[str, Any], read: frozenset[str], where: str,
-                pieces: list[tuple[str, str]], depth: int = 0) -> None:
+                pieces: list[tuple[str, str]], depth: int = 0,
+                fail: Callable[[str], Exception] = malformed_answer) -> None:
     """Every string under ``node`` outside the keys already ``read`` and ``NOT_TEXT``, at its
     path: what an answer carries besides the fields its reader knows (a reasoning text, an
     audio transcript, a hosted tool's code, logs or output, a citation's address) is scanned
     too, never passed on unread."""
     if depth >= MAX_ANSWER_DEPTH:
-        raise malformed_answer(where)
+        raise fail(where)
     for key, value in node.items():
         if key not in read and key not in NOT_TEXT and not key.endswith("_id"):
-            _texts(value, f"{where}.{key}" if where else key, pieces, depth + 1)
+            _texts(value, f"{where}.{key}" if where else key, pieces, depth + 1, fail)
 
 
 def texts_in(value: Any, where: str, pieces: list[tuple[str, str]]) -> None:
     """Every string in ``value`` (itself, or under it outside ``NOT_TEXT``), at its path."""
-    _texts(value, where, pieces, 0)
+    _texts(value, where, pieces, 0, malformed_answer)
 
 
-def _texts(value: Any, where: str, pieces: list[tuple[str, str]], depth: int) -> None:
+def _texts(value: Any, where: str, pieces: list[tuple[str, str]], depth: int,
+           fail: Callable[[str], Exception]) -> None:
     if isinstance(value, str):
         if value:  # an empty one carries nothing, and would make a stream event unsplittable
             pieces.append((where, value))
     elif isinstance(value, dict):
-        other_texts(value, frozenset(), where, pieces, depth)
+        other_texts(value, frozenset(), where, pieces, depth, fail)
     elif isinstance(value, list):
         if depth >= MAX_ANSWER_DEPTH:
-            raise malformed_answer(where)
+            raise fail(where)
         for i, item in enumerate(value):
-            _texts(item, f"{where}[{i}]", pieces, depth + 1)
+            _texts(item, f"{where}[{i}]", pieces, depth + 1, fail)
+
+
+def nested_too_deeply(where: str) -> BadRequest:
+    return BadRequest(f"'{where}' is nested more than {MAX_ANSWER_DEPTH} levels deep",
+                      param=where)
 
 
 def as_object(value: Any, where: str) -> dict[str, Any]:
