@@ -30,7 +30,11 @@ from tests.mcpgw.servers import (
 from ztai.agents.approvals import ApprovalQueue
 from ztai.config.settings import McpServerSettings, McpToolSettings
 from ztai.core.clock import FixedClock
+from ztai.gateway.classify import Classifier
 from ztai.policy.bundled import starter_policies
+from ztai.protection.labels import LabelScheme
+from ztai.protection.pii import structured_pii_detector
+from ztai.protection.secrets_detector import SecretDetector
 from ztai.storage.memory import MemoryApprovalStore
 from ztai.storage.model import AgentRecord
 from ztai.threats.shield import Shield
@@ -47,11 +51,12 @@ def shield() -> Shield:
 
 @contextlib.asynccontextmanager
 async def mail_gateway(tmp_path: Path, shield: Shield | None, state: MailState,
-                       server: Any = None) -> AsyncIterator[tuple[Harness, str, Any]]:
+                       server: Any = None, **options: Any
+                       ) -> AsyncIterator[tuple[Harness, str, Any]]:
     server = server or mail_server(state)
     async with serving(server) as url:
         settings = McpServerSettings(name="mail", url=url, tools=MAIL_TOOLS)
-        async with harness(tmp_path, Options(shield=shield, mcp=[settings])) as h, \
+        async with harness(tmp_path, Options(shield=shield, mcp=[settings], **options)) as h, \
                 serving_app(h.app) as base:
             yield h, base, server
 
@@ -218,6 +223,53 @@ async def test_arguments_get_dlp_and_resources_and_prompts_are_governed(
         prompt = await client.get_prompt("summarise", {"style": "long"})
         assert "long" in prompt.messages[0].content.text
         assert h.last_event()["action"] == "get_prompt"
+
+
+AWS_KEY = "AKIAZ3MZQ7YWRT4XPLNV"
+ARGUMENT_RULES = """
+@id("mask-credentials-in-tool-arguments")
+@dlp("redact") @kinds("secret.*") @method("mask")
+permit (principal, action == Action::"call_tool", resource)
+when { context has direction && context.direction == "request" };
+"""
+
+
+async def test_tool_arguments_get_dlp_keys_included(tmp_path: Path) -> None:
+    """A credential in an argument is masked before the server gets it. One hidden in an
+    object's key (found unread on 2026-11-27: only values were read) is found too; a key
+    cannot be redacted, so that call is refused, and an address there counts as a
+    destination."""
+    state, tagged = MailState(), []
+    server = mail_server(state)
+
+    @server.tool()
+    def tag(labels: dict[str, str]) -> str:
+        tagged.append(labels)
+        return "tagged"
+
+    policies = {**starter_policies(), "40-arguments.cedar": ARGUMENT_RULES}
+    dlp = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
+    async with mail_gateway(tmp_path, None, state, server, dlp=dlp,
+                            policy_texts=policies) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        sent = await client.call_tool("send_email", {
+            "to": "carol@corp.example", "subject": "keys", "body": f"use {AWS_KEY}"})
+        as_value = await client.call_tool("tag", {"labels": {"key": AWS_KEY}})
+        as_key = await client.call_tool("tag", {"labels": {AWS_KEY: "key"}})
+        key_event = h.last_event()
+        address = await client.call_tool("tag", {"labels": {"mallory@evil.example": "x"}})
+        address_event = h.last_event()
+    assert not sent.is_error
+    assert state.sent[0]["body"].startswith("use █")
+    assert not as_value.is_error
+    assert AWS_KEY not in tagged[0]["key"]
+    assert "█" in tagged[0]["key"]
+    assert as_key.is_error
+    assert "a key cannot be redacted" in text_of(as_key)
+    assert key_event["status"] == 400
+    assert not address.is_error
+    assert address_event["details"]["external_destinations"] == 1
+    assert len(tagged) == 2  # the call with the key never reached the server
 
 
 async def test_resources_and_prompts_with_injected_descriptions_are_withheld(

@@ -308,15 +308,24 @@ def _hinted_risk(tool: types.Tool | None, default: str) -> str:
     return default
 
 
+class Key(str):
+    """A path's last step that is an object's key itself, not the value under it: the key is
+    read like any string (a secret or an address hidden there is found), but cannot be
+    redacted in place."""
+
+    __slots__ = ()
+
+
 def _strings(value: Any, path: tuple[str | int, ...] = (), depth: int = 0
              ) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Every string leaf of the arguments with its path."""
+    """Every string of the arguments with its path: the leaves, and the objects' keys."""
     if depth > MAX_DEPTH:
         raise BadRequest("tool arguments are nested too deeply", param="arguments")
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
+            yield (*path, Key(key)), str(key)
             yield from _strings(item, (*path, str(key)), depth + 1)
     elif isinstance(value, list):
         for i, item in enumerate(value):
@@ -324,18 +333,25 @@ def _strings(value: Any, path: tuple[str | int, ...] = (), depth: int = 0
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    return "".join(f"[{p}]" if isinstance(p, int) else f"{{{p}}}" if isinstance(p, Key)
+                   else f".{p}" for p in path)
 
 
 def _with_rewrites(arguments: dict[str, Any], paths: list[tuple[str | int, ...]],
                    rewrites: Mapping[int, str]) -> dict[str, Any]:
-    """The arguments with redacted strings put in place (copy on write)."""
+    """The arguments with redacted strings put in place (copy on write). A key that a rule
+    would redact refuses the call: it cannot be changed without changing what the tool is
+    asked."""
     if not rewrites:
         return arguments
     result: Any = _copy(arguments)
     for index, text in rewrites.items():
         node = result
         path = paths[index]
+        if isinstance(path[-1], Key):
+            raise BadRequest(f"a key of the tool arguments ({_dotted(path)[:80]}) holds content "
+                             "a DLP rule redacts; a key cannot be redacted, so the call is "
+                             "refused", param="arguments")
         for step in path[:-1]:
             node = node[step]
         node[path[-1]] = text
