@@ -79,6 +79,26 @@ def shield() -> Shield:
     return Shield()
 
 
+class KeyedUpstream(ToolCallingUpstream):
+    """The outside address as an object's key in the arguments (found unread 2026-11-27)."""
+
+    def __init__(self) -> None:
+        super().__init__("carol@corp.example")
+        self.arguments = orjson.dumps({"recipients": {"collector@evil.example": "to"},
+                                       "subject": "s", "body": "b"}).decode()
+
+
+async def test_an_address_in_an_arguments_key_counts_as_a_destination(
+        tmp_path: Path, shield: Shield) -> None:
+    options = Options(upstream=KeyedUpstream(), shield=shield, tool_calls=True,
+                      policy_texts=_without_prompt_attack_block(tmp_path))
+    async with harness(tmp_path, options) as h:
+        answer = await h.client.post("/v1/chat/completions", json=conversation(False),
+                                     headers=auth(h.keys["alice"]))
+    assert answer.status_code == 403
+    assert "no-outbound-after-attack" in answer.json()["error"]["message"]
+
+
 @pytest.mark.parametrize("kind", ["function", "custom", "legacy"])
 @pytest.mark.parametrize("stream", [False, True])
 async def test_a_hijacked_proposal_never_reaches_the_client(tmp_path: Path, shield: Shield,

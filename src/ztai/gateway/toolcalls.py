@@ -201,7 +201,8 @@ class CallHold:
 
 
 def _strings(arguments: str) -> Iterator[str]:
-    """The string values in a JSON argument text; the text itself if it is not JSON."""
+    """The strings in a JSON argument text, objects' keys included; the text itself if it is
+    not JSON."""
     try:
         value = orjson.loads(arguments)
     except orjson.JSONDecodeError:
@@ -213,6 +214,7 @@ def _strings(arguments: str) -> Iterator[str]:
         if isinstance(item, str):
             yield item
         elif isinstance(item, dict):
+            stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
