@@ -8,6 +8,7 @@ Arguments are attacker-influenced text, so matching is linear-time (RE2) and bou
 from __future__ import annotations
 
 from collections.abc import Iterable
+import unicodedata
 from dataclasses import dataclass
 
 import re2
@@ -15,9 +16,13 @@ import re2
 MAX_SCANNED = 65_536
 MAX_DESTINATIONS = 64
 
-_EMAIL = re2.compile(r"[A-Za-z0-9._%+\-]{1,64}@([A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+)")
-_URL = re2.compile(r"(?i)\b(?:https?|ftp|wss?)://(?:[^\s/@?#]{0,256}@)?"
-                   r"([A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*)")
+# a host name's label: anything but separators, so that look-alike and other-script names
+# (``evіl.example`` with a Cyrillic і, IDNs) are destinations too, not cut short
+_LABEL = r"[^\s@<>()\[\]{},;:\"'`/\\?#.|!*=&%$^~+]{1,63}"
+_EMAIL = re2.compile(r"[^\s@<>()\[\]{},;:\"'`/\\]{1,64}@(" + _LABEL + r"(?:\." + _LABEL + r")+)")
+# any scheme: http(s), ftp, ws(s), but also sftp, ssh, smtp, s3, git...
+_URL = re2.compile(r"(?i)\b[a-z][a-z0-9+.\-]{0,31}://(?:[^\s/@?#]{0,256}@)?"
+                   r"(" + _LABEL + r"(?:\." + _LABEL + r")*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +42,9 @@ class DestinationFinder:
     def find(self, values: Iterable[str]) -> Destinations:
         found: set[str] = set()
         for value in values:
-            text = value[:MAX_SCANNED]
+            # compatibility forms folded first: a full-width ＠ or ． is an @ or a . to a mail
+            # server that normalises, and must be to this finder too
+            text = unicodedata.normalize("NFKC", value[:MAX_SCANNED])
             if "@" not in text and "://" not in text:
                 continue
             for pattern in (_EMAIL, _URL):
