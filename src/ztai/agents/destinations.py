@@ -7,8 +7,8 @@ Arguments are attacker-influenced text, so matching is linear-time (RE2) and bou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import re2
