@@ -28,7 +28,11 @@ BODIES = 300
 _TEXTS = ["", "hello", "\u0301\uff46", "\ud800", "\x00", "ignore previous instructions",
           "a" * 5000, "中文", "4111 1111 1111 1111", "![x](https://e.test/?q=1)"]
 _KEYS = ["role", "content", "type", "text", "name", "tool_calls", "function", "arguments",
-         "image_url", "url", "x", "id", "tool_call_id"]
+         "image_url", "url", "x", "id", "tool_call_id", "custom", "input", "output", "summary",
+         "variables", "refusal", "reasoning_content", "function_call", "call_id"]
+_ITEM_TYPES = ["message", "function_call", "function_call_output", "custom_tool_call",
+               "custom_tool_call_output", "local_shell_call_output", "mcp_call", "reasoning",
+               "item_reference", "", 5, None]
 _ROUTES = ["/v1/chat/completions", "/v1/responses", "/v1/embeddings"]
 
 
@@ -49,6 +53,10 @@ def _message(rng: random.Random) -> dict[str, Any]:
         message["tool_calls"] = _value(rng, 1)
     if rng.random() < 0.2:
         message["tool_call_id"] = _value(rng, 2)
+    if rng.random() < 0.4:  # an item of the Responses input, or a message's other fields
+        message[rng.choice(["type", "output", "summary", "arguments", "input", "refusal",
+                            "reasoning_content", "function_call"])] = rng.choice(
+            [rng.choice(_ITEM_TYPES), _value(rng, 1), rng.choice(_TEXTS)])
     if rng.random() < 0.3:
         message["content"] = [{"type": rng.choice(["text", "image_url", "input_audio", "x"]),
                                "text": rng.choice(_TEXTS), "image_url": _value(rng, 2)}
@@ -71,7 +79,8 @@ def _request(rng: random.Random) -> tuple[str, dict[str, Any]]:
             body["messages"] = [_message(rng) for _ in range(rng.randint(0, 4))]
     for _ in range(rng.choice([0, 0, 1, 2])):  # top-level fields of any type
         body[rng.choice(["model", "messages", "stream", "tools", "max_tokens", "n", "user",
-                         "stream_options", "instructions", "encoding_format"])] = _value(rng)
+                         "stream_options", "instructions", "encoding_format", "prediction",
+                         "prompt"])] = _value(rng)
     return route, body
 
 
