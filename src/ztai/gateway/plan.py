@@ -53,6 +53,9 @@ class Plan:
     context: Mapping[str, object] = field(default_factory=dict)
     applies_rewrites: bool = False
     scan_answer: bool = False
+    # the upstream was asked for a stream's token usage that the client did not ask for (so
+    # that agent budgets count every token): the relay reads it and keeps it from the client
+    hidden_usage: bool = False
 
 
 def usage_counts(body: Mapping[str, Any]) -> dict[str, int]:

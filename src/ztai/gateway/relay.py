@@ -120,7 +120,9 @@ class Relay:
                     committed = True
                     yield await self._deny(finisher, denied)
                     return
-                yield self._pass(held)
+                passed = self._pass(held)
+                if passed:
+                    yield passed
                 held = event
             denied = await self._inspect(held, final=True)
             committed = True
@@ -132,7 +134,9 @@ class Relay:
             if self._guard is not None:
                 self._trail.response_label = self._guard.label()
             outcome = await finisher.finish(self._trail, b"")
-            yield encode_event(held) if outcome.status == 200 else _error_event(outcome.body)
+            last = self._shown(held) if outcome.status == 200 else _error_event(outcome.body)
+            if last:
+                yield last
         except Blocked as blocked:
             committed = True
             yield await self._deny(finisher, blocked.decision)
@@ -164,7 +168,18 @@ class Relay:
 
     def _pass(self, event: StreamEvent) -> bytes:
         self._note_usage(event)
-        return encode_event(event)
+        return self._shown(event)
+
+    def _shown(self, event: StreamEvent) -> bytes:
+        """The event as the client gets it; empty for a chunk that only carried the usage the
+        client did not ask for."""
+        data = event.data
+        if not self._plan.hidden_usage or data is None or "usage" not in data:
+            return encode_event(event)
+        if data.get("choices") == []:
+            return b""
+        return encode_event(StreamEvent({k: v for k, v in data.items() if k != "usage"},
+                                        event.event))
 
     def _note_usage(self, event: StreamEvent) -> None:
         if event.data is not None:

@@ -113,7 +113,8 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
     model = req_str(request, "model")
     messages = req_list(request, "messages", MAX_MESSAGES)
     stream = opt_bool(request, "stream")
-    opt_bool(opt_object(request, "stream_options"), "include_usage", "stream_options.")
+    stream_options = opt_object(request, "stream_options")
+    asked_usage = opt_bool(stream_options, "include_usage", "stream_options.")
     tools = opt_list(request, "tools")
     segments, unscanned = _segments(messages)
     segments.extend(_prediction(request))
@@ -129,8 +130,10 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
                  "messages": len(messages)},
     )
     forwarded = {**request, "model": target.upstream_model, "messages": unlabelled(messages)}
+    if stream:  # every streamed token is counted (agent budgets), asked for or not
+        forwarded["stream_options"] = {**stream_options, "include_usage": True}
     call = UpstreamCall(Endpoint.CHAT, forwarded, stream)
-    return Plan(exchange, ChatReader(), call, target)
+    return Plan(exchange, ChatReader(), call, target, hidden_usage=stream and not asked_usage)
 
 
 def _segments(messages: list[Any]) -> tuple[list[Segment], int]:
