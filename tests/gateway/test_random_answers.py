@@ -138,17 +138,20 @@ class RandomResponses(RandomUpstream):
         yield StreamEvent(None)
 
 
+def _every_control(upstream: RandomUpstream) -> Options:
+    return Options(shield=Shield(), upstream=upstream,
+                   dlp=Classifier((structured_pii_detector(),), LabelScheme()),
+                   policy_texts=starter_policies(), tool_calls=True)
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 async def test_random_responses_answers_are_checked_or_refused(tmp_path: Path,
                                                                seed: int) -> None:
     """The same through the Responses route, whose readers read every text of every item and
     event kind (so a shape they do not expect must fail closed, never crash or stall)."""
     rng = random.Random(seed)  # noqa: S311 -- reproducible test input
-    options = Options(shield=Shield(), upstream=RandomResponses(rng),
-                      dlp=Classifier((structured_pii_detector(),), LabelScheme()),
-                      policy_texts=starter_policies(), tool_calls=True)
     statuses: set[int] = set()
-    async with harness(tmp_path, options) as h:
+    async with harness(tmp_path, _every_control(RandomResponses(rng))) as h:
         for _ in range(REQUESTS // 2):
             with within(20):
                 response = await h.client.post(
@@ -163,11 +166,8 @@ async def test_random_responses_answers_are_checked_or_refused(tmp_path: Path,
 @pytest.mark.parametrize("seed", [1, 2])
 async def test_random_answers_are_checked_or_refused(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)  # noqa: S311 -- reproducible test input
-    options = Options(shield=Shield(), upstream=RandomUpstream(rng),
-                      dlp=Classifier((structured_pii_detector(),), LabelScheme()),
-                      policy_texts=starter_policies(), tool_calls=True)
     statuses: set[int] = set()
-    async with harness(tmp_path, options) as h:
+    async with harness(tmp_path, _every_control(RandomUpstream(rng))) as h:
         for _ in range(REQUESTS):
             with within(20):
                 response = await h.client.post(

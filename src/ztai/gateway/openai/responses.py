@@ -25,6 +25,7 @@ from ztai.gateway.openai.fields import (
     label_of,
     malformed_answer,
     opt_bool,
+    opt_list,
     opt_object,
     opt_str,
     other_texts,
@@ -204,7 +205,7 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
         _said(item, _PROPOSALS[kind], where, segments, labels)
         return 0
     if kind == "reasoning":
-        for j, part in enumerate(_list(item, "summary", where)):
+        for j, part in enumerate(opt_list(item, "summary", where + ".")):
             _said(as_object(part, f"{where}.summary[{j}]"), "text", f"{where}.summary[{j}]",
                   segments, labels)
         return 0
@@ -249,15 +250,6 @@ def _said(item: Mapping[str, Any], name: str, where: str, segments: list[Segment
     text = opt_str(item, name, where + ".")
     if text:
         segments.append(Segment(Role.ASSISTANT, text, f"{where}.{name}", labels=labels))
-
-
-def _list(item: Mapping[str, Any], name: str, where: str) -> list[Any]:
-    value = item.get(name)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise BadRequest(f"'{where}.{name}' must be an array", param=f"{where}.{name}")
-    return value
 
 
 def _parts(content: list[Any], role: Role, where: str, segments: list[Segment],
