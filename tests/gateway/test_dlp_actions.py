@@ -487,7 +487,7 @@ async def test_a_stored_prompts_variables_are_protected(tmp_path: Path) -> None:
     async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
         response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]), json={
             "model": "demo-chat", "prompt": {"id": "pmpt_1", "variables": {
-                "key": f"use {AWS_KEY}", "note": {"type": "input_text", "text": AWS_KEY},
+                "key_2": f"use {AWS_KEY}", "note": {"type": "input_text", "text": AWS_KEY},
                 "picture": {"type": "input_image", "image_url": "https://e.test/i.png"}}}})
         event = h.last_event()
     assert response.status_code == 200, response.text

@@ -180,6 +180,9 @@ def test_paths_rewrite_copies_and_fail_closed() -> None:
     assert body["messages"][0]["content"][1]["text"] == "b"  # the original is untouched
     assert steps("choices[0].delta.tool_calls[2].function.arguments") == [
         "choices", 0, "delta", "tool_calls", 2, "function", "arguments"]
+    assert steps("prompt.variables.key_2") == ["prompt", "variables", "key_2"]
+    with pytest.raises(StageFailed):
+        steps("prompt.variables.2key")
     for path in ("messages[1].content", "messages[0].role.x", "messages[0]", "messages[0]]"):
         with pytest.raises(StageFailed):
             replace_strings(body, {path: "x"})

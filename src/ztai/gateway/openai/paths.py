@@ -10,7 +10,7 @@ from typing import Any
 
 from ztai.core.errors import StageFailed
 
-_STEP = re.compile(r"\.?([A-Za-z_]+)|\[(\d{1,6})\]")
+_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d{1,6})\]")
 
 
 def steps(path: str) -> list[str | int]:
