@@ -96,11 +96,10 @@ def answer_text(node: Mapping[str, Any], name: str, where: str,
 # reasoning, a stream's random padding): not text a reader sees or a tool acts on, and not
 # scanned as such.
 NOT_TEXT = frozenset({
-    "id", "type", "object", "status", "role", "name", "index", "server_label",
-    "sequence_number", "output_index",
-    "content_index", "summary_index", "created", "created_at", "expires_at", "model",
-    "encrypted_content", "signature", "obfuscation", "data", "b64_json", "partial_image_b64",
-    "logprobs"})
+    "id", "type", "object", "status", "role", "name", "index", "server_label", "model",
+    "sequence_number", "output_index", "content_index", "summary_index", "created",
+    "created_at", "expires_at", "encrypted_content", "signature", "obfuscation", "data",
+    "b64_json", "partial_image_b64", "logprobs"})
 MAX_ANSWER_DEPTH = 32
 
 
