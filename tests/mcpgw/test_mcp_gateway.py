@@ -16,6 +16,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from mcp_types import TextContent
 
 from tests.gateway.harness import Harness, Options, auth, harness
 from tests.mcpgw.servers import (
@@ -270,6 +271,26 @@ async def test_tool_arguments_get_dlp_keys_included(tmp_path: Path) -> None:
     assert not address.is_error
     assert address_event["details"]["external_destinations"] == 1
     assert len(tagged) == 2  # the call with the key never reached the server
+
+
+async def test_a_result_of_too_many_texts_is_withheld(tmp_path: Path) -> None:
+    """Each text of a result is judged on its own; a server returning tens of thousands of
+    tiny ones held the event loop for seconds (50,000: 2.8 s more than calling it directly).
+    Beyond 10,000 the answer is withheld."""
+    state = MailState()
+    server = mail_server(state)
+
+    @server.tool()
+    def shards(n: int) -> list[TextContent]:
+        return [TextContent(type="text", text=f"w{i}") for i in range(n)]
+
+    async with mail_gateway(tmp_path, None, state, server) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        fine = await client.call_tool("shards", {"n": 10_000})
+        refused = await client.call_tool("shards", {"n": 10_001})
+    assert not fine.is_error
+    assert refused.is_error
+    assert "holds 10001 texts, more than 10000" in text_of(refused)
 
 
 async def test_resources_and_prompts_with_injected_descriptions_are_withheld(

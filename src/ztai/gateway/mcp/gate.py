@@ -45,6 +45,7 @@ from ztai.gateway.stages import chain_denial
 from ztai.policy.interface import Authorizer
 
 MAX_ARGUMENT_STRINGS = 10_000
+MAX_RESULT_TEXTS = 10_000
 MAX_DEPTH = 32
 GATEWAY = Resource(ResourceKind.GATEWAY, "gateway")
 
@@ -256,7 +257,12 @@ class McpGate:
     def _inspected(self, flow: Flow, result: Any, source: str, untrusted: bool,
                    session: str) -> dict[str, Any]:
         body: dict[str, Any] = result.model_dump(by_alias=True, exclude_none=True, mode="json")
-        size = sum(len(text) for _, text in self._reader.pieces(body))
+        pieces = self._reader.pieces(body)
+        if len(pieces) > MAX_RESULT_TEXTS:  # each is judged on its own: bound the work
+            raise UpstreamError(f"the MCP server's answer holds {len(pieces)} texts, more than "
+                                f"{MAX_RESULT_TEXTS}; it was withheld",
+                                code="upstream_answer_too_large")
+        size = sum(len(text) for _, text in pieces)
         if size > self._max_result_chars:
             raise UpstreamError(f"the MCP server's answer has {size} characters of text, more "
                                 f"than mcp.max_result_chars ({self._max_result_chars}); it was "
