@@ -123,6 +123,7 @@ class Options:
     knowledge: Mapping[str, KnowledgeIndex] = field(default_factory=dict)
     knowledge_chat: Mapping[str, ChatBinding] = field(default_factory=dict)
     tool_calls: bool = False  # authorize the tool calls models propose (risk: send_* high)
+    max_body_bytes: int = 64 * 1024
 
 
 def _keys(store: MemoryKeyStore, clock: FixedClock) -> dict[str, str]:
@@ -193,7 +194,7 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
                                   lambda name: "high" if name.startswith("send_") else "medium")
         if options.tool_calls else None,
         response_stages=options.response_stages,
-        max_body_bytes=64 * 1024,
+        max_body_bytes=options.max_body_bytes,
         meta_reader=MetaReader.from_cidrs(["127.0.0.1/32"], "x-ztai-device"),
         mcp_gates=[McpGate(server, McpUpstream(server), PinBook(pins, clock, inspector(
             options.shield)), TaintTracker(clock), DestinationFinder(options.internal_domains),

@@ -119,3 +119,13 @@ async def test_a_request_nested_beyond_reason_is_a_bad_request(tmp_path: Path) -
                                            {"role": "user", "content": "hi", "extra": deep}]})
     assert response.status_code == 400
     assert "nested more than 32 levels" in response.json()["error"]["message"]
+
+
+async def test_a_request_of_too_many_texts_is_a_bad_request(tmp_path: Path) -> None:
+    parts = [{"type": "text", "text": "w"}] * 10_001
+    async with harness(tmp_path, Options(max_body_bytes=1_048_576)) as h:  # the default
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", "messages": [
+                                           {"role": "user", "content": parts}]})
+    assert response.status_code == 400
+    assert "holds 10001 texts, more than 10000" in response.json()["error"]["message"]

@@ -22,7 +22,7 @@ import orjson
 
 from ztai.core.audit import AuditEvent, CheckStatus
 from ztai.core.clock import Clock, new_id
-from ztai.core.errors import StageFailed, StoreUnavailable, ZtaiError
+from ztai.core.errors import BadRequest, StageFailed, StoreUnavailable, ZtaiError
 from ztai.core.flow import Flow, RequestMeta, RequestStage, ResponseStage
 from ztai.core.model import Decision, ExchangeId, Principal
 from ztai.core.secret import Secret
@@ -40,6 +40,9 @@ from ztai.identity.header import parse_authorization
 from ztai.identity.interface import Authenticator
 
 log = logging.getLogger("ztai.pipeline")
+# texts one request may carry: each is classified and judged on its own, so a request of many
+# tiny ones costs far more than its size says (the body limit alone allowed ~33,000)
+MAX_SEGMENTS = 10_000
 
 Translate = Callable[[bytes, ExchangeId], Plan]
 UsageSink = Callable[[Principal, str, int], None]  # principal, model, tokens
@@ -119,6 +122,9 @@ class Pipeline:
         with self._timed(trail, "parse"):
             plan = translate(await inbound.read_body(), ExchangeId(trail.id))
         trail.exchange = plan.exchange
+        if len(plan.exchange.segments) > MAX_SEGMENTS:  # each is judged on its own
+            raise BadRequest(f"the request holds {len(plan.exchange.segments)} texts, more "
+                             f"than {MAX_SEGMENTS}")
         flow = Flow(plan.exchange, principal, context=_context(plan, principal),
                     meta=inbound.meta, findings=trail.findings, notes=trail.notes)
         decision = await self._decide(flow, trail)
