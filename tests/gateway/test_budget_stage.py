@@ -146,3 +146,28 @@ async def test_an_agents_key_is_refused_once_over_budget_and_audited(tmp_path: P
     assert "agent:bot is over its budget of 1 calls per minute" in second.text
     assert (event["principal"], event["decision"]["effect"]) == ("bot", "deny")
     assert event["decision"]["policy_ids"] == ["budget"]
+
+
+@pytest.mark.anyio
+async def test_steps_per_session_count_on_the_openai_routes_by_agent_run(
+        tmp_path: Path) -> None:
+    """Before 2026-11-27 only MCP calls had a session, so an agent's model calls never counted
+    as steps; now the run the caller names in ``X-Ztai-Session`` does (the same key as its
+    MCP calls', so a run's model and tool calls count together)."""
+    ledger = BudgetLedger(FixedClock(), {"agent:bot": Budget(steps_per_session=2)}.get)
+    async with harness(tmp_path, Options(before=[BudgetStage(ledger)])) as h:
+        key, _ = issue_key(h.key_store, KeySpec("bot", PrincipalKind.AGENT,
+                                                frozenset({"staff"})), h.clock)
+
+        async def ask(run: str | None) -> int:
+            headers = {**auth(key.reveal()), **({"x-ztai-session": run} if run else {})}
+            response = await h.client.post("/v1/chat/completions", headers=headers,
+                                           json=chat())
+            return response.status_code
+
+        first_run = [await ask("run-1") for _ in range(3)]
+        second_run = await ask("run-2")
+        unnamed = [await ask(None) for _ in range(3)]
+    assert first_run == [200, 200, 403]
+    assert second_run == 200
+    assert unnamed == [200, 200, 200]  # no run named: no session to count steps in

@@ -43,6 +43,14 @@ def test_device_claim_is_kept_secret() -> None:
     assert "eyJ" not in repr(meta)
 
 
+def test_the_agent_run_is_read_printable_and_bounded() -> None:
+    assert READER.read(scope("1.1.1.1", x_ztai_session=" run-1 ")).session == "run-1"
+    assert READER.read(scope("1.1.1.1", x_ztai_session="r\x00\x1bun")).session == "run"
+    assert READER.read(scope("1.1.1.1", x_ztai_session="x" * 500)).session == "x" * 128
+    assert READER.read(scope("1.1.1.1", x_ztai_session="  ")).session is None
+    assert READER.read(scope("1.1.1.1")).session is None
+
+
 def test_network_names() -> None:
     ranges = {"corp": (ipaddress.ip_network("10.0.0.0/8"),),
               "vpn": (ipaddress.ip_network("192.168.0.0/16"),)}

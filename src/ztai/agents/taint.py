@@ -9,12 +9,26 @@ the bound is generous; the same untrusted content is re-marked whenever it is re
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from ztai.core.clock import Clock
+from ztai.core.model import Principal
 
 MAX_SESSIONS = 100_000
+
+
+def session_key(principal: Principal, header: str | None) -> str:
+    """Taint is kept per principal and session: the caller's own session id when it sends one
+    (``X-Ztai-Session`` joins several MCP servers and model calls into one agent run), else
+    the MCP session, else the principal alone (the most cautious)."""
+    return f"{principal.kind.value}:{principal.id}|{header or '-'}"
+
+
+def session_signal(key: str) -> str:
+    """A session key as audit events and budgets record it (a digest, not the caller's id)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ class RequestMeta:
     device_claim: Secret | None = None
     client_cert: Mapping[str, str] = field(default_factory=dict)
     justification: str | None = None  # why the caller says it needs this (X-Ztai-Justification)
+    session: str | None = None  # the caller's agent run (X-Ztai-Session), across routes
 
 
 class Restorer(Protocol):

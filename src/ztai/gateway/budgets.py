@@ -1,12 +1,16 @@
 """The budget stage: every agent in the caller's delegation chain must be within its budget
 (calls per minute, steps per session, tokens and cost per day), or the request is denied
-naming the budget. A call that passes is counted against each of them."""
+naming the budget. A call that passes is counted against each of them. A session is an MCP
+call's (see ``ztai.agents.taint.session_key``) or, on the other routes, the agent run the
+caller names in ``X-Ztai-Session`` — the same key, so a run's model and tool calls count
+together."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
 from ztai.agents.budgets import Budget, BudgetLedger
+from ztai.agents.taint import session_key, session_signal
 from ztai.config.settings import AgentBudgetSettings, BudgetSettings, ModelSettings
 from ztai.core.flow import Flow
 from ztai.core.model import Decision, Principal, PrincipalKind
@@ -27,8 +31,7 @@ class BudgetStage:
         agents = agents_in(flow.principal)
         if not agents:
             return None
-        signal = flow.exchange.signals.get("session")
-        session = None if signal is None else str(signal)
+        session = _session(flow)
         for agent in agents:
             reason = self._ledger.check(agent, session)
             if reason is not None:
@@ -43,6 +46,15 @@ class BudgetStage:
         cost = tokens / 1000 * self._prices.get(model, 0.0)
         for agent in agents_in(principal):
             self._ledger.record_usage(agent, tokens, cost)
+
+
+def _session(flow: Flow) -> str | None:
+    signal = flow.exchange.signals.get("session")  # an MCP call's
+    if signal is not None:
+        return str(signal)
+    if flow.meta.session:
+        return session_signal(session_key(flow.principal, flow.meta.session))
+    return None
 
 
 def agents_in(principal: Principal) -> tuple[str, ...]:

@@ -22,6 +22,8 @@ CERT_HEADERS = {b"x-client-cert-subject": "subject", b"x-client-cert-verified": 
 MAX_FORWARDED_HOPS = 16
 JUSTIFICATION_HEADER = b"x-ztai-justification"
 MAX_JUSTIFICATION_CHARS = 500
+SESSION_HEADER = b"x-ztai-session"
+MAX_SESSION_CHARS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +35,7 @@ class MetaReader:
     def __post_init__(self) -> None:
         # the headers read per request, built once rather than for every header of every request
         wanted = frozenset({b"x-forwarded-for", self.device_header, JUSTIFICATION_HEADER,
-                            *CERT_HEADERS})
+                            SESSION_HEADER, *CERT_HEADERS})
         object.__setattr__(self, "wanted", wanted)
 
     @classmethod
@@ -51,7 +53,8 @@ class MetaReader:
         cert = ({name: headers[h].decode("latin-1") for h, name in CERT_HEADERS.items()
                  if h in headers} if trusted else {})
         return RequestMeta(client, Secret(device.decode("latin-1")) if device else None, cert,
-                           justification(headers.get(JUSTIFICATION_HEADER, b"")))
+                           justification(headers.get(JUSTIFICATION_HEADER, b"")),
+                           _printable(headers.get(SESSION_HEADER, b""), MAX_SESSION_CHARS))
 
     def _client(self, peer: str, forwarded: str) -> str:
         hops = [h.strip() for h in forwarded.split(",") if h.strip()][-MAX_FORWARDED_HOPS:]
@@ -70,8 +73,12 @@ class MetaReader:
 def justification(raw: bytes) -> str | None:
     """The caller's stated reason (UTF-8, control characters dropped, at most 500 characters);
     None when blank, so an empty header never counts as a justification."""
+    return _printable(raw, MAX_JUSTIFICATION_CHARS)
+
+
+def _printable(raw: bytes, limit: int) -> str | None:
     text = "".join(c for c in raw.decode("utf-8", "replace") if c.isprintable()).strip()
-    return text[:MAX_JUSTIFICATION_CHARS] or None
+    return text[:limit] or None
 
 
 def network_name(ip: str, ranges: Mapping[str, Sequence[Network]]) -> str:

@@ -30,6 +30,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
+from ztai.agents.taint import session_key
 from ztai.core.errors import AuthenticationFailed, ZtaiError
 from ztai.core.model import ExchangeId, Principal
 from ztai.core.secret import Secret
@@ -37,7 +38,7 @@ from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.errors import error_body
 from ztai.gateway.fastpath import respond
 from ztai.gateway.mcp import hotpath
-from ztai.gateway.mcp.gate import Listing, McpGate, session_key
+from ztai.gateway.mcp.gate import Listing, McpGate
 from ztai.gateway.pipeline import Inbound, Outcome, Pipeline
 from ztai.gateway.plan import Plan
 from ztai.identity.header import parse_authorization

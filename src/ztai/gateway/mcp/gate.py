@@ -15,7 +15,6 @@ pipeline (authenticate → classify → detect → authorize → protect → for
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,7 @@ import mcp_types as types
 
 from ztai.agents.destinations import DestinationFinder
 from ztai.agents.pinning import PinBook, PinVerdict
-from ztai.agents.taint import Taint, TaintTracker
+from ztai.agents.taint import Taint, TaintTracker, session_signal
 from ztai.config.settings import McpServerSettings
 from ztai.core.errors import BadRequest, UpstreamError, ZtaiError
 from ztai.core.flow import Flow
@@ -32,7 +31,6 @@ from ztai.core.model import (
     Action,
     Exchange,
     ExchangeId,
-    Principal,
     Resource,
     ResourceKind,
     Role,
@@ -172,7 +170,7 @@ class McpGate:
             exchange_id, "mcp.tools/call", Action.CALL_TOOL,
             Resource(ResourceKind.TOOL, f"{self.name}/{name}"), segments,
             signals={"mcp_server": self.name, "tool": name, "tool_risk": facts.risk,
-                     "session": _short_hash(session), "destinations": len(destinations.domains),
+                     "session": session_signal(session), "destinations": len(destinations.domains),
                      "external_destinations": len(destinations.external)})
         context = {**self._tool_context(name, facts),
                    "destinations": destinations.domains,
@@ -241,7 +239,7 @@ class McpGate:
                    exchange_id: ExchangeId, fetch: Callable[[], Awaitable[Any]]) -> Plan:
         exchange = Exchange(exchange_id, route, action,
                             Resource(ResourceKind.TOOL, f"{self.name}/{item}"),
-                            signals={"mcp_server": self.name, "session": _short_hash(session)})
+                            signals={"mcp_server": self.name, "session": session_signal(session)})
         context = {"tool_server": self.name, "tool_name": item,
                    "tool_risk": self._settings.default_risk,
                    **_taint_context(self._taint.of(session))}
@@ -291,13 +289,6 @@ class McpGate:
     def _tool_context(self, name: str, facts: ToolFacts) -> dict[str, object]:
         return {"tool_server": self.name, "tool_name": name, "tool_risk": facts.risk,
                 "tool_untrusted_output": facts.untrusted_output}
-
-
-def session_key(principal: Principal, header: str | None) -> str:
-    """Taint is kept per principal and session: the caller's own session id when it sends one
-    (``X-Ztai-Session`` joins several MCP servers and model calls into one agent run), else
-    the MCP session, else the principal alone (the most cautious)."""
-    return f"{principal.kind.value}:{principal.id}|{header or '-'}"
 
 
 def _taint_context(taint: Taint) -> dict[str, object]:
@@ -370,7 +361,3 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
-
-
-def _short_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
