@@ -171,3 +171,21 @@ async def test_steps_per_session_count_on_the_openai_routes_by_agent_run(
     assert first_run == [200, 200, 403]
     assert second_run == 200
     assert unnamed == [200, 200, 200]  # no run named: no session to count steps in
+
+
+def test_mcp_calls_and_model_calls_of_a_run_share_its_session() -> None:
+    """The MCP front reads ``X-Ztai-Session`` as the meta reader does for the other routes
+    (printable, bounded), so one run's calls on both count as one session."""
+    from starlette.requests import Request
+
+    from ztai.agents.taint import session_key
+    from ztai.gateway.clientinfo import MetaReader
+    from ztai.gateway.mcp.front import _session_key
+
+    bot = _agent("bot")
+    raw = b" run-1\x00" + b"x" * 200
+    scope = {"type": "http", "headers": [(b"x-ztai-session", raw)], "client": ("1.1.1.1", 1),
+             "state": {"ztai_principal": bot}}
+    meta = MetaReader().read(scope)
+    assert meta.session is not None
+    assert _session_key(Request(scope)) == session_key(bot, meta.session)

@@ -54,7 +54,7 @@ class MetaReader:
                  if h in headers} if trusted else {})
         return RequestMeta(client, Secret(device.decode("latin-1")) if device else None, cert,
                            justification(headers.get(JUSTIFICATION_HEADER, b"")),
-                           _printable(headers.get(SESSION_HEADER, b""), MAX_SESSION_CHARS))
+                           agent_run(headers.get(SESSION_HEADER, b"")))
 
     def _client(self, peer: str, forwarded: str) -> str:
         hops = [h.strip() for h in forwarded.split(",") if h.strip()][-MAX_FORWARDED_HOPS:]
@@ -74,6 +74,12 @@ def justification(raw: bytes) -> str | None:
     """The caller's stated reason (UTF-8, control characters dropped, at most 500 characters);
     None when blank, so an empty header never counts as a justification."""
     return _printable(raw, MAX_JUSTIFICATION_CHARS)
+
+
+def agent_run(raw: bytes) -> str | None:
+    """The agent run a caller names (``X-Ztai-Session``): printable, at most 128 characters;
+    read alike on every route, so that a run's MCP and model calls share one session."""
+    return _printable(raw, MAX_SESSION_CHARS)
 
 
 def _printable(raw: bytes, limit: int) -> str | None:

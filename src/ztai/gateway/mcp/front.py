@@ -34,7 +34,7 @@ from ztai.agents.taint import session_key
 from ztai.core.errors import AuthenticationFailed, ZtaiError
 from ztai.core.model import ExchangeId, Principal
 from ztai.core.secret import Secret
-from ztai.gateway.clientinfo import MetaReader
+from ztai.gateway.clientinfo import MetaReader, agent_run
 from ztai.gateway.errors import error_body
 from ztai.gateway.fastpath import respond
 from ztai.gateway.mcp import hotpath
@@ -231,8 +231,8 @@ class McpFront:
 
 def _session_key(request: Request) -> str:
     principal: Principal = request.scope["state"]["ztai_principal"]
-    chosen = request.headers.get(SESSION_HEADER) or request.headers.get("mcp-session-id")
-    return session_key(principal, chosen)
+    named = agent_run(request.headers.get(SESSION_HEADER, "").encode("latin-1"))
+    return session_key(principal, named or request.headers.get("mcp-session-id"))
 
 
 def _request(ctx: ServerRequestContext[Any]) -> Request:
