@@ -519,3 +519,35 @@ async def test_attachments_no_detector_reads_stay_off_consumer_models(tmp_path: 
     assert internal.status_code == 200
     assert text_only.status_code == 200
     assert events[0]["details"]["unscanned_parts"] == 1
+
+
+HOSTED_RULES = """
+@id("hosted-mcp-servers-internal-only")
+@reason("the provider may call only our own MCP servers with the conversation")
+forbid (principal, action == Action::"invoke_model", resource)
+when { context has hosted_servers && !["mcp.corp.example"].containsAll(context.hosted_servers) };
+"""
+
+
+@pytest.mark.parametrize(("tools", "status"), [
+    ([{"type": "mcp", "server_label": "ours", "server_url": "https://mcp.corp.example/mcp"}],
+     200),
+    ([{"type": "mcp", "server_label": "theirs", "server_url": "https://MCP.evil.example./x"}],
+     403),
+    ([{"type": "web_search"}, {"type": "function", "name": "f", "parameters": {}}], 200),
+    ([{"type": "mcp", "server_label": "bad", "server_url": "not a url"}], 400),
+], ids=["internal server", "outside server", "no server", "no host"])
+async def test_policies_see_the_tools_a_request_lets_the_provider_run(
+        tmp_path: Path, tools: list[dict[str, Any]], status: int) -> None:
+    """A Responses request can hand the provider a remote MCP server to call with the
+    conversation; until 2026-11-27 no policy could see which (``hosted_servers``)."""
+    upstream = ResponsesEvents({"id": "r", "object": "response", "output": []})
+    options = _options(upstream)  # type: ignore[arg-type]
+    options.policy_texts = {**options.policy_texts, "40-hosted.cedar": HOSTED_RULES}
+    async with harness(tmp_path, options) as h:
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]), json={
+            "model": "demo-chat", "input": "what is new?", "tools": tools})
+        event = h.last_event()
+    assert response.status_code == status, response.text
+    if status == 403:
+        assert event["decision"]["policy_ids"] == ["hosted-mcp-servers-internal-only"]

@@ -22,6 +22,7 @@ from ztai.gateway.openai.fields import (
     LABEL_FIELD,
     answer_text,
     as_object,
+    hosted_tools,
     label_of,
     malformed_answer,
     nested_too_deeply,
@@ -133,7 +134,8 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
     if stream:  # every streamed token is counted (agent budgets), asked for or not
         forwarded["stream_options"] = {**stream_options, "include_usage": True}
     call = UpstreamCall(Endpoint.CHAT, forwarded, stream)
-    return Plan(exchange, ChatReader(), call, target, hidden_usage=stream and not asked_usage)
+    return Plan(exchange, ChatReader(), call, target, context=hosted_tools(request),
+                hidden_usage=stream and not asked_usage)
 
 
 def _segments(messages: list[Any]) -> tuple[list[Segment], int]:

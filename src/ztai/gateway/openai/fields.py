@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -168,3 +169,28 @@ def unlabelled(items: list[Any]) -> list[Any]:
         return items
     return [{k: v for k, v in i.items() if k != LABEL_FIELD} if isinstance(i, dict) else i
             for i in items]
+
+
+def hosted_tools(request: Mapping[str, Any]) -> dict[str, object]:
+    """What a request lets the provider do by itself with the conversation: the kinds of hosted
+    tools it enables (``mcp``, ``web_search``, ``code_interpreter``...; the client's own
+    ``function`` and ``custom`` tools are judged when proposed) and the hosts of the remote MCP
+    servers it names, for policies (``hosted_tools``, ``hosted_servers``)."""
+    kinds: set[str] = set()
+    servers: set[str] = set()
+    for i, raw in enumerate(opt_list(request, "tools")):
+        tool = as_object(raw, f"tools[{i}]")
+        kind = req_str(tool, "type", f"tools[{i}].")
+        if kind in ("function", "custom"):
+            continue
+        kinds.add(kind)
+        url = opt_str(tool, "server_url", f"tools[{i}].")
+        if url is not None:
+            host = urlsplit(url).hostname
+            if not host:
+                raise BadRequest(f"'tools[{i}].server_url' must be a URL with a host",
+                                 param=f"tools[{i}].server_url")
+            servers.add(host.lower().rstrip("."))
+    if request.get("web_search_options") is not None:  # chat's hosted search
+        kinds.add("web_search")
+    return {"hosted_tools": tuple(sorted(kinds)), "hosted_servers": tuple(sorted(servers))}

@@ -22,6 +22,7 @@ from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
     answer_text,
     as_object,
+    hosted_tools,
     label_of,
     malformed_answer,
     opt_bool,
@@ -161,7 +162,7 @@ def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) 
     if isinstance(request.get("input"), list):
         forwarded["input"] = unlabelled(request["input"])
     call = UpstreamCall(Endpoint.RESPONSES, forwarded, stream)
-    return Plan(exchange, ResponsesReader(), call, target)
+    return Plan(exchange, ResponsesReader(), call, target, context=hosted_tools(request))
 
 
 def _prompt_variables(request: Mapping[str, Any], segments: list[Segment]) -> int:
