@@ -551,3 +551,40 @@ async def test_policies_see_the_tools_a_request_lets_the_provider_run(
     assert response.status_code == status, response.text
     if status == 403:
         assert event["decision"]["policy_ids"] == ["hosted-mcp-servers-internal-only"]
+
+
+class TwoChoices(ScriptedUpstream):
+    """``n = 2``: the first answer carries a card, the second not; streamed, their chunks
+    interleave as OpenAI sends them."""
+
+    answers = (f"card {CARD} ok", "hello there friend, how are you")
+
+    async def send(self, call: UpstreamCall) -> UpstreamReply:
+        return UpstreamReply(200, {"object": "chat.completion", "choices": [
+            {"index": i, "message": {"role": "assistant", "content": text},
+             "finish_reason": "stop"} for i, text in enumerate(self.answers)]})
+
+    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+        for start in range(0, 40, 3):
+            for index, text in enumerate(self.answers):
+                if text[start:start + 3]:
+                    yield StreamEvent({"object": "chat.completion.chunk", "choices": [
+                        {"index": index, "delta": {"content": text[start:start + 3]}}]})
+        yield StreamEvent(None)
+
+
+async def test_several_answers_are_protected_each_or_refused_streamed(tmp_path: Path) -> None:
+    """Found 2026-11-27: with n = 2 streamed, the window read the two answers' chunks in
+    arrival order, so a card in one, split by the other's text, was never seen whole and went
+    out. Whole answers are checked answer by answer; a stream of several is refused."""
+    async with harness(tmp_path, _options(TwoChoices())) as h:
+        whole = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                    json={**chat(), "n": 2})
+        streamed = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={**chat(stream=True), "n": 2})
+        event = h.last_event()
+    assert [c["message"]["content"] for c in whole.json()["choices"]] == [
+        "card <CREDIT_CARD> ok", "hello there friend, how are you"]
+    assert streamed.status_code == 400
+    assert "n > 1 cannot be checked answer by answer" in streamed.json()["error"]["message"]
+    assert event["status"] == 400

@@ -56,6 +56,8 @@ class Plan:
     # the upstream was asked for a stream's token usage that the client did not ask for (so
     # that agent budgets count every token): the relay reads it and keeps it from the client
     hidden_usage: bool = False
+    # answers asked for at once (a chat's ``n``): a stream interleaves them, event by event
+    choices: int = 1
 
 
 def usage_counts(body: Mapping[str, Any]) -> dict[str, int]:

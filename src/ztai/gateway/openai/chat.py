@@ -135,7 +135,7 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
         forwarded["stream_options"] = {**stream_options, "include_usage": True}
     call = UpstreamCall(Endpoint.CHAT, forwarded, stream)
     return Plan(exchange, ChatReader(), call, target, context=hosted_tools(request),
-                hidden_usage=stream and not asked_usage)
+                hidden_usage=stream and not asked_usage, choices=_choices(request))
 
 
 def _segments(messages: list[Any]) -> tuple[list[Segment], int]:
@@ -202,6 +202,15 @@ def _tool_call_arguments(message: Mapping[str, Any], where: str) -> list[tuple[s
             if text:
                 found.append((text, f"{where}tool_calls[{j}].{kind}.{name}"))
     return found
+
+
+def _choices(request: Mapping[str, Any]) -> int:
+    n = request.get("n")
+    if n is None:
+        return 1
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise BadRequest("'n' must be a positive integer", param="n")
+    return n
 
 
 def _prediction(request: Mapping[str, Any]) -> list[Segment]:
