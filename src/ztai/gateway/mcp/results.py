@@ -85,8 +85,8 @@ def _item_texts(path: str, item: Any) -> list[Piece]:
     return found
 
 
-# identifiers, media types, binary data, display hints and metadata for the client
 MAX_DEPTH = 32
+# identifiers, media types, binary data, display hints and metadata for the client
 _NOT_TEXT = frozenset({"type", "mimeType", "data", "blob", "name", "_meta", "annotations",
                        "icons", "size"})
 _READ = frozenset({"text", "resource"})
@@ -106,7 +106,8 @@ def _strings_in(value: Any, at: str, found: list[Piece], depth: int) -> None:
                             f"deep at {at!r}; not passed on unscanned",
                             code="upstream_bad_response")
     if isinstance(value, str):
-        found.append((at, value))
+        if value:
+            found.append((at, value))
     elif isinstance(value, dict):
         for key, entry in value.items():
             if key not in _NOT_TEXT:
