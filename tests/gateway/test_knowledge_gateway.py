@@ -195,3 +195,15 @@ async def test_permission_changes_and_deletes_apply_to_the_next_request(
     assert "obsidian-plan" not in before
     assert "obsidian-plan" in shared
     assert "obsidian-plan" not in deleted
+
+
+def test_retrieved_titles_and_sources_are_read_by_the_answer_checks() -> None:
+    """A title can name what a document holds; until 2026-11-27 only the chunk's text was read."""
+    from ztai.gateway.knowledge import HitsReader
+
+    body = {"data": [{"document": "d1", "title": "Salary of jane.doe@example.com",
+                      "source": "https://hr.corp.example/d1", "text": "band 4", "chunk": 0},
+                     {"document": "d2", "title": "", "source": None, "text": "x"}]}
+    assert HitsReader().pieces(body) == [
+        ("data[0].text", "band 4"), ("data[0].title", "Salary of jane.doe@example.com"),
+        ("data[0].source", "https://hr.corp.example/d1"), ("data[1].text", "x")]

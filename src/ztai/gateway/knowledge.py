@@ -133,11 +133,13 @@ def _authorize(index: KnowledgeIndex, ids: list[str], reader: Reader) -> Any:
 # --- /v1/retrieve and /v1/knowledge/authorize -----------------------------------------------
 
 class HitsReader(TextlessReader):
-    """The retrieved texts, for the answer DLP (findings, label, redaction by path)."""
+    """The retrieved texts with their documents' titles and sources (a title can name what a
+    document holds), for the answer DLP (findings, label, redaction by path)."""
 
     def pieces(self, body: Mapping[str, Any]) -> list[Piece]:
-        return [(f"data[{i}].text", item["text"]) for i, item in enumerate(body.get("data") or ())
-                if isinstance(item, dict) and isinstance(item.get("text"), str)]
+        return [(f"data[{i}].{key}", item[key]) for i, item in enumerate(body.get("data") or ())
+                if isinstance(item, dict) for key in ("text", "title", "source")
+                if isinstance(item.get(key), str) and item[key]]
 
 
 def knowledge_routes(service: KnowledgeService) -> dict[tuple[str, str], FastRoute]:
