@@ -565,26 +565,49 @@ class TwoChoices(ScriptedUpstream):
              "finish_reason": "stop"} for i, text in enumerate(self.answers)]})
 
     async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
-        for start in range(0, 40, 3):
+        size = self.chunk_chars
+        for start in range(0, 40, size):
             for index, text in enumerate(self.answers):
-                if text[start:start + 3]:
+                if text[start:start + size]:
                     yield StreamEvent({"object": "chat.completion.chunk", "choices": [
-                        {"index": index, "delta": {"content": text[start:start + 3]}}]})
+                        {"index": index, "delta": {"content": text[start:start + size]}}]})
         yield StreamEvent(None)
 
 
-async def test_several_answers_are_protected_each_or_refused_streamed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [1, 3, 7])
+async def test_several_answers_are_protected_each_whole_and_streamed(tmp_path: Path,
+                                                                     chunk: int) -> None:
     """Found 2026-11-27: with n = 2 streamed, the window read the two answers' chunks in
     arrival order, so a card in one, split by the other's text, was never seen whole and went
-    out. Whole answers are checked answer by answer; a stream of several is refused."""
-    async with harness(tmp_path, _options(TwoChoices())) as h:
+    out. Now each answer of a stream has a window of its own."""
+    async with harness(tmp_path, _options(TwoChoices(chunk_chars=chunk))) as h:
         whole = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
                                     json={**chat(), "n": 2})
         streamed = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
                                        json={**chat(stream=True), "n": 2})
-        event = h.last_event()
-    assert [c["message"]["content"] for c in whole.json()["choices"]] == [
-        "card <CREDIT_CARD> ok", "hello there friend, how are you"]
-    assert streamed.status_code == 400
-    assert "n > 1 cannot be checked answer by answer" in streamed.json()["error"]["message"]
-    assert event["status"] == 400
+    expected = ["card <CREDIT_CARD> ok", "hello there friend, how are you"]
+    assert [c["message"]["content"] for c in whole.json()["choices"]] == expected
+    texts = ["", ""]
+    chunks = [orjson.loads(b[6:]) for b in streamed.content.split(b"\n\n")
+              if b.startswith(b"data: {")]
+    for chunk in chunks:
+        for choice in chunk["choices"]:
+            texts[choice["index"]] += choice["delta"].get("content") or ""
+    assert texts == expected
+    assert streamed.content.endswith(b"data: [DONE]\n\n")
+
+
+async def test_a_chunk_of_several_answers_at_once_blocks(tmp_path: Path) -> None:
+    class Together(TwoChoices):
+        async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+            yield StreamEvent({"object": "chat.completion.chunk", "choices": [
+                {"index": i, "delta": {"content": text}}
+                for i, text in enumerate(self.answers)]})
+            yield StreamEvent(None)
+
+    async with harness(tmp_path, _options(Together())) as h:
+        streamed = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={**chat(stream=True), "n": 2})
+    _, errors = streamed_text(streamed.content)
+    assert CARD not in streamed.text
+    assert "several answers at once" in errors[0]["message"]

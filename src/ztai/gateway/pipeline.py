@@ -189,11 +189,6 @@ class Pipeline:
             if plan.local is not None:
                 body: dict[str, Any] = await plan.local(flow)
             elif plan.call is not None and plan.target is not None and plan.call.stream:
-                if guard is not None and plan.choices > 1:
-                    # the window reads a stream's text in the order it comes: several answers
-                    # interleaved would hide what each carries (a card split by another's text)
-                    raise BadRequest("a streamed answer with n > 1 cannot be checked answer by "
-                                     "answer; ask for n = 1, or without stream", param="n")
                 relay = await Relay.open(plan, flow, self._response_stages, trail, guard,
                                          self._tool_calls)
                 self._record(trail, "forward", started, CheckStatus.PASSED, "stream opened")

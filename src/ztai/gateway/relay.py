@@ -100,6 +100,10 @@ class Relay:
             async for event in self._events:
                 yield event
             return
+        if self._plan.choices > 1:
+            async for event in self._windowed_per_answer(self._guard):
+                yield event
+            return
         window = TextWindow(self._plan.reader, self._guard)
         for ready in window.push(self._first):
             yield ready
@@ -108,6 +112,31 @@ class Relay:
                 yield ready
         for ready in window.flush():
             yield ready
+
+    async def _windowed_per_answer(self, guard: AnswerGuard) -> AsyncIterator[StreamEvent]:
+        """Several answers at once (a chat's ``n``) come interleaved, chunk by chunk: each is
+        read through a window of its own, so that one's text never splits what another
+        carries. An event of no answer (the usage, the end) waits until every window let its
+        text go."""
+        windows: dict[int, TextWindow] = {}
+        for ready in self._per_answer(self._first, windows, guard):
+            yield ready
+        async for event in self._events:
+            for ready in self._per_answer(event, windows, guard):
+                yield ready
+        for window in windows.values():
+            for ready in window.flush():
+                yield ready
+
+    def _per_answer(self, event: StreamEvent, windows: dict[int, TextWindow],
+                    guard: AnswerGuard) -> list[StreamEvent]:
+        answer = _answer_of(event)
+        if answer is None:
+            return [*(ready for window in windows.values() for ready in window.flush()), event]
+        window = windows.get(answer)
+        if window is None:
+            window = windows[answer] = TextWindow(self._plan.reader, guard)
+        return window.push(event)
 
     async def chunks(self, finisher: Finisher) -> AsyncIterator[bytes]:
         committed = False
@@ -186,6 +215,20 @@ class Relay:
             usage = self._plan.reader.usage(event.data)
             if usage:
                 self._trail.usage = usage
+
+
+def _answer_of(event: StreamEvent) -> int | None:
+    """Which of several answers a chat chunk belongs to; None for a chunk of none. A chunk of
+    two answers at once cannot be read answer by answer: it blocks (fail closed)."""
+    choices = (event.data or {}).get("choices")
+    if not isinstance(choices, list) or not choices:
+        return None
+    if len(choices) > 1:
+        raise Blocked(Decision.deny("a stream chunk carries several answers at once; they "
+                                    "cannot be checked answer by answer, blocked to fail "
+                                    "closed"))
+    index = choices[0].get("index") if isinstance(choices[0], dict) else None
+    return index if isinstance(index, int) and not isinstance(index, bool) else 0
 
 
 async def _close(events: AsyncIterator[StreamEvent]) -> None:
