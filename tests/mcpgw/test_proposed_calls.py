@@ -282,3 +282,17 @@ async def test_a_hijacked_responses_proposal_is_denied(tmp_path: Path, shield: S
     assert b"evil.example" not in answer.content
     assert "no-outbound-after-attack" in answer.json()["error"]["message"]
     assert event["details"]["denied_tool_call"] in ("send_email", "local_shell")
+
+
+def test_hold_keeps_the_calls_of_several_answers_apart() -> None:
+    """With n = 2 each chunk carries one answer at position 0; the calls are told apart by the
+    answer's own index (they were merged: ``send_emailsend_email`` with both arguments)."""
+    hold = CallHold()
+    for index in (0, 1):
+        hold.push(StreamEvent({"choices": [{"index": index, "delta": {"tool_calls": [
+            {"index": 0, "function": {"name": "send_email", "arguments": ""}}]}}]}))
+    for index, to in ((0, "a@evil.example"), (1, "b@corp.example")):
+        hold.push(StreamEvent({"choices": [{"index": index, "delta": {"tool_calls": [
+            {"index": 0, "function": {"arguments": f'{{"to": "{to}"}}'}}]}}]}))
+    assert [(c.name, c.arguments) for c in hold.calls()] == [
+        ("send_email", '{"to": "a@evil.example"}'), ("send_email", '{"to": "b@corp.example"}')]

@@ -153,7 +153,10 @@ class CallHold:
     def _collect(self, data: Mapping[str, Any]) -> bool:
         """Record the tool-call parts ``data`` carries; True if it carries any."""
         carried = False
-        for i, choice in enumerate(_dicts(data.get("choices"))):
+        for place, choice in enumerate(_dicts(data.get("choices"))):
+            # the answer's own index (several answers stream interleaved, one per chunk)
+            answer = choice.get("index")
+            i = answer if isinstance(answer, int) else place
             for j, call in enumerate(_dicts(_get(choice, "delta", "tool_calls"))):
                 index = call.get("index")
                 key = (i, index if isinstance(index, int) else j)
