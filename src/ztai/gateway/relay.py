@@ -94,43 +94,28 @@ class Relay:
 
     async def _windowed(self) -> AsyncIterator[StreamEvent]:
         """Through the hold-back window when the answer is guarded (raises ``Blocked``),
-        else as they come."""
+        else as they come. Several answers at once (a chat's ``n``) come interleaved, chunk
+        by chunk: each is read through a window of its own, so that one's text never splits
+        what another carries; an event of no answer (the usage, the end) waits until every
+        window let its text go."""
         if self._guard is None:
             yield self._first
             async for event in self._events:
                 yield event
             return
-        if self._plan.choices > 1:
-            async for event in self._windowed_per_answer(self._guard):
-                yield event
-            return
-        window = TextWindow(self._plan.reader, self._guard)
-        for ready in window.push(self._first):
-            yield ready
-        async for event in self._events:
-            for ready in window.push(event):
-                yield ready
-        for ready in window.flush():
-            yield ready
-
-    async def _windowed_per_answer(self, guard: AnswerGuard) -> AsyncIterator[StreamEvent]:
-        """Several answers at once (a chat's ``n``) come interleaved, chunk by chunk: each is
-        read through a window of its own, so that one's text never splits what another
-        carries. An event of no answer (the usage, the end) waits until every window let its
-        text go."""
+        answer_of = _answer_of if self._plan.choices > 1 else _the_answer
         windows: dict[int, TextWindow] = {}
-        for ready in self._per_answer(self._first, windows, guard):
+        for ready in self._through(self._first, answer_of(self._first), windows, self._guard):
             yield ready
         async for event in self._events:
-            for ready in self._per_answer(event, windows, guard):
+            for ready in self._through(event, answer_of(event), windows, self._guard):
                 yield ready
         for window in windows.values():
             for ready in window.flush():
                 yield ready
 
-    def _per_answer(self, event: StreamEvent, windows: dict[int, TextWindow],
-                    guard: AnswerGuard) -> list[StreamEvent]:
-        answer = _answer_of(event)
+    def _through(self, event: StreamEvent, answer: int | None, windows: dict[int, TextWindow],
+                 guard: AnswerGuard) -> list[StreamEvent]:
         if answer is None:
             return [*(ready for window in windows.values() for ready in window.flush()), event]
         window = windows.get(answer)
@@ -215,6 +200,11 @@ class Relay:
             usage = self._plan.reader.usage(event.data)
             if usage:
                 self._trail.usage = usage
+
+
+def _the_answer(event: StreamEvent) -> int:
+    """One answer: every event, the end included, goes through its window."""
+    return 0
 
 
 def _answer_of(event: StreamEvent) -> int | None:
