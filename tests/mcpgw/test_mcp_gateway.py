@@ -5,6 +5,7 @@ pull), per-caller listings, DLP on arguments, and the audit trail."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import sys
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcp_types import TextContent
+from mcp_types import BlobResourceContents, EmbeddedResource, TextContent
 
 from tests.gateway.harness import Harness, Options, auth, harness
 from tests.mcpgw.servers import (
@@ -271,6 +272,62 @@ async def test_tool_arguments_get_dlp_keys_included(tmp_path: Path) -> None:
     assert not address.is_error
     assert address_event["details"]["external_destinations"] == 1
     assert len(tagged) == 2  # the call with the key never reached the server
+
+
+RESULT_RULES = """
+@id("mask-credentials-in-tool-results")
+@dlp("redact") @kinds("secret.*") @method("mask")
+permit (principal, action in [Action::"call_tool", Action::"read_resource"], resource)
+when { context has direction && context.direction == "response" };
+"""
+ENV_FILE = f"# deploy settings\nAWS_ACCESS_KEY_ID={AWS_KEY}\n"
+
+
+async def test_text_files_a_server_returns_as_blobs_are_read(tmp_path: Path,
+                                                             shield: Shield) -> None:
+    """Found 2026-11-27: a text file a server returned base64-encoded (a blob: an embedded
+    resource in a tool result, a resource read) reached the client unread, a credential in it
+    unmasked and an injection in it unjudged. A blob whose media type or address says text is
+    decoded, scanned and redacted like a text; an image stays an unscanned part."""
+    state = MailState()
+    server = mail_server(state)
+    payload = base64.b64encode(ENV_FILE.encode()).decode()
+
+    @server.tool()
+    def fetch_config() -> list[Any]:
+        return [EmbeddedResource(type="resource", resource=BlobResourceContents(
+            uri="file:///srv/prod.env", mime_type="application/octet-stream", blob=payload))]
+
+    @server.tool()
+    def fetch_notes() -> list[Any]:
+        return [EmbeddedResource(type="resource", resource=BlobResourceContents(
+            uri="file:///srv/notes.md", mime_type="text/markdown",
+            blob=base64.b64encode(INJECTED.encode()).decode()))]
+
+    @server.resource("config://prod", mime_type="text/plain")
+    def prod() -> bytes:
+        return ENV_FILE.encode()
+
+    policies = {**starter_policies(), "40-results.cedar": RESULT_RULES}
+    dlp = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
+    async with mail_gateway(tmp_path, shield, state, server, dlp=dlp,
+                            policy_texts=policies) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        config = await client.call_tool("fetch_config", {})
+        notes = await client.call_tool("fetch_notes", {})
+        read = await client.read_resource("config://prod")
+        events = [e for e in h.events() if e["action"] in ("call_tool", "read_resource")]
+    assert not config.is_error, text_of(config)
+    file = base64.b64decode(config.content[0].resource.blob).decode()
+    assert AWS_KEY not in file
+    assert file.startswith("# deploy settings\nAWS_ACCESS_KEY_ID=█")
+    copy = config.structured_content["result"][0]["resource"]["blob"]  # the SDK's
+    assert AWS_KEY not in base64.b64decode(copy).decode()
+    assert "result_unscanned_parts" not in events[0]["details"]
+    assert notes.meta["ztai/untrusted"] is True
+    assert notes.meta.get("ztai/threats"), "the shield flags the injected file"
+    assert AWS_KEY not in base64.b64decode(read.contents[0].blob).decode()
+    assert [e["details"].get("answer_redacted") for e in events] == [True, None, True]
 
 
 async def test_a_result_of_too_many_texts_is_withheld(tmp_path: Path) -> None:

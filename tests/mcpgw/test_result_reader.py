@@ -4,6 +4,7 @@ model reads too (found unread on 2026-11-27); never binary data, identifiers or 
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -46,3 +47,25 @@ def test_an_answer_nested_beyond_reason_fails_closed() -> None:
     with pytest.raises(UpstreamError) as raised:
         ResultReader().pieces({"content": [{"type": "text", "text": "a", "extra": deep}]})
     assert raised.value.code == "upstream_bad_response"
+
+
+def test_text_file_blobs_are_read_decoded_and_other_blobs_counted_unscanned() -> None:
+    """A blob whose media type (or address) says text is read like a text, at a path whose
+    redaction is encoded back; the SDK's structured copy of it too (found unread
+    2026-11-27). Images, PDFs and blobs that do not decode stay unscanned parts."""
+    env = base64.b64encode(b"KEY=1\n").decode()
+    body = {"content": [
+        {"type": "resource", "resource": {"uri": "file:///srv/.env?v=2", "blob": env}},
+        {"type": "resource", "resource": {"uri": "file:///a.pdf", "blob": "JVBERi0=",
+                                          "mimeType": "application/pdf"}},
+        {"type": "resource", "resource": {"uri": "file:///b.txt", "blob": "@@"}},
+        {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
+    ], "contents": [{"uri": "config://x", "mimeType": "text/plain", "blob": env}],
+        "structuredContent": {"result": [{"resource": {"uri": "file:///x.md", "blob": env}}]}}
+    pieces = ResultReader().pieces(body)
+    assert [p for p in pieces if p[1] == "KEY=1\n"] == [
+        ("content[0].resource.blob#base64", "KEY=1\n"),
+        ("contents[0].blob#base64", "KEY=1\n"),
+        ("structuredContent.result[0].resource.blob#base64", "KEY=1\n"),
+    ]
+    assert unscanned_parts(body) == 3

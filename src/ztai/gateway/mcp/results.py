@@ -15,16 +15,18 @@ from ztai.core.errors import UpstreamError
 from ztai.core.flow import Flow
 from ztai.core.model import Finding, Span
 from ztai.gateway.answer import ANSWER_SEGMENT
+from ztai.gateway.attachments import ENCODED, decoded_text
 from ztai.gateway.plan import Piece
 from ztai.threats.shield import Shield, Source
 
 
 class ResultReader:
-    """Texts of a tool result (``content[i].text``, an embedded resource's text, a resource
-    link's title, description and address, the structured content as one JSON text), a
-    resource's ``contents[i].text`` and a prompt's description and messages. The
-    structured content cannot be redacted in place: a DLP rule that would change it fails the
-    call closed (``replace_strings`` refuses a non-string path)."""
+    """Texts of a tool result (``content[i].text``, an embedded resource's text or text file
+    blob, a resource link's title, description and address, the structured content as one
+    JSON text), a resource's ``contents[i].text`` (or text file blob) and a prompt's
+    description and messages. The structured content cannot be redacted in place: a DLP rule
+    that would change it fails the call closed (``replace_strings`` refuses a non-string
+    path)."""
 
     def pieces(self, body: Mapping[str, Any]) -> list[Piece]:
         found: list[Piece] = []
@@ -43,6 +45,7 @@ class ResultReader:
         structured = body.get("structuredContent")
         if structured is not None:
             found.append(_structured_piece(structured, found))
+            _structured_blobs(structured, "structuredContent", found, 1)
         return found
 
     def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
@@ -67,6 +70,20 @@ def _structured_piece(structured: Any, texts: list[Piece]) -> Piece:
     return "structuredContent", orjson.dumps(structured).decode()
 
 
+def _structured_blobs(value: Any, at: str, found: list[Piece], depth: int) -> None:
+    """Text file blobs inside the structured content (the SDK copies a tool's content
+    there): in the JSON text they are base64, which no detector reads."""
+    if depth > MAX_DEPTH:
+        raise _too_deep(at)
+    if isinstance(value, dict):
+        found.extend(_blob_text(value, at))
+        for key, entry in value.items():
+            _structured_blobs(entry, f"{at}.{key}", found, depth + 1)
+    elif isinstance(value, list):
+        for i, entry in enumerate(value):
+            _structured_blobs(entry, f"{at}[{i}]", found, depth + 1)
+
+
 def _item_texts(path: str, item: Any) -> list[Piece]:
     """A content item's text, an embedded resource's text, then every other string in it but
     identifiers and binary data: a resource link's title, description and address, what a
@@ -76,13 +93,31 @@ def _item_texts(path: str, item: Any) -> list[Piece]:
     found: list[Piece] = []
     if isinstance(item.get("text"), str):
         found.append((f"{path}.text", item["text"]))
+    found.extend(_blob_text(item, path))  # a resource read's contents
     resource = item.get("resource")
-    if isinstance(resource, dict) and isinstance(resource.get("text"), str):
-        found.append((f"{path}.resource.text", resource["text"]))
+    if isinstance(resource, dict):
+        if isinstance(resource.get("text"), str):
+            found.append((f"{path}.resource.text", resource["text"]))
+        found.extend(_blob_text(resource, f"{path}.resource"))
     _other_strings(item, _READ, path, found)
     if isinstance(resource, dict):
         _other_strings(resource, _TEXT, f"{path}.resource", found)
     return found
+
+
+def _blob_text(resource: Mapping[str, Any], path: str) -> list[Piece]:
+    """A resource's ``blob`` where it is a UTF-8 text file by its media type or the name its
+    address ends in (a server may send text that way; the client decodes it for the model)."""
+    text = _decoded_blob(resource)
+    return [] if text is None else [(f"{path}.blob{ENCODED}", text)]
+
+
+def _decoded_blob(resource: Mapping[str, Any]) -> str | None:
+    blob, media_type, uri = (resource.get(k) for k in ("blob", "mimeType", "uri"))
+    if not isinstance(blob, str):
+        return None
+    name = uri.split("?", 1)[0].split("#", 1)[0] if isinstance(uri, str) else None
+    return decoded_text(blob, media_type if isinstance(media_type, str) else None, name)
 
 
 MAX_DEPTH = 32
@@ -102,9 +137,7 @@ def _other_strings(node: Mapping[str, Any], read: frozenset[str], path: str,
 
 def _strings_in(value: Any, at: str, found: list[Piece], depth: int) -> None:
     if depth > MAX_DEPTH:
-        raise UpstreamError(f"the MCP server's answer is nested more than {MAX_DEPTH} levels "
-                            f"deep at {at!r}; not passed on unscanned",
-                            code="upstream_bad_response")
+        raise _too_deep(at)
     if isinstance(value, str):
         if value:
             found.append((at, value))
@@ -117,15 +150,28 @@ def _strings_in(value: Any, at: str, found: list[Piece], depth: int) -> None:
             _strings_in(entry, f"{at}[{i}]", found, depth + 1)
 
 
+def _too_deep(at: str) -> UpstreamError:
+    return UpstreamError(f"the MCP server's answer is nested more than {MAX_DEPTH} levels "
+                         f"deep at {at!r}; not passed on unscanned", code="upstream_bad_response")
+
+
 def unscanned_parts(body: Mapping[str, Any]) -> int:
-    """Binary parts (images, audio, blobs): passed on, recorded as not scanned."""
+    """Binary parts (images, audio, blobs but text files): passed on, recorded as not
+    scanned."""
     count = 0
     for name in ("content", "contents"):
         for item in body.get(name) or ():
-            if isinstance(item, dict) and ("data" in item or "blob" in item or (
-                    isinstance(item.get("resource"), dict) and "blob" in item["resource"])):
+            if not isinstance(item, dict):
+                continue
+            resource = item.get("resource")
+            if "data" in item or _opaque_blob(item) or (
+                    isinstance(resource, dict) and _opaque_blob(resource)):
                 count += 1
     return count
+
+
+def _opaque_blob(resource: Mapping[str, Any]) -> bool:
+    return "blob" in resource and _decoded_blob(resource) is None
 
 
 @dataclass(frozen=True, slots=True)

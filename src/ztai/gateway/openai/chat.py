@@ -17,11 +17,13 @@ from ztai.core.model import (
     Role,
     Segment,
 )
+from ztai.gateway.attachments import ENCODED
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
     LABEL_FIELD,
     answer_text,
     as_object,
+    attached_text,
     hosted_tools,
     label_of,
     malformed_answer,
@@ -153,8 +155,9 @@ def _segments(messages: list[Any]) -> tuple[list[Segment], int]:
         for text, source in _content(message.get("content"), where):
             if text is None:
                 unscanned += 1
-            else:
-                segments.append(Segment(role, text, source, provenance, labels))
+            else:  # an attached file: someone else may have written it
+                segments.append(Segment(role, text, source, Provenance.UNTRUSTED
+                                        if source.endswith(ENCODED) else provenance, labels))
         for text, source in _tool_call_arguments(message, where):
             segments.append(Segment(role, text, source, provenance, labels))
         # any other text the message carries (a refusal, the legacy function call's arguments,
@@ -170,7 +173,8 @@ _REQUEST_READ = frozenset({"content", "tool_calls", LABEL_FIELD})
 
 
 def _content(content: Any, where: str) -> list[tuple[str | None, str]]:
-    """Text pieces of a message; None for a part that cannot be scanned (an image, audio)."""
+    """Text pieces of a message and its text file attachments; None for a part that cannot
+    be scanned (an image, audio, a PDF)."""
     if content is None or isinstance(content, str):
         return [] if not content else [(content, where + "content")]
     if not isinstance(content, list):
@@ -183,6 +187,9 @@ def _content(content: Any, where: str) -> list[tuple[str | None, str]]:
         if kind in ("text", "refusal"):
             text = req_str(part, kind, f"{where}content[{j}].")
             pieces.append((text, f"{where}content[{j}].{kind}"))
+        elif kind == "file" and isinstance(part.get("file"), dict) and (
+                attached := attached_text(part["file"], f"{where}content[{j}].file")):
+            pieces.append(attached)
         else:
             pieces.append((None, f"{where}content[{j}]"))
     return pieces
@@ -220,7 +227,8 @@ def _prediction(request: Mapping[str, Any]) -> list[Segment]:
         return []
     segments = []
     for text, source in _content(prediction["content"], "prediction."):
-        if text is None:
-            raise BadRequest(f"'{source}' must be a text part", param=source)
+        if text is None or source.endswith(ENCODED):
+            raise BadRequest(f"'{source.removesuffix(ENCODED)}' must be a text part",
+                             param=source.removesuffix(ENCODED))
         segments.append(Segment(Role.USER, text, source))
     return segments

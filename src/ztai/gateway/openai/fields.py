@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from ztai.core.errors import BadRequest, UpstreamError
+from ztai.gateway.attachments import ENCODED, decoded_text
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
@@ -146,6 +147,17 @@ def as_object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest(f"'{where}' must be an object", param=where)
     return value
+
+
+def attached_text(file: Mapping[str, Any], where: str) -> tuple[str, str] | None:
+    """A file part's text (``file_data``, base64, named by ``filename``) at the path its
+    redaction is written back to, where it is a UTF-8 text file; None otherwise (a PDF, an
+    image, a file given by id or address: counted unscanned)."""
+    data, name = file.get("file_data"), file.get("filename")
+    if not isinstance(data, str):
+        return None
+    text = decoded_text(data, None, name if isinstance(name, str) else None)
+    return None if text is None else (text, f"{where}.file_data{ENCODED}")
 
 
 LABEL_FIELD = "ztai_label"  # a message's (or input item's) sensitivity label, e.g. on tool results

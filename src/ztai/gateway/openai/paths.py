@@ -1,6 +1,8 @@
 """Rewriting strings inside a request body by the paths its segments came from
 (``messages[2].content``, ``input[0].content[1].text``): what redaction changes is exactly what
-the upstream receives. Copy on write: the parsed request itself is never changed."""
+the upstream receives. A path ending in ``#base64`` names a text file attachment whose decoded
+text was scanned: its replacement is encoded back the same way. Copy on write: the parsed request
+itself is never changed."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ztai.core.errors import StageFailed
+from ztai.gateway.attachments import ENCODED, reencoded
 
 _STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d{1,6})\]")
 
@@ -33,7 +36,9 @@ def replace_strings(body: Mapping[str, Any], texts: Mapping[str, str]) -> dict[s
     does not lead to a string: content that was scanned must be the content that is sent."""
     result: dict[str, Any] = dict(body)
     for path, text in texts.items():
-        _set(result, steps(path), text, path)
+        encoded = path.endswith(ENCODED)
+        _set(result, steps(path.removesuffix(ENCODED) if encoded else path), text, path,
+             encoded)
     return result
 
 
@@ -57,7 +62,8 @@ def _without_logprobs(value: Any) -> Any:
     return value
 
 
-def _set(root: dict[str, Any], path: list[str | int], text: str, where: str) -> None:
+def _set(root: dict[str, Any], path: list[str | int], text: str, where: str,
+         encoded: bool = False) -> None:
     node: Any = root
     for step in path[:-1]:
         child = _child(node, step, where)
@@ -65,9 +71,10 @@ def _set(root: dict[str, Any], path: list[str | int], text: str, where: str) -> 
         node[step] = copy
         node = copy
     last = path[-1]
-    if not isinstance(_child(node, last, where), str):
+    original = _child(node, last, where)
+    if not isinstance(original, str):
         raise StageFailed(f"cannot rewrite the request at {where!r}: not a string")
-    node[last] = text
+    node[last] = reencoded(original, text) if encoded else text
 
 
 def _child(node: Any, step: str | int, where: str) -> Any:

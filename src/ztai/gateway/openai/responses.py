@@ -22,6 +22,7 @@ from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
     answer_text,
     as_object,
+    attached_text,
     hosted_tools,
     label_of,
     malformed_answer,
@@ -177,6 +178,9 @@ def _prompt_variables(request: Mapping[str, Any], segments: list[Segment]) -> in
         elif isinstance(value, dict) and value.get("type") in _TEXT_PARTS:
             segments.append(Segment(Role.USER, req_str(value, "text", where + "."),
                                     where + ".text"))
+        elif isinstance(value, dict) and value.get("type") == "input_file" and (
+                attached := attached_text(value, where)):
+            segments.append(Segment(Role.USER, *attached, Provenance.UNTRUSTED))
         else:
             unscanned += 1
     return unscanned
@@ -263,6 +267,9 @@ def _parts(content: list[Any], role: Role, where: str, segments: list[Segment],
         if kind in _TEXT_PARTS:
             text = req_str(part, "text", at + ".")
             segments.append(Segment(role, text, at + ".text", labels=labels))
+        elif kind == "input_file" and (attached := attached_text(part, at)):
+            # an attached text file: someone else may have written it
+            segments.append(Segment(role, *attached, Provenance.UNTRUSTED, labels))
         else:
             unscanned += 1
     return unscanned
