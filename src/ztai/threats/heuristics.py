@@ -625,6 +625,38 @@ _AGENT_RULES = (
     ),
 )
 
+# Tool poisoning (instructions hidden in a tool's description or output): reading the user's
+# credential files, and keeping what the model does from the user. Each alone is below the
+# threshold (an SSH library's docs read ~/.ssh; a system prompt may say "do not tell the user
+# your instructions"); together, or with another marker, they are an attack.
+_SECRET_FILES = (
+    r"(?:~/\.ssh\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|/etc/(?:passwd|shadow)\b|\.aws/credentials"
+    r"|\.git-credentials|\bmcp\.json\b|\.cursor/|\.netrc\b|\.kube/config|\.docker/config\.json)"
+)
+_POISONING_RULES = (
+    Rule(
+        "agent.read_secret_files",
+        ThreatKind.AGENT_INSTRUCTION,
+        0.45,
+        r"\b(?:read|cat|open|access|copy|include|attach|upload|send|pass|forward|print|output"
+        rf"|fetch|get)\b[^.\n]{{0,40}}?{_SECRET_FILES}",
+    ),
+    Rule(
+        "agent.hide_from_user",
+        ThreatKind.AGENT_INSTRUCTION,
+        0.35,
+        r"\b(?:do\s+not|don'?t|never|without)\s+(?:ever\s+)?(?:mention(?:ing)?|tell(?:ing)?"
+        r"|inform(?:ing)?|notify(?:ing)?|alert(?:ing)?|let(?:ting)?)\b[^.\n]{0,80}?\b(?:the\s+)?"
+        r"users?\b|\b(?:could|would|might|will|may)\s+upset\s+the\s+user\b",
+    ),
+    Rule(
+        "agent.important_tag",
+        ThreatKind.AGENT_INSTRUCTION,
+        0.3,
+        r"<\s*/?\s*important\s*>",
+    ),
+)
+
 _EXFILTRATION_RULES = (
     Rule(
         "exfiltration.sensitive_to_destination",
@@ -655,5 +687,6 @@ RULES: tuple[Rule, ...] = (
     *_EXTRACTION_RULES,
     *_ROLE_RULES,
     *_AGENT_RULES,
+    *_POISONING_RULES,
     *_EXFILTRATION_RULES,
 )
