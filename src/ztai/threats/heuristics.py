@@ -629,7 +629,7 @@ _AGENT_RULES = (
 # credential files, and keeping what the model does from the user. Each alone is below the
 # threshold (an SSH library's docs read ~/.ssh; a system prompt may say "do not tell the user
 # your instructions"); together, or with another marker, they are an attack.
-_SECRET_FILES = (
+_CREDENTIAL_FILES = (
     r"(?:~/\.ssh\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|/etc/(?:passwd|shadow)\b|\.aws/credentials"
     r"|\.git-credentials|\bmcp\.json\b|\.cursor/|\.netrc\b|\.kube/config|\.docker/config\.json)"
 )
@@ -639,7 +639,7 @@ _POISONING_RULES = (
         ThreatKind.AGENT_INSTRUCTION,
         0.45,
         r"\b(?:read|cat|open|access|copy|include|attach|upload|send|pass|forward|print|output"
-        rf"|fetch|get)\b[^.\n]{{0,40}}?{_SECRET_FILES}",
+        rf"|fetch|get)\b[^.\n]{{0,40}}?{_CREDENTIAL_FILES}",
     ),
     Rule(
         "agent.hide_from_user",
