@@ -65,3 +65,26 @@ def streamed_text(body: bytes) -> tuple[str, list[dict[str, Any]]]:
         for choice in data.get("choices") or ():
             text += (choice.get("delta") or {}).get("content") or ""
     return text, errors
+
+
+class ResponsesEvents:
+    """A Responses API upstream answering with the given body, or streaming the given events."""
+
+    name = "responses-events"
+
+    def __init__(self, body: dict[str, Any] | None = None,
+                 events: list[dict[str, Any]] | None = None) -> None:
+        self.body, self.events = body or {}, events or []
+        self.received: list[Mapping[str, Any]] = []
+
+    async def send(self, call: UpstreamCall) -> UpstreamReply:
+        self.received.append(call.body)
+        return UpstreamReply(200, self.body)
+
+    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+        for event in self.events:
+            yield StreamEvent(event)
+        yield StreamEvent(None)
+
+    async def aclose(self) -> None:
+        return None

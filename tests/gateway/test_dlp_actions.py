@@ -16,7 +16,12 @@ import orjson
 import pytest
 
 from tests.gateway.harness import Harness, Options, auth, chat, harness
-from tests.gateway.scripted import ScriptedUpstream, last_user_text, streamed_text
+from tests.gateway.scripted import (
+    ResponsesEvents,
+    ScriptedUpstream,
+    last_user_text,
+    streamed_text,
+)
 from ztai.gateway.classify import Classifier
 from ztai.policy.bundled import starter_policies
 from ztai.protection.labels import LabelRule, LabelScheme
@@ -281,29 +286,6 @@ async def test_the_responses_route_restores_deltas_and_summaries(tmp_path: Path)
     deltas = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
     assert "jane.doe@example.com needs a refund" in deltas
     assert body.count("jane.doe@example.com") >= 3  # deltas, the done text, the final response
-
-
-class ResponsesEvents:
-    """A Responses API upstream answering with the given body, or streaming the given events."""
-
-    name = "responses-events"
-
-    def __init__(self, body: dict[str, Any] | None = None,
-                 events: list[dict[str, Any]] | None = None) -> None:
-        self.body, self.events = body or {}, events or []
-        self.received: list[Mapping[str, Any]] = []
-
-    async def send(self, call: UpstreamCall) -> UpstreamReply:
-        self.received.append(call.body)
-        return UpstreamReply(200, self.body)
-
-    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
-        for event in self.events:
-            yield StreamEvent(event)
-        yield StreamEvent(None)
-
-    async def aclose(self) -> None:
-        return None
 
 
 @pytest.mark.parametrize("item", [

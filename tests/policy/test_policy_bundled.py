@@ -38,7 +38,8 @@ def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> N
         "staff-delegate-to-agents", "no-confidential-to-consumer-models",
         "no-unscanned-attachments-to-consumer-models",
         "mask-credentials-in-prompts", "pseudonymise-personal-data-for-consumer-models",
-        "no-credentials-in-answers", "no-prompt-attacks", "no-exfiltration-in-answers",
+        "no-credentials-in-answers", "no-prompt-attacks", "no-poisoned-tool-definitions",
+        "no-exfiltration-in-answers",
         "staff-use-tools", "no-outbound-after-attack", "hold-outbound-from-untrusted-sessions",
         "no-system-prompt-leaks", "staff-retrieve-knowledge",
         "contractors-below-confidential-knowledge", "no-confidential-knowledge-at-elevated-risk"}

@@ -110,6 +110,7 @@ class Segment:
     source: str = "request"
     provenance: Provenance = Provenance.TRUSTED
     labels: frozenset[str] = frozenset()
+    definition: bool = False  # a tool's or the answer format's definition, not a message
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,9 @@ a chat client resends the whole conversation with every turn).
 Findings (spans and kinds) join the exchange's findings; Cedar's context gets ``injection``,
 ``injection_direct``, ``injection_indirect``, ``injection_score`` (0–100), ``threat_kinds`` and
 ``tainted`` (untrusted content carried an attack: agent policies hold high-impact actions).
+Tool definitions a client sends (judged with the system prompt's threshold) are a signal of
+their own, ``tool_definition_injection`` (tool poisoning), so that a policy can treat a flagged
+definition apart from an attack in the conversation.
 What happens is policy: the starter set blocks attacks.
 
 On the way back, answers are inspected for exfiltration (markdown images and links carrying
@@ -14,6 +17,7 @@ reach the DLP rules with ``direction == "response"`` like any other."""
 from __future__ import annotations
 
 import asyncio
+import bisect
 
 from ztai.core.flow import Flow
 from ztai.core.memo import DigestMemo
@@ -51,14 +55,17 @@ class ShieldStage:
         kinds: set[str] = set()
         score, direct, indirect = 0.0, False, False
         caller = ref(flow.principal)
+        poisoned = self._judge_definitions(flow, caller)
         for index, segment in enumerate(flow.exchange.segments):
+            if segment.definition:
+                continue
             source = source_of(segment)
             verdict = self._scan(segment.text, source, caller)
-            score = max(score, verdict.decision)
             for m in verdict.matches:
                 flow.findings.append(Finding(m.kind, index, Span(m.start, m.end), m.score,
                                              m.detector))
-                kinds.add(m.kind)
+            score = max(score, verdict.decision)
+            kinds.update(m.kind for m in verdict.matches)
             if verdict.attack:
                 direct = direct or source is not Source.DOCUMENT
                 indirect = indirect or source is Source.DOCUMENT
@@ -74,10 +81,35 @@ class ShieldStage:
             "threat_kinds": tuple(sorted(kinds)),
             "untrusted_content": untrusted,
             "tainted": tainted,
+            "tool_definition_injection": poisoned,
         })
         if direct or indirect:
             flow.notes["shield_score"] = round(score * 100)
+        if poisoned:
+            flow.notes["tool_definition_injection"] = True
         return None
+
+
+    def _judge_definitions(self, flow: Flow, caller: str) -> bool:
+        """The tool definitions, judged as one text with the system prompt's threshold: their
+        many short strings (a description, each parameter's) cost a scan each otherwise (240
+        strings of 40 tools: 67 ms, against 3 ms as one text). A finding is told on the
+        string it starts in."""
+        parts = [(i, s.text) for i, s in enumerate(flow.exchange.segments) if s.definition]
+        if not parts:
+            return False
+        starts, offset = [], 0
+        for _, text in parts:
+            starts.append(offset)
+            offset += len(text) + 1
+        verdict = self._scan("\n".join(text for _, text in parts), Source.SYSTEM, caller)
+        for m in verdict.matches:
+            at = bisect.bisect_right(starts, m.start) - 1
+            index, text = parts[at]
+            start = min(m.start - starts[at], len(text))
+            end = max(start, min(m.end - starts[at], len(text)))
+            flow.findings.append(Finding(m.kind, index, Span(start, end), m.score, m.detector))
+        return verdict.attack
 
 
 def source_of(segment: Segment) -> Source:

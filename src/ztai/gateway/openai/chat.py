@@ -24,6 +24,7 @@ from ztai.gateway.openai.fields import (
     answer_text,
     as_object,
     attached_text,
+    definitions,
     hosted_tools,
     label_of,
     malformed_answer,
@@ -121,6 +122,8 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
     tools = opt_list(request, "tools")
     segments, unscanned = _segments(messages)
     segments.extend(_prediction(request))
+    segments.extend(Segment(Role.DEVELOPER, text, source, definition=True)
+                    for source, text in definitions(request))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,

@@ -10,6 +10,7 @@ import orjson
 
 from ztai.core.errors import BadRequest, UpstreamError
 from ztai.gateway.attachments import ENCODED, decoded_text
+from ztai.gateway.openai.paths import step
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
@@ -138,6 +139,31 @@ def _texts(value: Any, where: str, pieces: list[tuple[str, str]], depth: int,
             _texts(item, f"{where}[{i}]", pieces, depth + 1, fail)
 
 
+# in a tool's or answer format's definition, the strings that name or type something (a
+# property named "name" is a key: its schema is still read); "required" lists names too
+_DEFINITION_IDS = frozenset({"type", "name", "strict", "$ref", "$schema", "$id", "$anchor",
+                             "$dynamicRef", "format", "syntax"})
+
+
+def definition_texts(value: Any, where: str, pieces: list[tuple[str, str]],
+                     depth: int = 0) -> None:
+    """Every string of a tool's or answer format's definition (its description, each
+    parameter's description, enum values, examples, a custom tool's grammar) but identifiers,
+    at its path: the model reads them like the system prompt."""
+    if depth >= MAX_ANSWER_DEPTH:
+        raise nested_too_deeply(where)
+    if isinstance(value, str):
+        if value:
+            pieces.append((where, value))
+    elif isinstance(value, dict):
+        for key, entry in value.items():
+            if not ((isinstance(entry, str) and key in _DEFINITION_IDS) or key == "required"):
+                definition_texts(entry, where + step(key), pieces, depth + 1)
+    elif isinstance(value, list):
+        for i, entry in enumerate(value):
+            definition_texts(entry, f"{where}[{i}]", pieces, depth + 1)
+
+
 def nested_too_deeply(where: str) -> BadRequest:
     return BadRequest(f"'{where}' is nested more than {MAX_ANSWER_DEPTH} levels deep",
                       param=where)
@@ -181,6 +207,28 @@ def unlabelled(items: list[Any]) -> list[Any]:
         return items
     return [{k: v for k, v in i.items() if k != LABEL_FIELD} if isinstance(i, dict) else i
             for i in items]
+
+
+def definitions(request: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What the model is told about its tools and the answer's format, at their paths: the
+    client's function and custom tools (chat's ``tools[i].function`` / ``.custom``, the
+    Responses tool itself), chat's legacy ``functions``, a remote MCP server's description,
+    and the answer's schema (chat ``response_format``, Responses ``text.format``)."""
+    pieces: list[tuple[str, str]] = []
+    for i, raw in enumerate(opt_list(request, "tools")):
+        tool = as_object(raw, f"tools[{i}]")
+        if tool.get("type") in ("function", "custom"):
+            definition_texts(tool, f"tools[{i}]", pieces)
+        elif tool.get("type") == "mcp":
+            definition_texts(tool.get("server_description"), f"tools[{i}].server_description",
+                             pieces)
+    for i, raw in enumerate(opt_list(request, "functions")):
+        definition_texts(raw, f"functions[{i}]", pieces)
+    definition_texts(request.get("response_format"), "response_format", pieces)
+    text = request.get("text")
+    if isinstance(text, dict):
+        definition_texts(text.get("format"), "text.format", pieces)
+    return pieces
 
 
 def hosted_tools(request: Mapping[str, Any]) -> dict[str, object]:

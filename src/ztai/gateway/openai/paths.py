@@ -10,21 +10,36 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from ztai.core.errors import StageFailed
 from ztai.gateway.attachments import ENCODED, reencoded
 
-_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d{1,6})\]")
+_STEP = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d{1,6})\]|\[("(?:[^"\\]|\\.)*")\]')
+
+
+def step(key: str) -> str:
+    """A path step for an object's key: ``.name``, or ``["user-id"]`` (a JSON string) for a
+    key that is no identifier."""
+    return f".{key}" if key.isidentifier() and key.isascii() else f"[{orjson.dumps(key).decode()}]"
 
 
 def steps(path: str) -> list[str | int]:
-    """``messages[2].content`` → ``["messages", 2, "content"]``; StageFailed if malformed."""
+    """``messages[2].content`` → ``["messages", 2, "content"]``, ``a["x-y"]`` → ``["a",
+    "x-y"]``; StageFailed if malformed."""
     found: list[str | int] = []
     position = 0
     for match in _STEP.finditer(path):
         if match.start() != position:
             break
-        name, index = match.groups()
-        found.append(name if name is not None else int(index))
+        name, index, quoted = match.groups()
+        if quoted is not None:
+            try:
+                found.append(orjson.loads(quoted))
+            except orjson.JSONDecodeError:
+                break
+        else:
+            found.append(name if name is not None else int(index))
         position = match.end()
     if position != len(path) or not found:
         raise StageFailed(f"cannot rewrite the request at {path!r}")

@@ -23,6 +23,7 @@ from ztai.gateway.openai.fields import (
     answer_text,
     as_object,
     attached_text,
+    definitions,
     hosted_tools,
     label_of,
     malformed_answer,
@@ -149,6 +150,8 @@ def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) 
     unscanned = _prompt_variables(request, segments)
     if request.get("input") is not None or request.get("prompt") is None:  # a stored
         unscanned += _input_segments(request.get("input"), segments)  # prompt may stand alone
+    segments.extend(Segment(Role.DEVELOPER, text, source, definition=True)
+                    for source, text in definitions(request))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,
