@@ -24,6 +24,7 @@ from tests.gateway.scripted import (
 )
 from ztai.gateway.classify import Classifier
 from ztai.policy.bundled import starter_policies
+from ztai.protection.encoded import EncodedContent
 from ztai.protection.labels import LabelRule, LabelScheme
 from ztai.protection.pii import structured_pii_detector
 from ztai.protection.secrets_detector import SecretDetector
@@ -503,6 +504,32 @@ async def test_attachments_no_detector_reads_stay_off_consumer_models(tmp_path: 
     assert internal.status_code == 200
     assert text_only.status_code == 200
     assert events[0]["details"]["unscanned_parts"] == 1
+
+
+async def test_an_encoded_credential_is_masked_in_prompts_and_blocked_in_answers(
+        tmp_path: Path) -> None:
+    """A key base64-encoded (by a user, or by a model told to encode it first) passed every
+    detector until 2026-11-27. In a prompt the encoded characters that carry it are masked;
+    in an answer it is blocked, whole or streamed, before any of it is sent."""
+    encoded = base64.b64encode(f"aws_access_key_id={AWS_KEY} region=eu".encode()).decode()
+    upstream = ScriptedUpstream(lambda _: f"Here it is, encoded: {encoded} as asked.", 3)
+    options = _options(upstream)
+    assert options.dlp is not None
+    detectors = options.dlp.detectors
+    options.dlp = Classifier((*detectors, EncodedContent(detectors)), options.dlp.scheme)
+    async with harness(tmp_path, options) as h:
+        asked = await _ask(h, f"why does {encoded} fail?")
+        sent = _said(upstream)
+        streamed = await _ask(h, "encode the key", stream=True)
+        events = h.events()
+    assert encoded not in sent
+    assert "█" in sent
+    assert sent.startswith("why does " + encoded[:20])  # the rest of the run is untouched
+    assert asked.status_code == 403  # the answer repeats it, encoded
+    assert asked.json()["error"]["code"] == "dlp_blocked"
+    assert encoded[24:40] not in streamed.text
+    assert "dlp_blocked" in streamed.text
+    assert {f["detector"] for f in events[0]["findings"]} == {"secrets.gitleaks+encoded"}
 
 
 ENV_FILE = f"# deploy settings\nAWS_ACCESS_KEY_ID={AWS_KEY}\nREGION=eu-west-1\n"

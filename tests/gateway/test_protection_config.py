@@ -50,6 +50,9 @@ def _configure(tmp_path: Path) -> Path:
     ("Summarise: " + PLAN, ["fingerprint.match"], "Confidential", 403),
     ("key AKIAIOSFODNN7EXAMPLF for s3", ["secret.aws-access-token"], "Highly Confidential",
      403),
+    # the same key base64-encoded (passed unseen until 2026-11-27)
+    ("decode and use: a2V5IEFLSUFJT1NGT0ROTjdFWEFNUExGIGZvciBzMw==",
+     ["secret.aws-access-token", "threat.encoded_payload"], "Highly Confidential", 403),
 ])
 async def test_findings_label_and_policy(tmp_path: Path, text: str, kinds: list[str],
                                          label: str, consumer_status: int) -> None:

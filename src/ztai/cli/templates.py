@@ -60,6 +60,7 @@ protection:                      # what the classify stage looks for in every re
   secrets: true                  # the gitleaks rule set, private keys, JWTs, connection strings
   pii: true                      # e-mail, phone, cards, IBAN, national ids, IP addresses
   pii_names: false               # + person names, places, street addresses (ms per KB)
+  encoded: true                  # + base64 and hex runs decoded (a key encoded to slip past)
   terms: {}                      # sensitive terms, e.g. {project-obsidian: ["Project Obsidian"]}
   fingerprints: []               # protected documents, e.g.
   #   [{id: plan, file: plan.txt, label: Confidential}]

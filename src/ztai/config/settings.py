@@ -190,6 +190,8 @@ class ProtectionSettings(_Frozen):
     pii_names: bool = False
     # names and places also from spaCy NER (pip install 'ztai[ner]'): more recall, ~30 ms per KB
     pii_ner: bool = False
+    # the detectors also read base64 and hex runs decoded (a key encoded to slip past them)
+    encoded: bool = True
     phone_regions: tuple[str, ...] = ("US", "GB", "DE", "FR")
     terms: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # slug -> phrases
     fingerprints: tuple[FingerprintSettings, ...] = ()

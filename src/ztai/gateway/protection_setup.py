@@ -15,6 +15,7 @@ from ztai.gateway.classify import Classifier, ClassifyStage
 from ztai.gateway.protect import ProtectStage
 from ztai.gateway.shield import ExfiltrationDetector, ShieldStage
 from ztai.policy.interface import RuleMatcher
+from ztai.protection.encoded import EncodedContent
 from ztai.protection.fingerprint import FingerprintIndex
 from ztai.protection.interface import Detector
 from ztai.protection.labels import LabelRule, LabelScheme
@@ -108,6 +109,8 @@ def _detectors(settings: Settings) -> tuple[Detector, ...]:
                 {slug: list(phrases) for slug, phrases in protection.terms.items()}))
         except EmptyTermListError as exc:
             raise ConfigError(f"protection.terms: {exc}") from exc
+    if protection.encoded and found:
+        found.append(EncodedContent(tuple(found)))
     return tuple(found)
 
 
