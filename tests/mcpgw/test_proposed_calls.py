@@ -296,3 +296,37 @@ def test_hold_keeps_the_calls_of_several_answers_apart() -> None:
             {"index": 0, "function": {"arguments": f'{{"to": "{to}"}}'}}]}}]}))
     assert [(c.name, c.arguments) for c in hold.calls()] == [
         ("send_email", '{"to": "a@evil.example"}'), ("send_email", '{"to": "b@corp.example"}')]
+
+
+@pytest.mark.parametrize(("tools", "held"), [
+    ([{"type": "web_search"}], True),
+    ([{"type": "mcp", "server_label": "crm", "server_url": "https://mcp.corp.example/crm"}],
+     True),
+    ([{"type": "file_search", "vector_store_ids": ["vs_1"]}], True),
+    ([{"type": "a_future_hosted_tool"}], True),
+    ([{"type": "image_generation"}], False),
+    ([], False),
+], ids=["web search", "remote mcp", "file search", "unknown kind", "image generation", "none"])
+async def test_a_proposal_after_hosted_tools_read_outside_content_is_held(
+        tmp_path: Path, tools: list[dict[str, Any]], held: bool) -> None:
+    """With a hosted web search, file search or remote MCP server, the provider puts outside
+    content before the model within the same answer, where ztai cannot read it; until
+    2026-11-27 a call the model then proposed was judged as if nothing untrusted had been
+    read (the rule of two did not apply)."""
+    item = {"type": "function_call", "call_id": "c1", "name": "send_email",
+            "arguments": orjson.dumps({"to": "partner@other.example", "body": "hi"}).decode()}
+    options = Options(upstream=ResponsesProposal(item), tool_calls=True)
+    request = {"model": "demo-chat", "input": "Find the partner's latest offer and reply.",
+               "tools": [*tools, {"type": "function", "name": "send_email", "parameters": {}}]}
+    async with harness(tmp_path, options) as h:
+        answer = await h.client.post("/v1/responses", json=request,
+                                     headers=auth(h.keys["alice"]))
+        event = h.last_event()
+    if held:
+        assert answer.status_code == 403, answer.text
+        assert "hold-outbound-from-untrusted-sessions" in answer.json()["error"]["message"]
+        assert b"partner@other.example" not in answer.content
+        assert event["details"]["denied_tool_call"] == "send_email"
+    else:
+        assert answer.status_code == 200, answer.text
+        assert event["details"]["tool_calls_authorized"] == 1

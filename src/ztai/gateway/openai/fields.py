@@ -235,7 +235,9 @@ def hosted_tools(request: Mapping[str, Any]) -> dict[str, object]:
     """What a request lets the provider do by itself with the conversation: the kinds of hosted
     tools it enables (``mcp``, ``web_search``, ``code_interpreter``...; the client's own
     ``function`` and ``custom`` tools are judged when proposed) and the hosts of the remote MCP
-    servers it names, for policies (``hosted_tools``, ``hosted_servers``)."""
+    servers it names, for policies (``hosted_tools``, ``hosted_servers``); and
+    ``untrusted_content`` where one of them reads outside content (web search, file search, a
+    remote MCP server, code interpreter)."""
     kinds: set[str] = set()
     servers: set[str] = set()
     for i, raw in enumerate(opt_list(request, "tools")):
@@ -253,4 +255,18 @@ def hosted_tools(request: Mapping[str, Any]) -> dict[str, object]:
             servers.add(host.lower().rstrip("."))
     if request.get("web_search_options") is not None:  # chat's hosted search
         kinds.add("web_search")
-    return {"hosted_tools": tuple(sorted(kinds)), "hosted_servers": tuple(sorted(servers))}
+    found: dict[str, object] = {"hosted_tools": tuple(sorted(kinds)),
+                                "hosted_servers": tuple(sorted(servers))}
+    if kinds - _NO_OUTSIDE_CONTENT:
+        # the provider may put web pages, files or a remote server's output before the model
+        # within this answer, unseen by ztai: what the model proposes next is judged as after
+        # untrusted content (the rule of two)
+        found["untrusted_content"] = True
+    return found
+
+
+# hosted tools that bring no outside content into the answer: an image generator, and the
+# tools the client runs itself (their outputs come back later, read as untrusted then). Any
+# other kind, a future one included, counts as reading outside content.
+_NO_OUTSIDE_CONTENT = frozenset({"image_generation", "local_shell", "shell", "apply_patch",
+                                 "computer_use_preview", "computer_use"})
