@@ -666,6 +666,26 @@ async def test_policies_see_the_tools_a_request_lets_the_provider_run(
         assert event["decision"]["policy_ids"] == ["hosted-mcp-servers-internal-only"]
 
 
+@pytest.mark.parametrize(("tools", "status"), [
+    ([{"type": "mcp", "server_label": "crm", "server_url": "https://mcp.partner.example/"}],
+     403),
+    ([{"type": "web_search"}, {"type": "function", "name": "f", "parameters": {}}], 200),
+], ids=["remote mcp server", "no server"])
+async def test_the_starter_policies_keep_remote_mcp_servers_off_the_provider(
+        tmp_path: Path, tools: list[dict[str, Any]], status: int) -> None:
+    """A remote MCP server the provider calls gets the conversation past ztai's MCP gateway
+    (no pinning, no per-tool authorization): denied until a reviewed host is allowed."""
+    upstream = ResponsesEvents({"id": "r", "object": "response", "output": []})
+    async with harness(tmp_path, _options(upstream, rules=None)) as h:  # type: ignore[arg-type]
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]), json={
+            "model": "demo-chat", "input": "look up the account", "tools": tools})
+        event = h.last_event()
+    assert response.status_code == status, response.text
+    if status == 403:
+        assert event["decision"]["policy_ids"] == ["no-unreviewed-hosted-mcp-servers"]
+        assert upstream.received == []
+
+
 class TwoChoices(ScriptedUpstream):
     """``n = 2``: the first answer carries a card, the second not; streamed, their chunks
     interleave as OpenAI sends them."""

@@ -108,7 +108,9 @@ async def test_a_poisoned_tool_definition_is_denied_by_its_own_rule(
         response = await h.client.post(route, headers=auth(h.keys["alice"]), json=body)
         event = h.last_event()
     assert response.status_code == 403, response.text
-    assert event["decision"]["policy_ids"] == ["no-poisoned-tool-definitions"]
+    # its own rule, not no-prompt-attacks (a remote MCP server is also denied as unreviewed)
+    unreviewed = {"no-unreviewed-hosted-mcp-servers"} if "server_url" in str(body) else set()
+    assert set(event["decision"]["policy_ids"]) == {"no-poisoned-tool-definitions", *unreviewed}
     assert event["details"]["tool_definition_injection"] is True
     threats = [f for f in event["findings"] if f["kind"].startswith("threat.")]
     assert "threat.agent_instruction" in {f["kind"] for f in threats}

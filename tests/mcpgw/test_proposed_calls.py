@@ -227,13 +227,16 @@ def test_hold_is_bounded() -> None:
 def _without_prompt_attack_block(tmp_path: Path) -> dict[str, str]:
     """The starter policies minus the rule that blocks requests carrying an attack, so the
     answer is produced and the proposal is what gets judged."""
+    return _starter_without("10-guardrails.cedar", "no-prompt-attacks")
+
+
+def _starter_without(file: str, rule: str) -> dict[str, str]:
     from ztai.policy.bundled import starter_policies
 
     texts = starter_policies()
-    guardrails = texts["10-guardrails.cedar"]
-    start = guardrails.index('@id("no-prompt-attacks")')
-    end = guardrails.index("};", start) + 2
-    texts["10-guardrails.cedar"] = guardrails[:start] + guardrails[end:]
+    start = texts[file].index(f'@id("{rule}")')
+    end = texts[file].index("};", start) + 2
+    texts[file] = texts[file][:start] + texts[file][end:]
     return texts
 
 
@@ -315,7 +318,9 @@ async def test_a_proposal_after_hosted_tools_read_outside_content_is_held(
     read (the rule of two did not apply)."""
     item = {"type": "function_call", "call_id": "c1", "name": "send_email",
             "arguments": orjson.dumps({"to": "partner@other.example", "body": "hi"}).decode()}
-    options = Options(upstream=ResponsesProposal(item), tool_calls=True)
+    # a reviewed remote MCP server (the starter rule that denies unreviewed ones left out)
+    options = Options(upstream=ResponsesProposal(item), tool_calls=True, policy_texts=(
+        _starter_without("30-agents.cedar", "no-unreviewed-hosted-mcp-servers")))
     request = {"model": "demo-chat", "input": "Find the partner's latest offer and reply.",
                "tools": [*tools, {"type": "function", "name": "send_email", "parameters": {}}]}
     async with harness(tmp_path, options) as h:

@@ -41,6 +41,7 @@ def test_starter_policies_are_valid(tmp_path: Path, schema: cedarpy.Schema) -> N
         "no-credentials-in-answers", "no-prompt-attacks", "no-poisoned-tool-definitions",
         "no-exfiltration-in-answers",
         "staff-use-tools", "no-outbound-after-attack", "hold-outbound-from-untrusted-sessions",
+        "no-unreviewed-hosted-mcp-servers",
         "no-system-prompt-leaks", "staff-retrieve-knowledge",
         "contractors-below-confidential-knowledge", "no-confidential-knowledge-at-elevated-risk"}
     assert {rule.id for rule in loaded.rules()} == {
