@@ -445,9 +445,25 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
         {"role": "assistant", "content": "ok", "reasoning_content": f"key is {AWS_KEY}"},
         {"role": "user", "content": "and?"}]},
      ("messages", 1, "reasoning_content")),
+    ("/v1/responses", {"input": [
+        {"type": "file_search_call", "id": "fs", "status": "completed", "queries": ["keys"],
+         "results": [{"file_id": "f", "filename": "ops.md", "text": f"key {AWS_KEY}"}]},
+        {"role": "user", "content": "go on"}]},
+     ("input", 0, "results", 0, "text")),
+    ("/v1/responses", {"input": [
+        {"type": "code_interpreter_call", "id": "ci", "status": "completed", "code": "env",
+         "container_id": "c", "outputs": [{"type": "logs", "logs": f"AWS={AWS_KEY}"}]},
+        {"role": "user", "content": "go on"}]},
+     ("input", 0, "outputs", 0, "logs")),
+    ("/v1/responses", {"input": [
+        {"type": "local_shell_call", "id": "ls", "call_id": "c", "status": "completed",
+         "action": {"type": "exec", "command": ["deploy", f"--key={AWS_KEY}"], "env": {}}},
+        {"type": "local_shell_call_output", "call_id": "c", "output": "ok"}]},
+     ("input", 0, "action", "command", 1)),
 ], ids=["chat prediction", "chat custom tool input", "custom tool output",
         "tool output parts", "function call history", "reasoning history",
-        "chat legacy function call", "chat reasoning history"])
+        "chat legacy function call", "chat reasoning history", "file search results history",
+        "code interpreter history", "shell call history"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
     """Found 2026-11-27: these texts went to the model unscanned (a key unmasked, a tool's
@@ -463,6 +479,25 @@ async def test_every_text_a_request_sends_is_protected(
         sent = sent[step]
     assert AWS_KEY not in sent
     assert "█" in sent
+
+
+async def test_history_items_no_detector_reads_count_unscanned(tmp_path: Path) -> None:
+    """A reference to an item the provider keeps, a screenshot and a generated image are not
+    read (a generated image's base64 is no text); they count as unscanned parts."""
+    upstream = ResponsesEvents({"id": "r", "object": "response", "output": []})
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]), json={
+            "model": "demo-chat", "input": [
+                {"type": "item_reference", "id": "msg_1"},
+                {"type": "computer_call_output", "call_id": "c", "output": {
+                    "type": "computer_screenshot", "image_url": "data:image/png;base64,iVBO"}},
+                {"type": "image_generation_call", "id": "ig", "status": "completed",
+                 "result": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB"},
+                {"role": "user", "content": "and now?"}]})
+        event = h.last_event()
+    assert response.status_code == 200, response.text
+    assert event["details"]["unscanned_parts"] == 3
+    assert len(event["content_hashes"]) == 1  # the question alone is a text
 
 
 async def test_a_stored_prompts_variables_are_protected(tmp_path: Path) -> None:

@@ -183,3 +183,30 @@ def test_a_key_that_is_no_name_is_a_quoted_path_step(key: str) -> None:
 def test_a_malformed_quoted_step_fails_closed(path: str) -> None:
     with pytest.raises(StageFailed):
         steps(path)
+
+
+@pytest.mark.parametrize("tool", [
+    {"name": "add", "description": POISONED, "input_schema": {}},
+    {"name": "greet", "description": "Greets someone.", "input_schema": {
+        "type": "object", "properties": {"name": {"type": "string", "description": POISONED}}}},
+], ids=["description", "description of a parameter called name"])
+async def test_a_remote_servers_tool_list_sent_back_is_judged_as_outside_content(
+        tmp_path: Path, tool: dict[str, Any]) -> None:
+    """A Responses conversation sent back with its history carries the tool list a remote
+    MCP server gave the provider (``mcp_list_tools``); until 2026-11-27 such items were passed
+    on unread. Their descriptions are read now, as untrusted content: a poisoned one is an
+    indirect injection."""
+    upstream = ResponsesEvents({"id": "r", "object": "response", "output": []})
+    async with harness(tmp_path, _options(upstream)) as h:
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]), json={
+            "model": "demo-chat", "input": [
+                {"type": "mcp_list_tools", "id": "ml", "server_label": "calc",
+                 "tools": [tool]},
+                {"role": "user", "content": "What is 2 + 3?"}]})
+        event = h.last_event()
+    assert response.status_code == 403, response.text
+    assert event["decision"]["policy_ids"] == ["no-prompt-attacks"]
+    poisoned = 0 if tool["description"] == POISONED else 1  # the tool's own description first
+    assert {f["segment"] for f in event["findings"] if f["kind"].startswith("threat.")} == {
+        poisoned}
+    assert upstream.received == []

@@ -20,13 +20,16 @@ from ztai.core.model import (
 )
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
+    LABEL_FIELD,
     answer_text,
     as_object,
     attached_text,
+    definition_texts,
     definitions,
     hosted_tools,
     label_of,
     malformed_answer,
+    nested_too_deeply,
     opt_bool,
     opt_list,
     opt_object,
@@ -218,7 +221,7 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
                   segments, labels)
         return 0
     if kind != "message":
-        return 1  # other item kinds (a computer's screenshot, ...) are forwarded unscanned
+        return _other_item(item, kind, where, segments, labels)
     role = _ROLES.get(req_str(item, "role", where + "."))
     if role is None:
         raise BadRequest(f"'{where}.role' must be one of {sorted(_ROLES)}", param=where + ".role")
@@ -231,6 +234,33 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
     return _parts(content, role, where, segments, labels)
 
 
+def _other_item(item: dict[str, Any], kind: str, where: str, segments: list[Segment],
+                labels: frozenset[str]) -> int:
+    """Any other item sent back as history (a hosted tool's call with its results: web or file
+    search, code interpreter, a remote MCP server's tool list; a shell or computer action):
+    every string but identifiers and images is read, untrusted (a tool's doing, not the
+    user's words). What cannot be read counts unscanned: a reference to an item the provider
+    keeps, a screenshot, a generated image."""
+    if kind in _REFERENCES:
+        return 1
+    pieces: list[Piece] = []
+    if kind == "mcp_list_tools":  # tool definitions: a parameter may be called "name"
+        definition_texts(item.get("tools"), f"{where}.tools", pieces)
+        other_texts(item, frozenset({LABEL_FIELD, "tools"}), where, pieces,
+                    fail=nested_too_deeply)
+    else:
+        other_texts(item, frozenset({LABEL_FIELD}), where, pieces, fail=nested_too_deeply)
+    unscanned = 0
+    for source, text in pieces:
+        if text.startswith("data:") or (kind in _IMAGES and source == f"{where}.result"):
+            unscanned += 1
+        else:
+            segments.append(Segment(Role.TOOL, text, source, Provenance.UNTRUSTED, labels))
+    return unscanned
+
+
+_REFERENCES = frozenset({"item_reference"})
+_IMAGES = frozenset({"image_generation_call"})  # its result: a base64 image
 _TOOL_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output",
                            "local_shell_call_output"})
 _PROPOSALS = {"function_call": "arguments", "custom_tool_call": "input"}
