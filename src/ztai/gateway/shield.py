@@ -6,8 +6,9 @@ Findings (spans and kinds) join the exchange's findings; Cedar's context gets ``
 ``injection_direct``, ``injection_indirect``, ``injection_score`` (0–100), ``threat_kinds`` and
 ``tainted`` (untrusted content carried an attack: agent policies hold high-impact actions).
 Tool definitions a client sends (judged with the system prompt's threshold) are a signal of
-their own, ``tool_definition_injection`` (tool poisoning), so that a policy can treat a flagged
-definition apart from an attack in the conversation.
+their own, ``tool_definition_injection`` (tool poisoning), with ``flagged_tool_definitions``
+(the flagged definitions' digests), so that a policy can treat a flagged definition apart from
+an attack in the conversation and allow a reviewed one.
 What happens is policy: the starter set blocks attacks.
 
 On the way back, answers are inspected for exfiltration (markdown images and links carrying
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import hashlib
 
 from ztai.core.flow import Flow
 from ztai.core.memo import DigestMemo
@@ -55,7 +57,7 @@ class ShieldStage:
         kinds: set[str] = set()
         score, direct, indirect = 0.0, False, False
         caller = ref(flow.principal)
-        poisoned = self._judge_definitions(flow, caller)
+        flagged = self._judge_definitions(flow, caller)
         for index, segment in enumerate(flow.exchange.segments):
             if segment.definition:
                 continue
@@ -81,35 +83,49 @@ class ShieldStage:
             "threat_kinds": tuple(sorted(kinds)),
             "untrusted_content": untrusted,
             "tainted": tainted,
-            "tool_definition_injection": poisoned,
+            "tool_definition_injection": bool(flagged),
+            "flagged_tool_definitions": flagged,
         })
         if direct or indirect:
             flow.notes["shield_score"] = round(score * 100)
-        if poisoned:
-            flow.notes["tool_definition_injection"] = True
+        if flagged:
+            flow.notes["flagged_tool_definitions"] = " ".join(flagged)
         return None
 
+    def _judge_definitions(self, flow: Flow, caller: str) -> tuple[str, ...]:
+        """Each tool's definition (the answer format's too) judged as one text with the system
+        prompt's threshold: their many short strings (a description, each parameter's) would
+        cost a scan each otherwise (240 strings of 40 tools: 67 ms as separate scans, 21 ms
+        as one text per tool). A finding is told on the string it starts in. Returns the
+        digests of the definitions the shield flags, which a policy may allow once reviewed."""
+        tools: dict[str, list[tuple[int, str]]] = {}
+        for index, segment in enumerate(flow.exchange.segments):
+            if segment.definition:  # "tools[3].function.description" -> "tools[3]"
+                tools.setdefault(segment.source.split(".", 1)[0], []).append(
+                    (index, segment.text))
+        flagged = []
+        for parts in tools.values():
+            starts, offset = [], 0
+            for _, text in parts:
+                starts.append(offset)
+                offset += len(text) + 1
+            joined = "\n".join(text for _, text in parts)
+            verdict = self._scan(joined, Source.SYSTEM, caller)
+            for m in verdict.matches:
+                at = bisect.bisect_right(starts, m.start) - 1
+                index, text = parts[at]
+                start = min(m.start - starts[at], len(text))
+                end = max(start, min(m.end - starts[at], len(text)))
+                flow.findings.append(Finding(m.kind, index, Span(start, end), m.score,
+                                             m.detector))
+            if verdict.attack:
+                flagged.append(definition_digest(joined))
+        return tuple(sorted(flagged))
 
-    def _judge_definitions(self, flow: Flow, caller: str) -> bool:
-        """The tool definitions, judged as one text with the system prompt's threshold: their
-        many short strings (a description, each parameter's) cost a scan each otherwise (240
-        strings of 40 tools: 67 ms, against 3 ms as one text). A finding is told on the
-        string it starts in."""
-        parts = [(i, s.text) for i, s in enumerate(flow.exchange.segments) if s.definition]
-        if not parts:
-            return False
-        starts, offset = [], 0
-        for _, text in parts:
-            starts.append(offset)
-            offset += len(text) + 1
-        verdict = self._scan("\n".join(text for _, text in parts), Source.SYSTEM, caller)
-        for m in verdict.matches:
-            at = bisect.bisect_right(starts, m.start) - 1
-            index, text = parts[at]
-            start = min(m.start - starts[at], len(text))
-            end = max(start, min(m.end - starts[at], len(text)))
-            flow.findings.append(Finding(m.kind, index, Span(start, end), m.score, m.detector))
-        return verdict.attack
+
+def definition_digest(text: str) -> str:
+    """What an operator allows a reviewed definition by: 128 bits of its texts' SHA-256."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def source_of(segment: Segment) -> Source:
