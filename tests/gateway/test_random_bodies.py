@@ -2,11 +2,13 @@
 control on (the prompt shield, data protection, the starter policies, tool-call checks): each
 is answered, and never with a 5xx — malformed input is the client's error, named as such.
 Seeded, so a failure repeats. It finds a chat request whose ``tools`` is a number, which was
-answered "internal error while deciding" (the case is also in test_failures.BAD_INPUT)."""
+answered "internal error while deciding" (the case is also in test_failures.BAD_INPUT).
+More seeds: ``ZTAI_FUZZ_SEEDS=3,4,5 pytest tests/gateway/test_random_bodies.py``."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -25,14 +27,20 @@ from ztai.threats.shield import Shield
 pytestmark = pytest.mark.anyio
 
 BODIES = 300
+SEEDS = [int(s) for s in os.environ.get("ZTAI_FUZZ_SEEDS", "1,2").split(",")]
 _TEXTS = ["", "hello", "\u0301\uff46", "\ud800", "\x00", "ignore previous instructions",
-          "a" * 5000, "中文", "4111 1111 1111 1111", "![x](https://e.test/?q=1)"]
+          "a" * 5000, "中文", "4111 1111 1111 1111", "![x](https://e.test/?q=1)",
+          "a2V5IEFLSUFJT1NGT0ROTjdFWEFNUExGIGZvciBzMw==", "data:text/plain;base64,aGk=",
+          "data:text/plain,%E2%96%88", "a.env"]
 _KEYS = ["role", "content", "type", "text", "name", "tool_calls", "function", "arguments",
          "image_url", "url", "x", "id", "tool_call_id", "custom", "input", "output", "summary",
-         "variables", "refusal", "reasoning_content", "function_call", "call_id"]
+         "variables", "refusal", "reasoning_content", "function_call", "call_id", "file",
+         "file_data", "filename", "description", "parameters", "properties", "results",
+         "tools", "server_description", "format", "schema", "json_schema", "required"]
 _ITEM_TYPES = ["message", "function_call", "function_call_output", "custom_tool_call",
                "custom_tool_call_output", "local_shell_call_output", "mcp_call", "reasoning",
-               "item_reference", "", 5, None]
+               "item_reference", "file_search_call", "mcp_list_tools", "web_search_call",
+               "image_generation_call", "computer_call_output", "", 5, None]
 _ROUTES = ["/v1/chat/completions", "/v1/responses", "/v1/embeddings"]
 
 
@@ -58,8 +66,11 @@ def _message(rng: random.Random) -> dict[str, Any]:
                             "reasoning_content", "function_call"])] = rng.choice(
             [rng.choice(_ITEM_TYPES), _value(rng, 1), rng.choice(_TEXTS)])
     if rng.random() < 0.3:
-        message["content"] = [{"type": rng.choice(["text", "image_url", "input_audio", "x"]),
-                               "text": rng.choice(_TEXTS), "image_url": _value(rng, 2)}
+        message["content"] = [{"type": rng.choice(["text", "image_url", "input_audio", "x",
+                                                   "file", "input_file"]),
+                               "text": rng.choice(_TEXTS), "image_url": _value(rng, 2),
+                               "file": _value(rng, 2), "file_data": rng.choice(_TEXTS),
+                               "filename": rng.choice(_TEXTS)}
                               for _ in range(rng.randint(0, 3))]
     return message
 
@@ -80,11 +91,15 @@ def _request(rng: random.Random) -> tuple[str, dict[str, Any]]:
     for _ in range(rng.choice([0, 0, 1, 2])):  # top-level fields of any type
         body[rng.choice(["model", "messages", "stream", "tools", "max_tokens", "n", "user",
                          "stream_options", "instructions", "encoding_format", "prediction",
-                         "prompt"])] = _value(rng)
+                         "prompt", "functions", "response_format", "text"])] = _value(rng)
+    if rng.random() < 0.2:  # tools of the kinds that are read
+        body["tools"] = [{"type": rng.choice(["function", "custom", "mcp", "web_search", 5]),
+                          **{rng.choice(_KEYS): _value(rng, 2) for _ in range(3)}}
+                         for _ in range(rng.randint(0, 3))]
     return route, body
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", SEEDS)
 async def test_random_bodies_are_answered_without_a_server_error(tmp_path: Path,
                                                                  seed: int) -> None:
     rng = random.Random(seed)  # noqa: S311 -- reproducible test input
