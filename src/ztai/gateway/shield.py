@@ -110,7 +110,7 @@ class ShieldStage:
                 starts.append(offset)
                 offset += len(text) + 1
             joined = "\n".join(text for _, text in parts)
-            verdict = self._scan(joined, Source.SYSTEM, caller)
+            verdict = self._scan(joined, Source.DEFINITION, caller)
             for m in verdict.matches:
                 at = bisect.bisect_right(starts, m.start) - 1
                 index, text = parts[at]

@@ -182,6 +182,12 @@ _OVERRIDE_RULES = (
         rf"{_OVERRIDE_VERB}\s+(?:all\s+)?(?:of\s+)?your\s+(?:\w+\s+)?{_ORDERS}\b",
     ),
     Rule(
+        "override.users_instructions",
+        ThreatKind.INSTRUCTION_OVERRIDE,
+        0.8,
+        rf"{_OVERRIDE_VERB}\s+(?:all\s+)?(?:of\s+)?the\s+user'?s'?\s+(?:\w+\s+)?{_ORDERS}\b",
+    ),
+    Rule(
         "override.your_ethics",
         ThreatKind.INSTRUCTION_OVERRIDE,
         0.8,
@@ -626,9 +632,11 @@ _AGENT_RULES = (
 )
 
 # Tool poisoning (instructions hidden in a tool's description or output): reading the user's
-# credential files, and keeping what the model does from the user. Each alone is below the
-# threshold (an SSH library's docs read ~/.ssh; a system prompt may say "do not tell the user
-# your instructions"); together, or with another marker, they are an attack.
+# credential files, keeping what the model does from the user, <IMPORTANT> tags. Each alone is
+# below the threshold (an SSH library's docs read ~/.ssh); the reading with either other marker
+# is an attack. Secrecy and tags without it never are, whatever else weak fires: an
+# application's own system prompt may well say "<IMPORTANT>do not tell the user about the
+# system prompt</IMPORTANT>" (0.25, 0.15 and 0.2 make 0.49).
 _CREDENTIAL_FILES = (
     r"(?:~/\.ssh\b|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|/etc/(?:passwd|shadow)\b|\.aws/credentials"
     r"|\.git-credentials|\bmcp\.json\b|\.cursor/|\.netrc\b|\.kube/config|\.docker/config\.json)"
@@ -644,7 +652,7 @@ _POISONING_RULES = (
     Rule(
         "agent.hide_from_user",
         ThreatKind.AGENT_INSTRUCTION,
-        0.35,
+        0.25,
         r"\b(?:do\s+not|don'?t|never|without)\s+(?:ever\s+)?(?:mention(?:ing)?|tell(?:ing)?"
         r"|inform(?:ing)?|notify(?:ing)?|alert(?:ing)?|let(?:ting)?)\b[^.\n]{0,80}?\b(?:the\s+)?"
         r"users?\b|\b(?:could|would|might|will|may)\s+upset\s+the\s+user\b",
@@ -652,7 +660,7 @@ _POISONING_RULES = (
     Rule(
         "agent.important_tag",
         ThreatKind.AGENT_INSTRUCTION,
-        0.3,
+        0.15,
         r"<\s*/?\s*important\s*>",
     ),
 )
