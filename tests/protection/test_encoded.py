@@ -90,3 +90,13 @@ def test_hostile_runs_are_read_in_linear_time(detector: EncodedContent) -> None:
         for text in ("A" * 1_000_000, "AB+/" * 250_000, "0123456789abcdef" * 62_500,
                      ("QUtJQVozTVpRN1lX " * 60_000), b64(CLEAR * 20_000)):
             detector.detect(text)
+
+
+def test_the_fast_run_finder_finds_what_the_pattern_finds() -> None:
+    """ASCII texts are searched as mapped bytes, not by RE2: the same runs, seeded texts."""
+    from ztai.protection.encoded import _B64, _runs
+
+    rng = random.Random(11)  # noqa: S311 -- reproducible test input
+    for _ in range(2000):
+        text = "".join(rng.choice("ABCab01+/_-= .,\n") for _ in range(rng.randint(0, 120)))
+        assert list(_runs(text)) == [(m.start(), m.group()) for m in _B64.finditer(text)]
