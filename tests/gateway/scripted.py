@@ -88,3 +88,18 @@ class ResponsesEvents:
 
     async def aclose(self) -> None:
         return None
+
+
+def upstream_for(route: str) -> ScriptedUpstream | ResponsesEvents:
+    """An upstream answering ``route``: an empty Responses answer, or a chat "ok"."""
+    if route == "/v1/responses":
+        return ResponsesEvents({"id": "r", "object": "response", "output": []})
+    return ScriptedUpstream(lambda _: "ok")
+
+
+def sent_at(upstream: ScriptedUpstream | ResponsesEvents, where: tuple[str | int, ...]) -> Any:
+    """What the upstream last received at the path ``where``."""
+    sent: Any = upstream.received[-1]
+    for step in where:
+        sent = sent[step]
+    return sent

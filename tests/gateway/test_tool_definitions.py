@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.gateway.harness import Options, auth, harness
-from tests.gateway.scripted import ResponsesEvents, ScriptedUpstream
+from tests.gateway.scripted import ResponsesEvents, ScriptedUpstream, sent_at, upstream_for
 from ztai.core.errors import StageFailed
 from ztai.gateway.classify import Classifier
 from ztai.gateway.openai.fields import definitions
@@ -153,17 +153,14 @@ when { context has direction && context.direction == "request" };
         "responses custom tool", "responses answer schema"])
 async def test_credentials_in_tool_definitions_are_masked(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
-    upstream = ResponsesEvents({"id": "r", "object": "response", "output": []}) \
-        if route == "/v1/responses" else ScriptedUpstream(lambda _: "ok")
+    upstream = upstream_for(route)
     options = _options(upstream)
     options.policy_texts = {"00-baseline.cedar": starter_policies()["00-baseline.cedar"],
                             "30-dlp.cedar": RULES}
     async with harness(tmp_path, options) as h:
         response = await h.client.post(route, headers=auth(h.keys["alice"]), json=body)
     assert response.status_code == 200, response.text
-    sent: Any = upstream.received[-1]
-    for at in where:
-        sent = sent[at]
+    sent = sent_at(upstream, where)
     assert AWS_KEY not in sent
     assert "█" in sent
 
