@@ -41,7 +41,7 @@ from ztai.gateway.knowledge import (
     knowledge_routes,
 )
 from ztai.gateway.mcp.gate import McpGate
-from ztai.gateway.mcp.results import ResultReader, ResultScanner
+from ztai.gateway.mcp.results import ResultScanner
 from ztai.gateway.mcp.setup import inspector
 from ztai.gateway.mcp.upstream import McpUpstream
 from ztai.gateway.pipeline import PipelineOptions
@@ -198,7 +198,7 @@ async def harness(tmp_path: Path, options: Options | None = None) -> AsyncIterat
         meta_reader=MetaReader.from_cidrs(["127.0.0.1/32"], "x-ztai-device"),
         mcp_gates=[McpGate(server, McpUpstream(server), PinBook(pins, clock, inspector(
             options.shield)), TaintTracker(clock), DestinationFinder(options.internal_domains),
-            authorizer, ResultScanner(options.shield, ResultReader()), 1_000_000)
+            authorizer, ResultScanner(options.shield), 1_000_000)
             for server in options.mcp],
         extra_routes={**TermsRoutes(control, options.terms, clock).routes(),
                       **(knowledge_routes(service) if service is not None else {}),

@@ -22,7 +22,8 @@ def test_texts_links_and_embedded_resources_are_read() -> None:
                                           "mimeType": "text/plain"}},
         {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
     ], "_meta": {"k": "v"}}
-    assert ResultReader().pieces(body) == [
+    pieces = ResultReader().pieces(body)
+    assert pieces == [
         ("content[0].text", "hello"),
         ("content[1].uri", "https://e.test/r?q=1"),
         ("content[1].title", "Report"),
@@ -30,7 +31,7 @@ def test_texts_links_and_embedded_resources_are_read() -> None:
         ("content[2].resource.text", "body"),
         ("content[2].resource.uri", "file:///a"),
     ]
-    assert unscanned_parts(body) == 1
+    assert unscanned_parts(body, pieces) == 1
 
 
 def test_a_prompts_description_and_messages_are_read() -> None:
@@ -68,4 +69,4 @@ def test_text_file_blobs_are_read_decoded_and_other_blobs_counted_unscanned() ->
         ("contents[0].blob#base64", "KEY=1\n"),
         ("structuredContent.result[0].resource.blob#base64", "KEY=1\n"),
     ]
-    assert unscanned_parts(body) == 3
+    assert unscanned_parts(body, pieces) == 3

@@ -265,7 +265,7 @@ class McpGate:
             raise UpstreamError(f"the MCP server's answer has {size} characters of text, more "
                                 f"than mcp.max_result_chars ({self._max_result_chars}); it was "
                                 "withheld", code="upstream_answer_too_large")
-        verdict = self._scanner.scan(flow, body)
+        verdict = self._scanner.scan(flow, pieces)
         if not verdict.scanned:
             flow.notes["result_shield"] = "not_scanned"
         if untrusted or verdict.attacked:
@@ -275,7 +275,7 @@ class McpGate:
         if verdict.attacked:
             flow.notes["result_injection_score"] = verdict.score
             flow.notes["result_threats"] = " ".join(verdict.kinds)[:512]
-        unscanned = unscanned_parts(body)
+        unscanned = unscanned_parts(body, pieces)
         if unscanned:
             flow.notes["result_unscanned_parts"] = unscanned
         meta = dict(body.get("_meta") or {})

@@ -5,7 +5,7 @@ hands the same texts to the answer DLP (findings, labels, redaction) by their pa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,23 +155,22 @@ def _too_deep(at: str) -> UpstreamError:
                          f"deep at {at!r}; not passed on unscanned", code="upstream_bad_response")
 
 
-def unscanned_parts(body: Mapping[str, Any]) -> int:
-    """Binary parts (images, audio, blobs but text files): passed on, recorded as not
-    scanned."""
+def unscanned_parts(body: Mapping[str, Any], pieces: Sequence[Piece]) -> int:
+    """Binary parts (images, audio, blobs but the text files among ``pieces``, the result's
+    texts as ``ResultReader.pieces`` read them): passed on, recorded as not scanned."""
+    read = {path for path, _ in pieces}
     count = 0
     for name in ("content", "contents"):
-        for item in body.get(name) or ():
+        for i, item in enumerate(body.get(name) or ()):
             if not isinstance(item, dict):
                 continue
             resource = item.get("resource")
-            if "data" in item or _opaque_blob(item) or (
-                    isinstance(resource, dict) and _opaque_blob(resource)):
+            at = f"{name}[{i}]"
+            if "data" in item or ("blob" in item and f"{at}.blob{ENCODED}" not in read) or (
+                    isinstance(resource, dict) and "blob" in resource
+                    and f"{at}.resource.blob{ENCODED}" not in read):
                 count += 1
     return count
-
-
-def _opaque_blob(resource: Mapping[str, Any]) -> bool:
-    return "blob" in resource and _decoded_blob(resource) is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,16 +184,17 @@ class ResultVerdict:
 class ResultScanner:
     """The prompt shield over a result's texts, findings recorded as the answer's."""
 
-    def __init__(self, shield: Shield | None, reader: ResultReader) -> None:
-        self._shield, self._reader = shield, reader
+    def __init__(self, shield: Shield | None) -> None:
+        self._shield = shield
 
-    def scan(self, flow: Flow, body: Mapping[str, Any]) -> ResultVerdict:
+    def scan(self, flow: Flow, pieces: Sequence[Piece]) -> ResultVerdict:
+        """Over the result's texts as ``ResultReader.pieces`` read them."""
         if self._shield is None:
             return ResultVerdict(False, 0, (), scanned=False)
         kinds: set[str] = set()
         score, attacked, offset = 0.0, False, 0
         seen: set[str] = set()
-        for _, text in self._reader.pieces(body):
+        for _, text in pieces:
             if text in seen:  # the structured copy of a text result is judged once
                 offset += len(text) + 1
                 continue

@@ -11,7 +11,7 @@ from ztai.agents.taint import TaintTracker
 from ztai.config.settings import Settings
 from ztai.core.clock import Clock
 from ztai.gateway.mcp.gate import McpGate
-from ztai.gateway.mcp.results import ResultReader, ResultScanner
+from ztai.gateway.mcp.results import ResultScanner
 from ztai.gateway.mcp.upstream import McpUpstream
 from ztai.gateway.toolcalls import ToolCallPolicy
 from ztai.policy.interface import Authorizer
@@ -27,7 +27,7 @@ def build_gates(settings: Settings, authorizer: Authorizer, shield: Shield | Non
     book = PinBook(pins, clock, inspector(shield))
     taint = TaintTracker(clock, mcp.taint_ttl_s)
     destinations = DestinationFinder(mcp.internal_domains)
-    scanner = ResultScanner(shield, ResultReader())
+    scanner = ResultScanner(shield)
     return [McpGate(server, McpUpstream(server, settings.base_dir), book, taint, destinations,
                     authorizer, scanner, mcp.max_result_chars) for server in mcp.servers]
 
