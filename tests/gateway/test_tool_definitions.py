@@ -3,8 +3,8 @@ functions, a remote MCP server's description, the answer's JSON schema) are text
 reads: until 2026-11-27 neither DLP nor the shield saw them. An agent framework that forwards an
 MCP server's tools to the model this way bypassed pinning, so a poisoned description reached the
 model; a credential in a definition went to a consumer model unmasked. Now each string of a
-definition is a segment: DLP redacts it in place, the shield judges it with the system prompt's
-threshold, and a flagged one is ``tool_definition_injection`` (starter rule
+definition is a segment: DLP redacts it in place, the shield's rules judge each tool's strings
+as one text, and a flagged one is ``tool_definition_injection`` (starter rule
 ``no-poisoned-tool-definitions``), apart from attacks in the conversation."""
 
 from __future__ import annotations

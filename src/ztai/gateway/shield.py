@@ -5,7 +5,7 @@ a chat client resends the whole conversation with every turn).
 Findings (spans and kinds) join the exchange's findings; Cedar's context gets ``injection``,
 ``injection_direct``, ``injection_indirect``, ``injection_score`` (0–100), ``threat_kinds`` and
 ``tainted`` (untrusted content carried an attack: agent policies hold high-impact actions).
-Tool definitions a client sends (judged with the system prompt's threshold) are a signal of
+Tool definitions a client sends (judged by the shield's rules alone) are a signal of
 their own, ``tool_definition_injection`` (tool poisoning), with ``flagged_tool_definitions``
 (the flagged definitions' digests), so that a policy can treat a flagged definition apart from
 an attack in the conversation and allow a reviewed one.
@@ -93,11 +93,11 @@ class ShieldStage:
         return None
 
     def _judge_definitions(self, flow: Flow, caller: str) -> tuple[str, ...]:
-        """Each tool's definition (the answer format's too) judged as one text with the system
-        prompt's threshold: their many short strings (a description, each parameter's) would
-        cost a scan each otherwise (240 strings of 40 tools: 67 ms as separate scans, 21 ms
-        as one text per tool). A finding is told on the string it starts in. Returns the
-        digests of the definitions the shield flags, which a policy may allow once reviewed."""
+        """Each tool's definition (the answer format's too) judged as one text by the shield's
+        rules (``Source.DEFINITION``): their many short strings (a description, each
+        parameter's) would cost a scan each otherwise. A finding is told on the string it
+        starts in. Returns the digests of the definitions the rules flag, which a policy may
+        allow once reviewed."""
         tools: dict[str, list[tuple[int, str]]] = {}
         for index, segment in enumerate(flow.exchange.segments):
             if segment.definition:  # "tools[3].function.description" -> "tools[3]"
