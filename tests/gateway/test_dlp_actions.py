@@ -310,6 +310,22 @@ async def test_credentials_in_hosted_tool_items_are_blocked(tmp_path: Path,
     assert response.json()["error"]["code"] == "dlp_blocked"
 
 
+async def test_a_card_under_a_key_that_is_no_name_is_redacted_in_the_answer(
+        tmp_path: Path) -> None:
+    """Found 2026-11-28: a text under a key such as ``source-note`` was read, but the path it
+    was read at could not be written back, so a redaction there failed the answer (503)."""
+    item = {"type": "file_search_call", "id": "fs", "results": [
+        {"file_id": "f", "text": "see below", "attributes": {"source-note": f"card {CARD}"}}]}
+    upstream = ResponsesEvents({"id": "r", "object": "response", "output": [item]})
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", "input": "find it"})
+    assert response.status_code == 200, response.text
+    result = response.json()["output"][0]["results"][0]
+    assert result["attributes"] == {"source-note": "card <CREDIT_CARD>"}
+    assert result["text"] == "see below"
+
+
 @pytest.mark.parametrize("finished_copy", [False, True])
 async def test_a_credential_in_reasoning_deltas_is_blocked_before_it_streams(
         tmp_path: Path, finished_copy: bool) -> None:
@@ -462,14 +478,27 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
          "action": {"type": "exec", "command": ["deploy", f"--key={AWS_KEY}"], "env": {}}},
         {"type": "local_shell_call_output", "call_id": "c", "output": "ok"}]},
      ("input", 0, "action", "command", 1)),
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": "ok", "x-notes": {"ops key": f"key is {AWS_KEY}"}},
+        {"role": "user", "content": "and?"}]},
+     ("messages", 1, "x-notes", "ops key")),
+    ("/v1/responses", {"input": [
+        {"type": "file_search_call", "id": "fs", "status": "completed", "queries": ["keys"],
+         "results": [{"file_id": "f", "filename": "ops.md", "text": "see attributes",
+                      "attributes": {"source-note": f"key {AWS_KEY}"}}]},
+        {"role": "user", "content": "go on"}]},
+     ("input", 0, "results", 0, "attributes", "source-note")),
 ], ids=["chat prediction", "chat custom tool input", "custom tool output",
         "tool output parts", "function call history", "reasoning history",
         "chat legacy function call", "chat reasoning history", "file search results history",
-        "code interpreter history", "shell call history"])
+        "code interpreter history", "shell call history",
+        "keys that are no names in chat history", "keys that are no names in responses history"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
     """Found 2026-11-27: these texts went to the model unscanned (a key unmasked, a tool's
-    output not judged by the shield)."""
+    output not judged by the shield). Found 2026-11-28: a text under a key that is no name
+    (``x-notes``) was read, but its redaction could not be written back (503)."""
     upstream = upstream_for(route)
     async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
         response = await h.client.post(route, headers=auth(h.keys["alice"]),

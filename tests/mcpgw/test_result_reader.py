@@ -11,6 +11,7 @@ import pytest
 
 from ztai.core.errors import UpstreamError
 from ztai.gateway.mcp.results import ResultReader, unscanned_parts
+from ztai.gateway.openai.paths import rewrite_answer
 
 
 def test_texts_links_and_embedded_resources_are_read() -> None:
@@ -39,6 +40,16 @@ def test_a_prompts_description_and_messages_are_read() -> None:
         {"role": "user", "content": {"type": "text", "text": "the file"}}]}
     assert ResultReader().pieces(body) == [("description", "Summarise"),
                                            ("messages[0].content.text", "the file")]
+
+
+def test_texts_under_keys_that_are_no_names_can_be_redacted() -> None:
+    """Found 2026-11-28: such a text was read at a path (``content[0].x-note``) that the
+    redaction could not write back to, so a redaction there failed the call."""
+    body = {"content": [{"type": "text", "text": "a", "x-note": {"ops key": "secret"}}]}
+    pieces = ResultReader().pieces(body)
+    assert pieces == [("content[0].text", "a"), ('content[0]["x-note"]["ops key"]', "secret")]
+    redacted = rewrite_answer(body, {pieces[1][0]: "██████"})
+    assert redacted["content"][0] == {"type": "text", "text": "a", "x-note": {"ops key": "██████"}}
 
 
 def test_an_answer_nested_beyond_reason_fails_closed() -> None:

@@ -16,6 +16,7 @@ from ztai.core.flow import Flow
 from ztai.core.model import Finding, Span
 from ztai.gateway.answer import ANSWER_SEGMENT
 from ztai.gateway.attachments import ENCODED, decoded_text
+from ztai.gateway.openai.paths import step
 from ztai.gateway.plan import Piece
 from ztai.threats.shield import Shield, Source
 
@@ -78,7 +79,7 @@ def _structured_blobs(value: Any, at: str, found: list[Piece], depth: int) -> No
     if isinstance(value, dict):
         found.extend(_blob_text(value, at))
         for key, entry in value.items():
-            _structured_blobs(entry, f"{at}.{key}", found, depth + 1)
+            _structured_blobs(entry, at + step(key), found, depth + 1)
     elif isinstance(value, list):
         for i, entry in enumerate(value):
             _structured_blobs(entry, f"{at}[{i}]", found, depth + 1)
@@ -132,7 +133,7 @@ def _other_strings(node: Mapping[str, Any], read: frozenset[str], path: str,
                    found: list[Piece]) -> None:
     for key, value in node.items():
         if key not in read and key not in _NOT_TEXT:
-            _strings_in(value, f"{path}.{key}", found, 1)
+            _strings_in(value, path + step(key), found, 1)
 
 
 def _strings_in(value: Any, at: str, found: list[Piece], depth: int) -> None:
@@ -144,7 +145,7 @@ def _strings_in(value: Any, at: str, found: list[Piece], depth: int) -> None:
     elif isinstance(value, dict):
         for key, entry in value.items():
             if key not in _NOT_TEXT:
-                _strings_in(entry, f"{at}.{key}", found, depth + 1)
+                _strings_in(entry, at + step(key), found, depth + 1)
     elif isinstance(value, list):
         for i, entry in enumerate(value):
             _strings_in(entry, f"{at}[{i}]", found, depth + 1)

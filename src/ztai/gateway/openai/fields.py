@@ -117,7 +117,7 @@ def other_texts(node: Mapping[str, Any], read: frozenset[str], where: str,
         raise fail(where)
     for key, value in node.items():
         if key not in read and key not in NOT_TEXT and not key.endswith("_id"):
-            _texts(value, f"{where}.{key}" if where else key, pieces, depth + 1, fail)
+            _texts(value, (where + step(key)).removeprefix("."), pieces, depth + 1, fail)
 
 
 def texts_in(value: Any, where: str, pieces: list[tuple[str, str]]) -> None:
