@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 
 import pytest
 
@@ -88,15 +89,65 @@ def test_hostile_runs_are_read_in_linear_time(detector: EncodedContent) -> None:
     is in one run, decoded at most four times)."""
     with within(20):
         for text in ("A" * 1_000_000, "AB+/" * 250_000, "0123456789abcdef" * 62_500,
-                     ("QUtJQVozTVpRN1lX " * 60_000), b64(CLEAR * 20_000)):
+                     ("QUtJQVozTVpRN1lX " * 60_000), b64(CLEAR * 20_000),
+                     ("QUtJ" * 19 + "\n") * 13_000, _wrapped(CLEAR * 10_000, 76, "\r\n")):
             detector.detect(text)
 
 
 def test_the_fast_run_finder_finds_what_the_pattern_finds() -> None:
-    """ASCII texts are searched as mapped bytes, not by RE2: the same runs, seeded texts."""
-    from ztai.protection.encoded import _B64, _runs
+    """Texts are searched as mapped bytes, not by a pattern: the same runs, seeded texts (with
+    characters beyond ASCII, which map to no base64)."""
+    from ztai.protection.encoded import _runs
 
+    pattern = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
     rng = random.Random(11)  # noqa: S311 -- reproducible test input
     for _ in range(2000):
-        text = "".join(rng.choice("ABCab01+/_-= .,\n") for _ in range(rng.randint(0, 120)))
-        assert list(_runs(text)) == [(m.start(), m.group()) for m in _B64.finditer(text)]
+        text = "".join(rng.choice("ABCab01+/_-= .,é→😀") for _ in range(rng.randint(0, 120)))
+        assert list(_runs(text)) == [(m.start(), m.group(), None)
+                                     for m in pattern.finditer(text)]
+
+
+def _wrapped(data: str, width: int, eol: str) -> str:
+    encoded = b64(data)
+    return eol.join(encoded[i:i + width] for i in range(0, len(encoded), width))
+
+
+@pytest.mark.parametrize(("width", "eol"), [(76, "\n"), (64, "\r\n"), (60, "\n")],
+                         ids=["mime", "pem", "narrow"])
+def test_a_key_wrapped_across_lines_is_found(detector: EncodedContent, width: int,
+                                             eol: str) -> None:
+    """Found 2026-11-28: base64 wrapped into lines (``base64``, MIME, PEM) was read line by
+    line, so a key across a line break was missed (about a third of placements)."""
+    for shift in range(0, 80, 3):
+        encoded = _wrapped("x" * shift + CLEAR, width, eol)
+        text = f"my .env, encoded:\n{encoded}\nthanks"
+        found = {m.kind: m for m in detector.detect(text)}
+        assert set(found) == {"secret.aws-access-token", "pii.email"}, shift
+        key = found["secret.aws-access-token"]
+        span = text[key.start:key.end]
+        assert span in encoded
+        at = text.index(encoded)
+        joined_start = len(text[at:key.start].replace(eol, ""))
+        assert joined_start % 4 == 0
+        decoded = base64.b64decode(span.replace(eol, "") + "==").decode("latin-1")
+        assert KEY in decoded, shift
+
+
+def test_lines_that_are_no_wrapped_run_are_read_each_alone(detector: EncodedContent) -> None:
+    """Each line its own encoding (unequal lines, a padded first line): no line is lost to a
+    join, and where a run is joined the lines are whole lines of one width."""
+    from ztai.protection.encoded import _runs
+
+    first, second = b64(f"id={KEY}"), b64("mail jane.doe@example.com")
+    assert len(first) != len(second)
+    assert first.endswith("=")
+    assert {m.kind for m in detector.detect(f"{first}\n{second}")} == {
+        "secret.aws-access-token", "pii.email"}
+    assert [lines for _, _, lines in _runs(f"{first}\n{second}")] == [None, None]
+    # a run that begins within a line is not the first line of a wrapped block
+    text = "key: " + _wrapped(CLEAR, 76, "\n")
+    assert all(lines is None for _, _, lines in _runs(text))
+    block = _wrapped(CLEAR * 3, 76, "\n")
+    ((start, body, lines),) = list(_runs(f"{block}\nend"))
+    assert (start, body) == (0, block.replace("\n", ""))
+    assert lines == [(i * 76, i * 77) for i in range(len(lines))]

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import operator
 from collections.abc import Iterator, Sequence
 from itertools import islice
-
-import re2
 
 from ztai.protection.interface import Detector
 from ztai.protection.model import Match
@@ -28,7 +28,6 @@ NAME = "encoded"
 MIN_RUN = 16  # an 11-character secret encodes to 16 base64 characters
 MAX_RUNS = 256  # runs decoded per text: bounded work on text made of nothing else
 _READABLE = 0.9  # share of printable characters that makes decoded bytes text
-_B64 = re2.compile(rf"[A-Za-z0-9+/_-]{{{MIN_RUN},}}={{0,2}}")
 _URLSAFE = str.maketrans("-_", "+/")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _PRINTABLE = bytes(range(32, 127)) + b"\t\n\r"
@@ -38,6 +37,8 @@ _CLASSES = bytes(
     else ord("=") if b == ord("=") else ord(" ") for b in range(256))
 _LONG_RUN = b"a" * MIN_RUN
 _PAD = ord("=")
+_ALPHABET = ord("a")
+_EOL = ("\r", "\n")
 _NOT_CONTROL = bytes(b for b in range(256) if b >= 32 and b != 127) + b"\t\n\r"
 
 
@@ -53,7 +54,7 @@ class EncodedContent:
         found: list[Match] = []
         if len(text) < MIN_RUN:
             return found
-        for start, body in islice(_runs(text), MAX_RUNS):
+        for start, body, lines in islice(_runs(text), MAX_RUNS):
             decoded = _hex(body) if _HEX.issuperset(body.rstrip("=")) else None
             # base64 of text mixes cases (each group's first character holds a byte's top
             # bits: "I" to "f" for printable ASCII); a run of one case is a word or a name
@@ -66,33 +67,82 @@ class EncodedContent:
                 for m in detector.detect(clear):
                     low, high = (m.start, m.end) if offsets is None else \
                         (offsets[m.start], offsets[m.end])
-                    first = low // bytes_per * chars_per
-                    last = -(-high // bytes_per) * chars_per
-                    found.append(Match(m.kind, start + skip + first,
-                                       start + skip + min(last, len(body) - skip), m.score,
+                    first = skip + low // bytes_per * chars_per
+                    last = skip + min(-(-high // bytes_per) * chars_per, len(body) - skip)
+                    found.append(Match(m.kind, _at(start, lines, first),
+                                       _at(start, lines, last - 1) + 1, m.score,
                                        f"{m.detector or detector.name}+{NAME}"))
         return found
 
 
-def _runs(text: str) -> Iterator[tuple[int, str]]:
+# where each line of a wrapped run begins: (offset in the joined run, offset in the text)
+Lines = list[tuple[int, int]]
+_JOINED = operator.itemgetter(0)
+
+
+def _at(start: int, lines: Lines | None, offset: int) -> int:
+    """The text's offset of a run's character."""
+    if lines is None:
+        return start + offset
+    joined, original = lines[bisect.bisect_right(lines, offset, key=_JOINED) - 1]
+    return original + offset - joined
+
+
+def _runs(text: str) -> Iterator[tuple[int, str, Lines | None]]:
     """Each run of the base64 alphabet of ``MIN_RUN`` characters or more (with up to two
-    padding characters), at its offset. An ASCII text is searched as bytes mapped to the
-    alphabet or not (C-speed, no regex call: most texts hold no run and cost about a
-    microsecond); any other by RE2."""
-    if not text.isascii():
-        for match in _B64.finditer(text):
-            yield match.start(), match.group()
-        return
-    mapped = text.encode("ascii").translate(_CLASSES)
+    padding characters), at its offset, searched as bytes mapped to the alphabet or not
+    (C-speed, no regex call: most texts hold no run and cost about a microsecond). A run
+    wrapped into lines (MIME and ``base64`` wrap at 76 characters, PEM and OpenSSL at 64) is
+    one run, joined, with where its lines begin: read line by line, a key across a line break
+    was missed."""
+    # one byte per character: every other character maps to "?", which is no base64
+    mapped = text.encode("ascii", "replace").translate(_CLASSES)
     length, at = len(mapped), mapped.find(_LONG_RUN)
     while at >= 0:
-        ends = [i for i in (mapped.find(b" ", at), mapped.find(b"=", at)) if i >= 0]
-        end = min(ends, default=length)
-        padded = end
-        while padded < min(end + 2, length) and mapped[padded] == _PAD:
-            padded += 1
-        yield at, text[at:padded]
+        end, padded = _run_end(mapped, at, length)
+        width = end - at
+        if padded == end and width % 4 == 0 and (at == 0 or text[at - 1] in _EOL):
+            lines, body = _wrapped(text, mapped, at, width, length)
+            if lines is not None:
+                yield at, body, lines
+                at = mapped.find(_LONG_RUN, lines[-1][1] + len(body) - lines[-1][0])
+                continue
+        yield at, text[at:padded], None
         at = mapped.find(_LONG_RUN, end)
+
+
+def _run_end(mapped: bytes, at: int, length: int) -> tuple[int, int]:
+    """Where the run at ``at`` ends, without and with its padding."""
+    ends = [i for i in (mapped.find(b" ", at), mapped.find(b"=", at)) if i >= 0]
+    end = min(ends, default=length)
+    padded = end
+    while padded < min(end + 2, length) and mapped[padded] == _PAD:
+        padded += 1
+    return end, padded
+
+
+def _wrapped(text: str, mapped: bytes, at: int, width: int,
+             length: int) -> tuple[Lines | None, str]:
+    """The lines of a run wrapped at ``width`` from ``at`` (each line whole, every one but the
+    last exactly ``width`` long and unpadded, the last at most that long), joined; None where
+    the run at ``at`` is not followed by another line of it."""
+    lines: Lines = [(0, at)]
+    parts = [text[at:at + width]]
+    joined, line_end = width, at + width
+    while True:
+        next_line = line_end + (2 if text.startswith("\r\n", line_end) else
+                                1 if text.startswith("\n", line_end) else 0)
+        if next_line == line_end or next_line >= length or mapped[next_line] != _ALPHABET:
+            break
+        end, padded = _run_end(mapped, next_line, length)
+        if end - next_line > width:
+            break
+        lines.append((joined, next_line))
+        parts.append(text[next_line:padded])
+        joined, line_end = joined + padded - next_line, padded
+        if end - next_line < width or padded > end or text[padded:padded + 1] not in _EOL:
+            break  # the last line
+    return (lines if len(lines) > 1 else None), "".join(parts)
 
 
 # text, skipped characters, characters and bytes per group, each character's byte offset (None:
