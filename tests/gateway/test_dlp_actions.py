@@ -653,6 +653,29 @@ async def test_text_files_attached_are_decoded_scanned_and_redacted(
     assert event["details"]["redacted"] == 1
 
 
+async def test_a_utf16_text_file_is_decoded_scanned_and_redacted(tmp_path: Path) -> None:
+    """Found 2026-11-28: a text file in UTF-16 (Windows PowerShell's ``>``, Excel's "Unicode
+    text") was no text to ztai, and without a byte order mark it was read as UTF-8, a NUL after
+    every letter, which no detector matches: its key went to the model."""
+    for i, encoded in enumerate((b"\xff\xfe" + ENV_FILE.encode("utf-16-le"),
+                                 ENV_FILE.encode("utf-16-le"))):
+        upstream = ScriptedUpstream(lambda _: "ok")
+        body = {"model": "demo-chat", "messages": [{"role": "user", "content": [
+            {"type": "file", "file": {"filename": "prod.env",
+                                      "file_data": base64.b64encode(encoded).decode()}}]}]}
+        (tmp_path / str(i)).mkdir()
+        async with harness(tmp_path / str(i), _options(upstream)) as h:
+            response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                           json=body)
+        assert response.status_code == 200, response.text
+        sent = base64.b64decode(sent_at(upstream, ("messages", 0, "content", 0, "file",
+                                                   "file_data")))
+        assert sent[:2] == encoded[:2]
+        file = sent.decode("utf-16-le").removeprefix("\ufeff")
+        assert AWS_KEY not in file
+        assert "AWS_ACCESS_KEY_ID=█" in file
+
+
 INDIRECT_RULE = """
 @id("flag-indirect-injection")
 forbid (principal, action, resource)

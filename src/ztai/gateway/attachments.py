@@ -3,10 +3,11 @@
 credential in an attached ``.env`` file or an injection in an attached ``notes.md`` must be
 found like one typed into the prompt. A file whose media type says text (or, where there is no
 media type or only ``application/octet-stream``, whose file name does) and whose bytes are
-UTF-8 is decoded and scanned, and a redaction is encoded back the way it came (a ``data:`` URL
-with its media type, or bare base64). Anything else (PDFs, images, archives, text in another
-encoding, data that is not valid base64) is not decoded: it stays an unscanned part that
-policies see."""
+UTF-8 or UTF-16 (what Windows PowerShell's ``>`` and Excel's "Unicode text" write) is decoded
+and scanned, and a redaction is encoded back the way it came (a ``data:`` URL with its media
+type, or bare base64, in the file's encoding with its byte order mark). Anything else (PDFs,
+images, archives, text in another encoding, data that is not valid base64) is not decoded: it
+stays an unscanned part that policies see."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from urllib.parse import quote_from_bytes, unquote_to_bytes
 from ztai.core.errors import StageFailed
 
 ENCODED = "#base64"  # a rewrite path so ending names text kept encoded in the string there
-_BOM = b"\xef\xbb\xbf"
+# byte order marks and the encodings they mark (UTF-16 is read only with one)
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+_UTF16_ZEROS = 0.5  # unmarked UTF-16: a zero in at least half of the high bytes
 _OCTETS = "application/octet-stream"
 _TEXT_TYPES = frozenset({
     "application/json", "application/x-ndjson", "application/jsonl", "application/xml",
@@ -36,13 +39,14 @@ _TEXT_NAMES = frozenset({
     "eml", "mbox", "pem", "key", "crt", "cer", "pub", "tf", "tfvars", "hcl", "gradle",
     "dockerfile", "makefile", "gitignore", "npmrc", "pypirc", "netrc", "htpasswd", "rtf",
     "diff", "patch"})
-_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "utf-16"})
 
 
 def decoded_text(value: str, media_type: str | None = None,
                  filename: str | None = None) -> str | None:
-    """The text a file attachment holds, or None where it is not a UTF-8 text file (by its
-    data URL's media type, else ``media_type``, else the file name) or cannot be decoded."""
+    """The text a file attachment holds, or None where it is not a UTF-8 or UTF-16 text
+    file (by its data URL's media type, else ``media_type``, else the file name) or cannot be
+    decoded."""
     encoded, payload = True, value
     if value.startswith("data:"):
         parsed = _data_url(value)
@@ -55,8 +59,11 @@ def decoded_text(value: str, media_type: str | None = None,
     raw = _from_base64(payload) if encoded else unquote_to_bytes(payload)
     if raw is None:
         return None
+    bom, encoding = _encoding(raw)
+    if encoding is None:
+        return None
     try:
-        return raw.removeprefix(_BOM).decode("utf-8")
+        return raw[len(bom):].decode(encoding)
     except UnicodeDecodeError:
         return None
 
@@ -64,7 +71,7 @@ def decoded_text(value: str, media_type: str | None = None,
 def reencoded(original: str, text: str) -> str:
     """``text`` encoded as ``original`` was (its data URL header, a byte order mark);
     StageFailed where ``original`` is no attachment ``decoded_text`` reads."""
-    header, bom = "", b""
+    header = ""
     encoded = True
     payload = original
     if original.startswith("data:"):
@@ -76,11 +83,30 @@ def reencoded(original: str, text: str) -> str:
     raw = _from_base64(payload) if encoded else unquote_to_bytes(payload)
     if raw is None:
         raise StageFailed("cannot rewrite an attachment whose data is not base64")
-    if raw.startswith(_BOM):
-        bom = _BOM
-    data = bom + text.encode("utf-8")
+    bom, encoding = _encoding(raw)
+    if encoding is None:
+        raise StageFailed("cannot rewrite an attachment that is no text")
+    data = bom + text.encode(encoding)
     body = base64.b64encode(data).decode("ascii") if encoded else quote_from_bytes(data)
     return header + body
+
+
+def _encoding(raw: bytes) -> tuple[bytes, str | None]:
+    """The byte order mark ``raw`` begins with (or none) and the encoding it is in: UTF-8, or
+    UTF-16 by its mark or, unmarked, by a zero byte in every other place (ASCII text in UTF-16
+    is valid UTF-8 too, every letter followed by a NUL, which no detector would read); None
+    for other bytes with zeros in them, which are no text."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            return bom, encoding
+    if b"\x00" not in raw:
+        return b"", "utf-8"
+    half = len(raw) // 2
+    if len(raw) % 2 == 0 and raw[1::2].count(0) >= _UTF16_ZEROS * half:
+        return b"", "utf-16-le"
+    if len(raw) % 2 == 0 and raw[0::2].count(0) >= _UTF16_ZEROS * half:
+        return b"", "utf-16-be"
+    return b"", None
 
 
 def _data_url(value: str) -> tuple[str, bool, bool, str] | None:
