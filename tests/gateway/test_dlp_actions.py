@@ -489,16 +489,23 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
                       "attributes": {"source-note": f"key {AWS_KEY}"}}]},
         {"role": "user", "content": "go on"}]},
      ("input", 0, "results", 0, "attributes", "source-note")),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "metadata": {"deploy note": f"key {AWS_KEY}", "app": "ops"}},
+     ("metadata", "deploy note")),
+    ("/v1/responses", {"input": "go", "metadata": {"key": AWS_KEY}},
+     ("metadata", "key")),
 ], ids=["chat prediction", "chat custom tool input", "custom tool output",
         "tool output parts", "function call history", "reasoning history",
         "chat legacy function call", "chat reasoning history", "file search results history",
         "code interpreter history", "shell call history",
-        "keys that are no names in chat history", "keys that are no names in responses history"])
+        "keys that are no names in chat history", "keys that are no names in responses history",
+        "chat metadata", "responses metadata"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
     """Found 2026-11-27: these texts went to the model unscanned (a key unmasked, a tool's
     output not judged by the shield). Found 2026-11-28: a text under a key that is no name
-    (``x-notes``) was read, but its redaction could not be written back (503)."""
+    (``x-notes``) was read, but its redaction could not be written back (503); the request's
+    metadata (kept by the provider, not read by the model) was not read at all."""
     upstream = upstream_for(route)
     async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
         response = await h.client.post(route, headers=auth(h.keys["alice"]),

@@ -91,7 +91,8 @@ def _request(rng: random.Random) -> tuple[str, dict[str, Any]]:
     for _ in range(rng.choice([0, 0, 1, 2])):  # top-level fields of any type
         body[rng.choice(["model", "messages", "stream", "tools", "max_tokens", "n", "user",
                          "stream_options", "instructions", "encoding_format", "prediction",
-                         "prompt", "functions", "response_format", "text"])] = _value(rng)
+                         "prompt", "functions", "response_format", "text",
+                         "metadata"])] = _value(rng)
     if rng.random() < 0.2:  # tools of the kinds that are read
         body["tools"] = [{"type": rng.choice(["function", "custom", "mcp", "web_search", 5]),
                           **{rng.choice(_KEYS): _value(rng, 2) for _ in range(3)}}
@@ -134,6 +135,16 @@ async def test_a_request_nested_beyond_reason_is_a_bad_request(tmp_path: Path) -
                                            {"role": "user", "content": "hi", "extra": deep}]})
     assert response.status_code == 400
     assert "nested more than 32 levels" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("metadata", ["note", ["a"], {"a": {"b": {"c": {"d": {"e": {
+    "f": {"g": {"h": {"i": "x"}}}}}}}}}], ids=["a string", "an array", "nested too deeply"])
+async def test_metadata_of_another_shape_is_a_bad_request(tmp_path: Path, metadata: Any) -> None:
+    async with harness(tmp_path) as h:
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={**chat(text="hi"), "metadata": metadata})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"].startswith("metadata")
 
 
 async def test_a_request_of_too_many_texts_is_a_bad_request(tmp_path: Path) -> None:

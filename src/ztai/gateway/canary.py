@@ -21,7 +21,9 @@ class CanaryStage:
 
     async def run(self, flow: Flow) -> Decision | None:
         segments = flow.exchange.segments
-        index = next((i for i, s in enumerate(segments) if s.role in SYSTEM_ROLES), None)
+        # the system prompt: not a tool's definition nor metadata the model never reads
+        index = next((i for i, s in enumerate(segments)
+                      if s.role in SYSTEM_ROLES and not (s.definition or s.unread)), None)
         if index is None:
             return None
         canary = new_canary()

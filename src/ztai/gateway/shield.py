@@ -59,8 +59,8 @@ class ShieldStage:
         caller = ref(flow.principal)
         flagged = self._judge_definitions(flow, caller)
         for index, segment in enumerate(flow.exchange.segments):
-            if segment.definition:
-                continue
+            if segment.definition or segment.unread:
+                continue  # definitions are judged above; the model never reads metadata
             source = source_of(segment)
             verdict = self._scan(segment.text, source, caller)
             for m in verdict.matches:

@@ -231,6 +231,38 @@ def definitions(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pieces
 
 
+MAX_METADATA_DEPTH = 8
+
+
+def metadata(request: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The strings of the request's ``metadata``, at their paths. The model does not read
+    them, but the provider keeps them with the request (and shows them in its dashboard), so
+    data protection reads them like the prompt: a key put there must not reach the provider
+    unmasked. Keys are names the client chose; values of any JSON shape are read."""
+    value = request.get("metadata")
+    if value is None:
+        return []
+    pieces: list[tuple[str, str]] = []
+    for key, entry in as_object(value, "metadata").items():
+        _metadata_texts(entry, "metadata" + step(key), pieces, 1)
+    return pieces
+
+
+def _metadata_texts(value: Any, where: str, pieces: list[tuple[str, str]], depth: int) -> None:
+    if depth > MAX_METADATA_DEPTH:
+        raise BadRequest(f"'{where}' is nested more than {MAX_METADATA_DEPTH} levels deep",
+                         param=where)
+    if isinstance(value, str):
+        if value:
+            pieces.append((where, value))
+    elif isinstance(value, dict):
+        for key, entry in value.items():
+            _metadata_texts(entry, where + step(key), pieces, depth + 1)
+    elif isinstance(value, list):
+        for i, entry in enumerate(value):
+            _metadata_texts(entry, f"{where}[{i}]", pieces, depth + 1)
+
+
 def hosted_tools(request: Mapping[str, Any]) -> dict[str, object]:
     """What a request lets the provider do by itself with the conversation: the kinds of hosted
     tools it enables (``mcp``, ``web_search``, ``code_interpreter``...; the client's own

@@ -29,6 +29,7 @@ from ztai.gateway.openai.fields import (
     hosted_tools,
     label_of,
     malformed_answer,
+    metadata,
     nested_too_deeply,
     opt_bool,
     opt_list,
@@ -155,6 +156,8 @@ def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) 
         unscanned += _input_segments(request.get("input"), segments)  # prompt may stand alone
     segments.extend(Segment(Role.DEVELOPER, text, source, definition=True)
                     for source, text in definitions(request))
+    segments.extend(Segment(Role.DEVELOPER, text, source, unread=True)
+                    for source, text in metadata(request))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,
