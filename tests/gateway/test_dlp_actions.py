@@ -326,6 +326,60 @@ async def test_a_card_under_a_key_that_is_no_name_is_redacted_in_the_answer(
     assert result["text"] == "see below"
 
 
+class InterleavedCalls(ScriptedUpstream):
+    """Streams two tool calls at once, their argument fragments interleaved (a provider may
+    send parallel calls so): the first call's key is split by the second call's text."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda _: "ok")
+
+    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+        self.received.append(call.body)
+
+        def fragment(index: int, arguments: str, name: str | None = None) -> StreamEvent:
+            function: dict[str, Any] = {"arguments": arguments}
+            if name is not None:
+                function["name"] = name
+            tool_call: dict[str, Any] = {"index": index, "function": function}
+            if name is not None:
+                tool_call.update({"id": f"call_{index}", "type": "function"})
+            return StreamEvent({"choices": [{"index": 0, "delta": {"tool_calls": [tool_call]}}]})
+
+        yield fragment(0, '{"key": "' + AWS_KEY[:8], "deploy")
+        yield fragment(1, '{"region": "eu-west-1"}', "deploy")
+        yield fragment(0, AWS_KEY[8:] + '"}')
+        yield StreamEvent({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+        yield StreamEvent(None)
+
+
+async def test_a_credential_in_interleaved_tool_call_arguments_is_blocked(
+        tmp_path: Path) -> None:
+    """Found 2026-11-28: the hold-back window reads a stream's texts in arrival order, so a
+    key in one tool call's arguments, split by another call's fragment, was never seen whole
+    and went out. The complete arguments of the calls held for authorization are read again;
+    what the rules would block or redact there blocks the stream."""
+    options = _options(InterleavedCalls(), RULES + """
+@id("clients-may-run-tools")
+permit (principal, action == Action::"call_tool", resource);
+""")
+    options.tool_calls = True
+    async with harness(tmp_path, options) as h:
+        response = await _ask(h, "deploy it", stream=True)
+        event = h.last_event()
+    arguments = "".join(
+        call["function"]["arguments"] for chunk in _events(response.content)
+        for choice in chunk.get("choices", ()) for call in choice["delta"].get("tool_calls", ()))
+    assert AWS_KEY[:8] not in arguments
+    assert AWS_KEY[8:] not in arguments
+    assert streamed_text(response.content)[1][0]["code"] == "dlp_blocked"
+    assert event["status"] == 403
+
+
+def _events(body: bytes) -> list[dict[str, Any]]:
+    return [orjson.loads(block[6:]) for block in body.decode().split("\n\n")
+            if block.startswith("data: {")]
+
+
 @pytest.mark.parametrize("finished_copy", [False, True])
 async def test_a_credential_in_reasoning_deltas_is_blocked_before_it_streams(
         tmp_path: Path, finished_copy: bool) -> None:

@@ -299,6 +299,27 @@ def test_hold_keeps_the_calls_of_several_answers_apart() -> None:
             {"index": 0, "function": {"arguments": f'{{"to": "{to}"}}'}}]}}]}))
     assert [(c.name, c.arguments) for c in hold.calls()] == [
         ("send_email", '{"to": "a@evil.example"}'), ("send_email", '{"to": "b@corp.example"}')]
+    assert not hold.interleaved  # each answer is read through a window of its own
+
+
+def _fragment(call: int, arguments: str) -> StreamEvent:
+    return _chunk({"tool_calls": [{"index": call, "function": {"arguments": arguments}}]})
+
+
+def test_hold_tells_calls_streamed_at_once() -> None:
+    """Parallel calls streamed one after the other are not interleaved; a call resumed after
+    another one's fragment is (the window read them mixed)."""
+    one_after_another = CallHold()
+    for call, arguments in ((0, '{"a"'), (0, ":1}"), (1, '{"b"'), (1, ":2}")):
+        one_after_another.push(_fragment(call, arguments))
+    assert not one_after_another.interleaved
+    mixed = CallHold()
+    for call, arguments in ((0, '{"a"'), (1, '{"b"'), (0, ":1}"), (1, ":2}")):
+        mixed.push(_fragment(call, arguments))
+    assert mixed.interleaved
+    assert [c.arguments for c in mixed.calls()] == ['{"a":1}', '{"b":2}']
+    mixed.release()
+    assert not mixed.interleaved
 
 
 @pytest.mark.parametrize(("tools", "held"), [

@@ -87,7 +87,15 @@ class Relay:
         assert self._calls is not None  # noqa: S101  # only called with a policy
         if not hold.held:
             return []
-        verdict = self._calls.check(self._flow, hold.calls())
+        calls = hold.calls()
+        if self._guard is not None and hold.interleaved:
+            # the window read the stream in arrival order: the fragments of calls streamed at
+            # once split each other's text, so a finding in one call was never whole there.
+            # Each call's complete arguments are read again: what the rules would block or
+            # redact there blocks (it cannot be cut out of the held fragments)
+            for call in calls:
+                self._guard.refuse_split(self._guard.detect(call.arguments))
+        verdict = self._calls.check(self._flow, calls)
         if verdict is not None:
             raise Blocked(verdict)
         return hold.release()

@@ -114,13 +114,18 @@ def client_call(item: Mapping[str, Any]) -> Proposed | None:
 class CallHold:
     """Per stream: holds back the events that build tool calls; ``push`` returns the events
     that may go out now; when the calls are complete (a finish reason, or the stream's end)
-    ``complete`` is true and ``calls`` holds them for the policy."""
+    ``complete`` is true and ``calls`` holds them for the policy. ``interleaved`` tells that
+    the fragments of several calls came mixed."""
 
     held: list[StreamEvent] = field(default_factory=list)
     parts: dict[tuple[int, int], list[str]] = field(default_factory=dict)
     names: dict[tuple[int, int], str] = field(default_factory=dict)
     size: int = 0
     complete: bool = False
+    # a call's fragments resumed after another call's: the calls were streamed at once
+    interleaved: bool = False
+    _last: dict[int, tuple[int, int]] = field(default_factory=dict)
+    _left: set[tuple[int, int]] = field(default_factory=set)
 
     def push(self, event: StreamEvent) -> list[StreamEvent]:
         data = event.data
@@ -147,7 +152,9 @@ class CallHold:
         released, self.held = self.held, []
         self.parts.clear()
         self.names.clear()
-        self.size, self.complete = 0, False
+        self.size, self.complete, self.interleaved = 0, False, False
+        self._last.clear()
+        self._left.clear()
         return released
 
     def _collect(self, data: Mapping[str, Any]) -> bool:
@@ -195,6 +202,12 @@ class CallHold:
             self.names[key] = self.names.get(key, "") + name
         if isinstance(arguments, str):
             self.parts.setdefault(key, []).append(arguments)
+            if arguments:  # several answers each have a window of their own: per answer
+                last = self._last.get(key[0])
+                if last is not None and last != key:
+                    self._left.add(last)
+                self.interleaved = self.interleaved or key in self._left
+                self._last[key[0]] = key
 
     @staticmethod
     def _finished(data: Mapping[str, Any]) -> bool:
