@@ -304,6 +304,41 @@ async def test_tool_arguments_get_dlp_keys_included(tmp_path: Path) -> None:
     assert len(tagged) == 2  # the call with the key never reached the server
 
 
+PROMPT_RULES = """
+@id("mask-credentials-in-prompt-arguments")
+@dlp("redact") @kinds("secret.*") @method("mask")
+permit (principal, action == Action::"get_prompt", resource)
+when { context has direction && context.direction == "request" };
+"""
+
+
+async def test_prompt_arguments_get_dlp(tmp_path: Path) -> None:
+    """Found 2026-11-28: a prompt's arguments went to the server unread (a key in them
+    unmasked); they are read like a tool's arguments now, and a redaction is sent in place."""
+    state, asked = MailState(), []
+    server = mail_server(state)
+
+    @server.prompt()
+    def review(code: str) -> str:
+        """Review a piece of code."""
+        asked.append(code)
+        return "Review the code you were given."
+
+    policies = {**starter_policies(), "40-arguments.cedar": PROMPT_RULES}
+    dlp = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
+    async with mail_gateway(tmp_path, None, state, server, dlp=dlp,
+                            policy_texts=policies) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        prompt = await client.get_prompt("review", {"code": f"client = boto3(key='{AWS_KEY}')"})
+        event = h.last_event()
+    assert prompt.messages[0].content.text == "Review the code you were given."
+    assert len(asked) == 1
+    assert AWS_KEY not in asked[0]
+    assert asked[0].startswith("client = boto3(key='█")
+    assert event["action"] == "get_prompt"
+    assert event["details"]["redacted"] == 1
+
+
 RESULT_RULES = """
 @id("mask-credentials-in-tool-results")
 @dlp("redact") @kinds("secret.*") @method("mask")

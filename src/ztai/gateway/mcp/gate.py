@@ -226,29 +226,44 @@ class McpGate:
 
     def resource_plan(self, uri: str, session: str, exchange_id: ExchangeId) -> Plan:
         return self._read_plan(Action.READ_RESOURCE, "mcp.resources/read", uri, session,
-                               exchange_id, lambda: self._upstream.read_resource(uri))
+                               exchange_id, lambda _: self._upstream.read_resource(uri))
 
     def prompt_plan(self, params: types.GetPromptRequestParams, session: str,
                     exchange_id: ExchangeId) -> Plan:
+        """A prompt's arguments go to the server like a tool's: data protection reads them
+        (a redaction is sent in place), the shield judges them as the user's."""
         arguments = dict(params.arguments or {})
+        strings = list(_strings(arguments))
+        if len(strings) > MAX_ARGUMENT_STRINGS:
+            raise BadRequest(f"prompt arguments hold more than {MAX_ARGUMENT_STRINGS} strings",
+                             param="arguments")
+        paths = [path for path, _ in strings]
+
+        def fetch(flow: Flow) -> Awaitable[Any]:
+            return self._upstream.get_prompt(params.name,
+                                             _with_rewrites(arguments, paths, flow.rewrites))
+
         return self._read_plan(Action.GET_PROMPT, "mcp.prompts/get", params.name, session,
-                               exchange_id, lambda: self._upstream.get_prompt(params.name,
-                                                                               arguments))
+                               exchange_id, fetch, tuple(
+                                   Segment(Role.USER, text, "arguments" + _dotted(path))
+                                   for path, text in strings))
 
     def _read_plan(self, action: Action, route: str, item: str, session: str,
-                   exchange_id: ExchangeId, fetch: Callable[[], Awaitable[Any]]) -> Plan:
+                   exchange_id: ExchangeId, fetch: Callable[[Flow], Awaitable[Any]],
+                   segments: tuple[Segment, ...] = ()) -> Plan:
         exchange = Exchange(exchange_id, route, action,
-                            Resource(ResourceKind.TOOL, f"{self.name}/{item}"),
+                            Resource(ResourceKind.TOOL, f"{self.name}/{item}"), segments,
                             signals={"mcp_server": self.name, "session": session_signal(session)})
         context = {"tool_server": self.name, "tool_name": item,
                    "tool_risk": self._settings.default_risk,
                    **_taint_context(self._taint.of(session))}
 
         async def answer(flow: Flow) -> dict[str, Any]:
-            return self._inspected(flow, await fetch(), item, self._settings.untrusted_output,
-                                   session)
+            return self._inspected(flow, await fetch(flow), item,
+                                   self._settings.untrusted_output, session)
 
-        return Plan(exchange, self._reader, local=answer, context=context, scan_answer=True)
+        return Plan(exchange, self._reader, local=answer, context=context,
+                    applies_rewrites=bool(segments), scan_answer=True)
 
     # --- shared ----------------------------------------------------------------------------
 
