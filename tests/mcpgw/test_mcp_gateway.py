@@ -299,6 +299,8 @@ async def test_tool_arguments_get_dlp_keys_included(tmp_path: Path) -> None:
     assert as_key.is_error
     assert "a key cannot be redacted" in text_of(as_key)
     assert key_event["status"] == 400
+    assert AWS_KEY not in str(key_event)  # the key's text is not in the audit log
+    assert AWS_KEY not in text_of(as_key)
     assert not address.is_error
     assert address_event["details"]["external_destinations"] == 1
     assert len(tagged) == 2  # the call with the key never reached the server

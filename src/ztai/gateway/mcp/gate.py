@@ -361,9 +361,12 @@ def _with_rewrites(arguments: dict[str, Any], paths: list[tuple[str | int, ...]]
         node = result
         path = paths[index]
         if isinstance(path[-1], Key):
-            raise BadRequest(f"a key of the tool arguments ({_dotted(path)[:80]}) holds content "
-                             "a DLP rule redacts; a key cannot be redacted, so the call is "
-                             "refused", param="arguments")
+            # the path names where without the key's own text: it holds what a rule redacts,
+            # and this message goes to the audit log
+            where = _dotted(path[:-1])[:80] or "the top level"
+            raise BadRequest(f"a key of the arguments (in {where}) holds content a DLP rule "
+                             "redacts; a key cannot be redacted, so the call is refused",
+                             param="arguments")
         for step in path[:-1]:
             node = node[step]
         node[path[-1]] = text
