@@ -68,6 +68,16 @@ def fullwidth(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
+def joined_words(text: str) -> str:
+    """Words joined by underscores instead of spaces: one word to a tokenizer."""
+    return "_".join(text.split())
+
+
+def braille_blanks(text: str) -> str:
+    """Words set apart by the Braille blank (U+2800), which shows as a space but is none."""
+    return "\u2800".join(text.split())
+
+
 OBFUSCATIONS: Mapping[str, Obfuscation] = MappingProxyType(
     {
         "zero_width": zero_width,
@@ -81,5 +91,7 @@ OBFUSCATIONS: Mapping[str, Obfuscation] = MappingProxyType(
         "bidi_isolates": bidi_isolates,
         "bidi_reversed": bidi_reversed,
         "fullwidth": fullwidth,
+        "joined_words": joined_words,
+        "braille_blanks": braille_blanks,
     }
 )

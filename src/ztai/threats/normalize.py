@@ -13,8 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import heapq
+import itertools
+import re
+import string
 import unicodedata
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -83,6 +87,7 @@ _SENTENCE = "[^.!?;:\\n]+"
 class ViewKind(StrEnum):
     NORMALIZED = "normalized"
     SKELETON = "skeleton"  # accents and leetspeak folded: for matching, not for reading
+    SEPARATED = "separated"  # words joined by symbols ("ignore_all_previous") set apart
     BASE64 = "base64"
     HEX = "hex"
     URL = "url"
@@ -177,6 +182,9 @@ class Deobfuscator:
         skeleton = _skeleton(view, self._patterns)
         if skeleton is not None:
             decoder.views.append(skeleton)
+        separated = _separated(view)
+        if separated is not None:
+            decoder.views.append(separated)
         decoder.hidden(text, normalized)
         decoder.scan(view)
         findings = tuple(dict.fromkeys(decoder.findings))  # a blob in a blob: one finding
@@ -737,6 +745,102 @@ def _fold_leet(text: str, patterns: _Patterns) -> str:
             continue  # an identifier or an encoded blob, not a word
         chars[start:end] = text[start:end].translate(_LEET)
     return "".join(chars)
+
+
+# --- the separated view ------------------------------------------------------------------------
+
+_MAX_SEPARATED_RUNS = 64  # runs of joined words looked at per text: bounded work
+_MIN_JOINTS = 3  # four words at least
+_SAMPLE_CHARS = 512  # of a run, read to tell its joiner and whether it is a sentence
+_HTML_BLANK = "&(?:nbsp|ensp|emsp|thinsp|#160|#x0*a0);"
+# runs of four or more words joined by symbols instead of spaces (RE2: linear)
+_JOINED_RUN = re2.compile(f"(?i)[\\pL\\pN]+(?:(?:{_HTML_BLANK}|[^\\pL\\pN\\s])+[\\pL\\pN]+)"
+                          f"{{{_MIN_JOINTS},}}")
+# what joins two words within a run: a run of symbols (the underscore included) or an HTML
+# space that a page shows as a blank; the word before each is consumed
+_JOINT = re.compile(f"[^\\W_]((?:{_HTML_BLANK}|[^\\w\\s]|_)+)(?=[^\\W_])", re.IGNORECASE)
+_JOINER = re.compile(f"(?<=[^\\W_])(?:{_HTML_BLANK}|[^\\w\\s]|_)+(?=[^\\W_])", re.IGNORECASE)
+
+
+def _separated(view: View) -> View | None:
+    """Words joined by a symbol instead of spaces ("Ignore_all_previous_instructions", an
+    emoji or a Braille blank between words, ``&nbsp;``) set apart: each run of four or more
+    joined words that reads as a sentence has its joiner made spaces, other punctuation kept.
+    The classifier skips a text of one word and discounts one of a few, and the rules look
+    for words apart, so such a run passed both. Length-preserving; None where no run reads
+    as a sentence (identifiers, paths, addresses, encoded blobs)."""
+    text = view.text
+    if len(text) <= _SAMPLE_CHARS and text.isascii() \
+            and not _sentence(text.translate(_PUNCTUATION_TO_SPACE)):
+        return None  # a short text that reads as no sentence at all (an id, a path): no run will
+    chars: list[str] | None = None
+    seen: dict[str, str | None] = {}
+    for run in itertools.islice(_JOINED_RUN.finditer(text), _MAX_SEPARATED_RUNS):
+        joined = run.group()
+        apart = seen[joined] if joined in seen else seen.setdefault(joined, _run_apart(joined))
+        if apart is not None:
+            if chars is None:
+                chars = list(text)
+            chars[run.start():run.end()] = apart
+    if chars is None:
+        return None
+    return View(ViewKind.SEPARATED, "".join(chars), view.origin, view.starts, view.ends)
+
+
+def _run_apart(joined: str) -> str | None:
+    """A run of joined words with its joiner made spaces, or None where it reads as no
+    sentence. The joiner is what joins its words most often, told from its start."""
+    if "://" in joined:
+        return None  # an address: its path's words are no sentence
+    sample = joined[:_SAMPLE_CHARS]
+    if sample.isascii() and "&" not in sample:  # one symbol joins: no pattern needed
+        # the symbol between the most words (a rule of dashes counts once, not by its length)
+        count, joiner = max(((sum(1 for part in sample.split(symbol) if part) - 1, symbol)
+                             for symbol in set(sample.translate(_SYMBOLS_ONLY))), default=(0, ""))
+        if count < _MIN_JOINTS or not _sentence(sample.replace(joiner, " ")):
+            return None
+        return joined.replace(joiner, " ")
+    joints = Counter(_JOINT.findall(sample))
+    if not joints:
+        return None
+    joiner, count = joints.most_common(1)[0]
+    if count < _MIN_JOINTS or not _sentence(_apart(sample, joiner)):
+        return None
+    return _apart(joined, joiner)
+
+
+def _sentence(text: str) -> bool:
+    """Whether ``text``'s words read as a sentence: a fifth of them are words sentences are
+    made of (an identifier, a path or an encoded blob has few or none)."""
+    words = text.casefold().split()
+    return sum(word in _CUE_WORDS for word in words) * 5 >= len(words)
+
+
+_PUNCTUATION_TO_SPACE = str.maketrans(dict.fromkeys(string.punctuation, " "))
+_SYMBOLS_ONLY = str.maketrans(dict.fromkeys(string.ascii_letters + string.digits
+                                            + string.whitespace))
+
+
+def _apart(text: str, joiner: str) -> str:
+    """``text`` with ``joiner`` made spaces where it joins two words, also within a longer
+    run of symbols ("text:_your" -> "text: your")."""
+    spaces = " " * len(joiner)
+    return _JOINER.sub(lambda m: m.group().replace(joiner, spaces), text)
+
+
+# function words, and the words of instructions to a model
+_CUE_WORDS = frozenset({
+    "a", "an", "the", "and", "or", "but", "if", "then", "than", "to", "of", "in", "on", "at",
+    "by", "for", "from", "with", "as", "into", "about", "above", "below", "before", "after",
+    "now", "not", "no", "do", "does", "don", "is", "are", "was", "be", "been", "it", "this",
+    "that", "these", "those", "there", "here", "i", "me", "my", "mine", "we", "us", "our", "you",
+    "your", "yours", "he", "she", "they", "them", "his", "her", "their", "what", "which", "who",
+    "how", "why", "all", "any", "every", "each", "some", "only", "just", "also", "please",
+    "first", "next", "again", "ignore", "disregard", "forget", "override", "bypass", "reveal",
+    "print", "show", "tell", "say", "write", "output", "repeat", "instructions", "instruction",
+    "rules", "rule", "prompt", "system", "developer", "mode", "act", "pretend", "role",
+    "password", "secret", "key", "hidden", "previous", "prior", "earlier", "original", "new",
+})
 
 
 # --- decoding blobs ----------------------------------------------------------------------------

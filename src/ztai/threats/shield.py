@@ -14,7 +14,7 @@ from ztai.threats.classifier import Role, ShieldModel
 from ztai.threats.heuristics import DEFAULT_THRESHOLD as DEFAULT_RULES
 from ztai.threats.heuristics import HeuristicDetector
 from ztai.threats.model import ThreatKind, ThreatMatch
-from ztai.threats.normalize import Deobfuscator
+from ztai.threats.normalize import Deobfuscator, ViewKind
 
 DETECTOR = "threats.classifier"
 MAX_VIEWS = 8  # the classifier reads the normalised view and at most this many decoded ones
@@ -101,6 +101,9 @@ class Shield:
         for view in views.views[:MAX_VIEWS] if source not in RULES_ONLY else ():
             if len(view.text) <= ONE_WORD_CHARS and len(view.text.split(maxsplit=1)) <= 1:
                 continue  # one short word; a decoded view of it is judged on its own
+            if view.kind is ViewKind.SEPARATED and len(words) >= SHORT_WORDS:
+                continue  # the classifier read the joined words' n-grams in the normalised
+                #           view; the separated one is for the rules (and for a few words)
             for window in self._model.score_windows(view.text, role):
                 if window.score > best:
                     best, where = window.score, view.span(window.start, window.end)
