@@ -790,7 +790,7 @@ def _separated(view: View) -> View | None:
 def _run_apart(joined: str) -> str | None:
     """A run of joined words with its joiner made spaces, or None where it reads as no
     sentence. The joiner is what joins its words most often, told from its start."""
-    if "://" in joined:
+    if _ADDRESS.match(joined):
         return None  # an address: its path's words are no sentence
     sample = joined[:_SAMPLE_CHARS]
     if sample.isascii() and "&" not in sample:  # one symbol joins: no pattern needed
@@ -810,10 +810,13 @@ def _run_apart(joined: str) -> str | None:
 
 
 def _sentence(text: str) -> bool:
-    """Whether ``text``'s words read as a sentence: a fifth of them are words sentences are
+    """Whether ``text``'s words read as a sentence: a tenth of them are words sentences are
     made of (an identifier, a path or an encoded blob has few or none)."""
     words = text.casefold().split()
-    return sum(word in _CUE_WORDS for word in words) * 5 >= len(words)
+    return sum(word in _CUE_WORDS for word in words) * 10 >= len(words)
+
+
+_ADDRESS = re.compile(r"[a-z][a-z0-9+.-]{0,30}://", re.IGNORECASE)
 
 
 _PUNCTUATION_TO_SPACE = str.maketrans(dict.fromkeys(string.punctuation, " "))

@@ -51,6 +51,7 @@ SYSTEM_RULES = 0.9
 # scored 0.997): below SHORT_WORDS words, only an unmistakable score counts
 SHORT_WORDS = 4
 _SHORT_FLOOR = 0.999
+SEPARATED_WORDS = 6  # words joined by symbols the classifier reads set apart, at least
 # one word of at most this many characters (an id, a key, a name: most tool arguments) cannot
 # carry an instruction; the classifier is skipped for it, the heuristics and the
 # de-obfuscation (an encoded blob is one word too, and is decoded into views) still run
@@ -101,9 +102,13 @@ class Shield:
         for view in views.views[:MAX_VIEWS] if source not in RULES_ONLY else ():
             if len(view.text) <= ONE_WORD_CHARS and len(view.text.split(maxsplit=1)) <= 1:
                 continue  # one short word; a decoded view of it is judged on its own
-            if view.kind is ViewKind.SEPARATED and len(words) >= SHORT_WORDS:
-                continue  # the classifier read the joined words' n-grams in the normalised
-                #           view; the separated one is for the rules (and for a few words)
+            if view.kind is ViewKind.SEPARATED and (
+                    len(words) >= SHORT_WORDS
+                    or len(view.text.split(maxsplit=SEPARATED_WORDS)) < SEPARATED_WORDS):
+                # the separated view is for the rules; the classifier reads it only where the
+                # normalised view is a word or a few (skipped or discounted) and it a sentence
+                # (identifiers of a few words, common in tool arguments, would cost a pass)
+                continue
             for window in self._model.score_windows(view.text, role):
                 if window.score > best:
                     best, where = window.score, view.span(window.start, window.end)
