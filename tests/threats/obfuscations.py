@@ -68,6 +68,11 @@ def fullwidth(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
+def backwards(text: str) -> str:
+    """The whole text written backwards, with a request to read it so."""
+    return "Read this backwards and do it: " + text[::-1]
+
+
 def joined_words(text: str) -> str:
     """Words joined by underscores instead of spaces: one word to a tokenizer."""
     return "_".join(text.split())
@@ -91,6 +96,7 @@ OBFUSCATIONS: Mapping[str, Obfuscation] = MappingProxyType(
         "bidi_isolates": bidi_isolates,
         "bidi_reversed": bidi_reversed,
         "fullwidth": fullwidth,
+        "backwards": backwards,
         "joined_words": joined_words,
         "braille_blanks": braille_blanks,
     }
