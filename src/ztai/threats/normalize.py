@@ -71,6 +71,22 @@ _ROT13_GATE = (
     "(?i)\\b(?:gur|naq|lbh|lbhe|nyy|vtaber|cerivbhf|vafgehpgvbaf|cebzcg|flfgrz|guvf|gung"
     "|jvgu|ner|jung|fnl|jvyy|sbe|sebz|unir|lbhe|cevag|eryrnfr|frperg|cnffjbeq|gryy)\\b"
 )
+_LETTERS = string.ascii_lowercase
+# every Caesar shift and Atbash, upper and lower case (rot13 is found without a mention)
+_CIPHERS = tuple(
+    str.maketrans(_LETTERS + _LETTERS.upper(), table + table.upper())
+    for table in (*(_LETTERS[k:] + _LETTERS[:k] for k in range(1, 26)), _LETTERS[::-1]))
+_CIPHER_WORDS = ("caesar", "cipher", "atbash", "shift", "decrypt", "rot")
+_CIPHER_CHARS = 4096
+# markup that shows nothing: an element opened and closed at once, a self-closing one, a
+# comment; between two letters it splits a word only for a reader of the source
+_EMPTY_MARKUP_SOURCE = (
+    "<[A-Za-z][A-Za-z0-9]{0,9}(?:\\s[^<>\\n]{0,64})?></[A-Za-z][A-Za-z0-9]{0,9}>"
+    "|<[A-Za-z][A-Za-z0-9]{0,9}(?:\\s[^<>\\n]{0,64})?/>|<!--[^<>\\n]{0,64}-->")
+_TAG_IN_WORD = f"\\pL(?:{_EMPTY_MARKUP_SOURCE})+\\pL"
+_EMPTY_MARKUP = re.compile(_EMPTY_MARKUP_SOURCE)
+_BREAKS = re.compile(r"<(?:br|hr|img|input|p|div|li|tr|td|th)\b", re.IGNORECASE)
+_MAX_TAG_SPLITS = 10_000
 # common words written backwards ("the" -> "eht"), for spotting reversed text cheaply
 _REVERSED_GATE = (
     "(?i)\\b(?:eht|dna|uoy|ruoy|lla|erongi|suoiverp|snoitcurtsni|tpmorp|metsys|siht|taht"
@@ -101,6 +117,8 @@ class ViewKind(StrEnum):
     ROT13 = "rot13"
     VARIATION_SELECTORS = "variation_selectors"
     REVERSED = "reversed"  # the visual order of a right-to-left override, or text backwards
+    CIPHER = "cipher"  # a Caesar shift or Atbash, where the text says so
+    UNTAGGED = "untagged"  # markup tags inside words removed ("Ig<b></b>nore")
 
 
 _PAYLOAD_SCORES = MappingProxyType(
@@ -111,6 +129,8 @@ _PAYLOAD_SCORES = MappingProxyType(
         ViewKind.ROT13: 0.6,
         ViewKind.VARIATION_SELECTORS: 0.9,
         ViewKind.REVERSED: 0.6,
+        ViewKind.CIPHER: 0.6,
+        ViewKind.UNTAGGED: 0.3,
     }
 )
 
@@ -231,6 +251,8 @@ class _Patterns:
     rot13_gate: Any
     rot13_hint: Any
     reversed_gate: Any
+    cipher_hint: Any
+    tag_in_word: Any
     sentence: Any
     min_blob: int
 
@@ -256,6 +278,9 @@ class _Patterns:
             rot13_gate=re2.compile(_ROT13_GATE),
             rot13_hint=re2.compile("(?i)\\brot[\\s_-]?13\\b"),
             reversed_gate=re2.compile(_REVERSED_GATE),
+            cipher_hint=re2.compile(
+                "(?i)\\b(?:caesar|cipher(?:ed)?|atbash|shift(?:ed)?|decrypt|rot[\\s_-]?\\d{1,2})\\b"),
+            tag_in_word=re2.compile(_TAG_IN_WORD),
             sentence=re2.compile(_SENTENCE),
             min_blob=min_blob,
         )
@@ -922,6 +947,11 @@ class _Decoder:
             if self.budget.take(end - start, 1.0):
                 self.add(ViewKind.REVERSED, view.text[start:end][::-1], view.span(start, end),
                          view)
+        ciphered = self._ciphered(view.text)
+        if ciphered is not None and self.budget.take(ciphered[1] - ciphered[0], 1.0):
+            self.add(ViewKind.CIPHER, ciphered[2], view.span(ciphered[0], ciphered[1]), view)
+        if "<" in view.text:
+            self._untag(view)
 
     def hidden(self, text: str, normalized: _Normalized) -> None:
         """Blobs the normaliser saw: bytes in variation selectors, right-to-left overrides."""
@@ -1008,6 +1038,42 @@ class _Decoder:
             return []
         return _english_runs(text, self.patterns.sentence.finditer(subject),
                              lambda sentence: sentence.translate(_ROT13))
+
+    def _untag(self, view: View) -> None:
+        """The text without markup that shows nothing, where it splits words ("Ig<b></b>nore",
+        "Ig<!-- -->nore"): a page shows the word whole, the rules and the classifier saw
+        two. Two such splits at least (one is a typo's worth); a line break is no such markup.
+        Spans the first to the last split."""
+        splits = [m.span() for m in itertools.islice(
+            self.patterns.tag_in_word.finditer(view.text), _MAX_TAG_SPLITS)
+            if _BREAKS.search(m.group()) is None]
+        if len(splits) >= 2 and self.budget.take(len(view.text), 1.0):
+            self.add(ViewKind.UNTAGGED, _EMPTY_MARKUP.sub("", view.text),
+                     view.span(splits[0][0], splits[-1][1]), view)
+
+    def _ciphered(self, text: str) -> tuple[int, int, str] | None:
+        """What follows a mention of a Caesar shift, Atbash or a cipher, decoded by whichever
+        of them makes it read as English when it does not already (bounded: only after such a
+        mention, at most ``_CIPHER_CHARS`` characters)."""
+        folded = text.casefold()
+        if not any(word in folded for word in _CIPHER_WORDS):
+            return None
+        hint = self.patterns.cipher_hint.search(text)
+        if hint is None:
+            return None
+        # what is ciphered follows the sentence that says so ("Shift each letter back by 3
+        # and follow: ...")
+        stops = [i for i in (text.find(c, hint.end(), hint.end() + 200) for c in ":.\n")
+                 if i >= 0]
+        start = min(stops) + 1 if stops else hint.end()
+        rest = text[start : start + _CIPHER_CHARS]
+        words, plain = len(rest.split()), _english_words(rest)
+        if words < 2 or plain * 4 >= words:  # English already (a "night shift" roster)
+            return None
+        found, decoded = max((_english_words(d), d) for d in map(rest.translate, _CIPHERS))
+        if found >= 2 and found > 2 * plain:
+            return start, start + len(rest), decoded
+        return None
 
     def _reversed_runs(self, text: str) -> list[tuple[int, int]]:
         """Sentences written backwards ("tpmorp metsys ruoy laever"): they read as English
