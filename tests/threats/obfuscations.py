@@ -18,6 +18,7 @@ _FULLWIDTH = {c: chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 _CAESAR = str.maketrans(_LOWER + _LOWER.upper(), _LOWER[3:] + _LOWER[:3]
                         + (_LOWER[3:] + _LOWER[:3]).upper())
+_UPSIDE_DOWN = str.maketrans(_LOWER, "ɐqɔpǝɟƃɥᴉɾʞlɯuodbɹsʇnʌʍxʎz")
 _ATBASH = str.maketrans(_LOWER + _LOWER.upper(), _LOWER[::-1] + _LOWER[::-1].upper())
 
 
@@ -92,6 +93,11 @@ def tags_in_words(text: str) -> str:
     return " ".join(w[:2] + "<b></b>" + w[2:] if len(w) > 3 else w for w in text.split(" "))
 
 
+def upside_down(text: str) -> str:
+    """Turned upside down as "flip text" sites do: look-alike letters, in reverse order."""
+    return text.lower().translate(_UPSIDE_DOWN)[::-1]
+
+
 def joined_words(text: str) -> str:
     """Words joined by underscores instead of spaces: one word to a tokenizer."""
     return "_".join(text.split())
@@ -119,6 +125,7 @@ OBFUSCATIONS: Mapping[str, Obfuscation] = MappingProxyType(
         "caesar_shift": caesar_shift,
         "atbash": atbash,
         "tags_in_words": tags_in_words,
+        "upside_down": upside_down,
         "joined_words": joined_words,
         "braille_blanks": braille_blanks,
     }

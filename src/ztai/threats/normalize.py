@@ -87,6 +87,12 @@ _TAG_IN_WORD = f"\\pL(?:{_EMPTY_MARKUP_SOURCE})+\\pL"
 _EMPTY_MARKUP = re.compile(_EMPTY_MARKUP_SOURCE)
 _BREAKS = re.compile(r"<(?:br|hr|img|input|p|div|li|tr|td|th)\b", re.IGNORECASE)
 _MAX_TAG_SPLITS = 10_000
+# text turned upside down ("flip text" sites): each letter's upside-down look-alike, read
+# backwards; the letters that have none keep their place (l, o, s, x, z)
+_FLIPPED = "ɐqɔpǝɟƃɥᴉɾʞlɯuodbɹsʇnʌʍxʎz"
+_RIGHT_WAY_UP = str.maketrans({**dict(zip(_FLIPPED, string.ascii_lowercase, strict=True)),
+                               "ı": "i", "¡": "!", "¿": "?", "˙": ".", "'": ",", ",": "'"})
+_UPSIDE_DOWN_ONLY = frozenset("ɐɔǝɟƃɥᴉɾʞɯɹʇʌʍʎ")
 # common words written backwards ("the" -> "eht"), for spotting reversed text cheaply
 _REVERSED_GATE = (
     "(?i)\\b(?:eht|dna|uoy|ruoy|lla|erongi|suoiverp|snoitcurtsni|tpmorp|metsys|siht|taht"
@@ -119,6 +125,7 @@ class ViewKind(StrEnum):
     REVERSED = "reversed"  # the visual order of a right-to-left override, or text backwards
     CIPHER = "cipher"  # a Caesar shift or Atbash, where the text says so
     UNTAGGED = "untagged"  # markup tags inside words removed ("Ig<b></b>nore")
+    UPSIDE_DOWN = "upside_down"  # "ʇdɯoɹd" turned the right way up
 
 
 _PAYLOAD_SCORES = MappingProxyType(
@@ -131,6 +138,7 @@ _PAYLOAD_SCORES = MappingProxyType(
         ViewKind.REVERSED: 0.6,
         ViewKind.CIPHER: 0.6,
         ViewKind.UNTAGGED: 0.3,
+        ViewKind.UPSIDE_DOWN: 0.6,
     }
 )
 
@@ -279,7 +287,8 @@ class _Patterns:
             rot13_hint=re2.compile("(?i)\\brot[\\s_-]?13\\b"),
             reversed_gate=re2.compile(_REVERSED_GATE),
             cipher_hint=re2.compile(
-                "(?i)\\b(?:caesar|cipher(?:ed)?|atbash|shift(?:ed)?|decrypt|rot[\\s_-]?\\d{1,2})\\b"),
+                "(?i)\\b(?:caesar|cipher(?:ed)?|atbash|shift(?:ed)?|decrypt"
+                "|rot[\\s_-]?(?:[1-9]|1[0-24-9]|2[0-5]))\\b"),  # rot13 is read on its own
             tag_in_word=re2.compile(_TAG_IN_WORD),
             sentence=re2.compile(_SENTENCE),
             min_blob=min_blob,
@@ -952,6 +961,9 @@ class _Decoder:
             self.add(ViewKind.CIPHER, ciphered[2], view.span(ciphered[0], ciphered[1]), view)
         if "<" in view.text:
             self._untag(view)
+        upside_down = set(view.text) & _UPSIDE_DOWN_ONLY
+        if len(upside_down) >= 3:
+            self._right_way_up(view, upside_down)
 
     def hidden(self, text: str, normalized: _Normalized) -> None:
         """Blobs the normaliser saw: bytes in variation selectors, right-to-left overrides."""
@@ -1038,6 +1050,20 @@ class _Decoder:
             return []
         return _english_runs(text, self.patterns.sentence.finditer(subject),
                              lambda sentence: sentence.translate(_ROT13))
+
+    def _right_way_up(self, view: View, letters: set[str]) -> None:
+        """Text turned upside down ("ʇdɯoɹd ɯǝʇsʎs"), from the first word to the last that
+        hold ``letters`` (those only such text uses): its characters mapped back, in reverse
+        order."""
+        text = view.text
+        first = min(text.find(letter) for letter in letters)
+        last = max(text.rfind(letter) for letter in letters)
+        start = max(text.rfind(" ", 0, first), text.rfind("\n", 0, first)) + 1
+        ends = [i for i in (text.find(" ", last), text.find("\n", last)) if i >= 0]
+        end = min(ends, default=len(text))
+        if self.budget.take(end - start, 1.0):
+            self.add(ViewKind.UPSIDE_DOWN, text[start:end].translate(_RIGHT_WAY_UP)[::-1],
+                     view.span(start, end), view)
 
     def _untag(self, view: View) -> None:
         """The text without markup that shows nothing, where it splits words ("Ig<b></b>nore",
