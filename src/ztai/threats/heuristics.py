@@ -162,12 +162,84 @@ _SENSITIVE = (
 )
 _DESTINATION = r"(?:[\w.+-]+@[\w-]+\.[\w.]+|https?://|www\.|\b[\w-]+\.(?:com|net|org|io|xyz|ru)\b)"
 
+# "ignore (all) previous instructions" in other languages (the classifier, trained on English
+# and a few European languages, scored the Chinese, Japanese, Korean, Russian, Arabic, Hindi,
+# Turkish, Dutch, Polish, Vietnamese and Indonesian forms 0.0-0.96, every one under threshold)
+_OTHER_LANGUAGES_PRIOR_INSTRUCTIONS = "|".join((
+    # Chinese, simplified and traditional
+    "(?:忽略|无视|忽视|無視|忽視|不要理会|不要理會|忘记|忘記|忘掉|抛开|拋開)[^。！？\n]{0,8}"
+    "(?:之前|以上|上面|前面|先前|此前|以前|所有|全部)[^。！？\n]{0,8}"
+    "(?:指令|指示|说明|說明|规则|規則|提示|要求|设定|設定)",
+    # Japanese
+    "(?:以前|前|上記|これまで|上|先ほど|すべて|全て)の?[^。！？\n]{0,10}"
+    "(?:指示|命令|指令|ルール|プロンプト|設定)[^。！？\n]{0,10}(?:無視|忘れ)",
+    # Korean
+    "(?:이전|앞|위|기존|모든)[^.!?\n]{0,10}(?:지시|명령|지침|규칙|프롬프트|설정)"
+    "[^.!?\n]{0,12}(?:무시|잊)",
+    # Russian, Ukrainian
+    "(?:игнорир|проигнорир|забуд|забыть|не\\s+обращай|не\\s+учитывай|ігнор)\\S*\\s+"
+    "(?:\\S+\\s+){0,3}?(?:предыдущ|прежн|вышеуказанн|вышеизложенн|все|попередн|всі)\\S*\\s+"
+    "(?:\\S+\\s+){0,2}?(?:инструкци|указани|правил|команд|промпт|інструкці|вказівк)",
+    # Arabic
+    "(?:تجاهل|انس|أهمل|اهمل)\\s+(?:(?:جميع|كل)\\s+)?(?:التعليمات|الأوامر|التوجيهات|القواعد)"
+    "\\s+(?:السابقة|أعلاه)|(?:تجاهل|انس|أهمل|اهمل)\\s+(?:جميع|كل)\\s+"
+    "(?:التعليمات|الأوامر|التوجيهات|القواعد)",
+    # Hindi
+    "(?:पिछले|पूर्व|ऊपर\\s+के|सभी)\\s+(?:\\S+\\s+){0,3}?(?:निर्देश|आदेश|नियम)\\S*\\s+"
+    "(?:\\S+\\s+){0,3}?(?:अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल)",
+    # Turkish
+    "(?:önceki|yukarıdaki|tüm|bütün)\\s+(?:\\S+\\s+){0,3}?"
+    "(?:talimat|komut|kural|yönerge|istem)\\S*\\s+(?:\\S+\\s+){0,2}?"
+    "(?:yok\\s+say|görmezden\\s+gel|unut|dikkate\\s+alma)",
+    # Dutch
+    "(?:negeer|vergeet)\\s+(?:\\S+\\s+){0,3}?(?:vorige|eerdere|voorgaande|bovenstaande)"
+    "\\s+(?:\\S+\\s+){0,2}?(?:instructies|opdrachten|regels|aanwijzingen)",
+    # Polish
+    "(?:zignoruj|ignoruj|zapomnij)\\s+(?:\\S+\\s+){0,3}?"
+    "(?:poprzednie|wcześniejsze|powyższe|dotychczasowe)\\s+(?:\\S+\\s+){0,2}?"
+    "(?:instrukcje|polecenia|zasady|reguły)",
+    # Vietnamese
+    "(?:bỏ\\s+qua|phớt\\s+lờ|quên)\\s+(?:\\S+\\s+){0,4}?"
+    "(?:hướng\\s+dẫn|chỉ\\s+dẫn|chỉ\\s+thị|lệnh|quy\\s+tắc)\\s+(?:\\S+\\s+){0,2}?"
+    "(?:trước|ở\\s+trên|phía\\s+trên)",
+    # Indonesian, Malay
+    "(?:abaikan|lupakan)\\s+(?:\\S+\\s+){0,3}?(?:instruksi|perintah|petunjuk|aturan|arahan)"
+    "\\s+(?:\\S+\\s+){0,2}?(?:sebelumnya|di\\s+atas|terdahulu)",
+    # German
+    "(?:ignorier|vergiss|vergessen\\s+sie|missachte)\\S*\\s+(?:\\S+\\s+){0,3}?"
+    "(?:vorherig|vorig|obig|bisherig|früher)\\S*\\s+(?:\\S+\\s+){0,2}?"
+    "(?:anweisung|instruktion|regel|befehl|vorgabe)",
+    # French
+    "(?:ignore|ignorez|oublie|oubliez|ne\\s+tiens\\s+pas\\s+compte\\s+des"
+    "|ne\\s+tenez\\s+pas\\s+compte\\s+des)\\s+(?:\\S+\\s+){0,3}?"
+    "(?:instructions|consignes|règles|directives)\\s+(?:\\S+\\s+)?"
+    "(?:précédentes|antérieures|ci-dessus)",
+    # Spanish
+    "(?:ignora|ignore|olvida|olvide|no\\s+hagas\\s+caso\\s+a)\\s+(?:\\S+\\s+){0,3}?"
+    "(?:instrucciones|indicaciones|reglas|directrices)\\s+(?:\\S+\\s+)?"
+    "(?:anteriores|previas|de\\s+arriba)",
+    # Portuguese
+    "(?:ignore|ignora|esqueça|esqueca|desconsidere)\\s+(?:\\S+\\s+){0,3}?"
+    "(?:instruções|instrucoes|regras|orientações|diretrizes)\\s+(?:\\S+\\s+)?"
+    "(?:anteriores|prévias|acima)",
+    # Italian
+    "(?:ignora|ignorate|dimentica|dimenticate)\\s+(?:\\S+\\s+){0,3}?"
+    "(?:istruzioni|regole|indicazioni|direttive)\\s+(?:\\S+\\s+)?"
+    "(?:precedenti|sopra|di\\s+prima)",
+))
+
 _OVERRIDE_RULES = (
     Rule(
         "override.prior_instructions",
         ThreatKind.INSTRUCTION_OVERRIDE,
         0.9,
         rf"{_OVERRIDE_VERB}\s+{_FILLER}{_PRIOR}\s+(?:\w+\s+){{0,2}}{_ORDERS}\b",
+    ),
+    Rule(
+        "override.prior_instructions_other_languages",
+        ThreatKind.INSTRUCTION_OVERRIDE,
+        0.9,
+        _OTHER_LANGUAGES_PRIOR_INSTRUCTIONS,
     ),
     Rule(
         "override.all_instructions",
