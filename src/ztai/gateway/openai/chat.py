@@ -155,9 +155,11 @@ def _segments(messages: list[Any]) -> tuple[list[Segment], int]:
         role = _ROLES.get(req_str(message, "role", where))
         if role is None:
             raise BadRequest(f"'{where}role' must be one of {sorted(_ROLES)}", param=where + "role")
-        opt_str(message, "name", where)
+        name = opt_str(message, "name", where)
         provenance = Provenance.UNTRUSTED if role is Role.TOOL else Provenance.TRUSTED
         labels = label_of(message, where)
+        if name:  # the participant's name: the model reads it with the message
+            segments.append(Segment(role, name, where + "name", provenance, labels))
         for text, source in _content(message.get("content"), where):
             if text is None:
                 unscanned += 1
