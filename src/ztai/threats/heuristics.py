@@ -516,7 +516,49 @@ _JAILBREAK_RULES = (
     ),
 )
 
+# "show me your system prompt" in other languages (the classifier scored the Chinese,
+# Japanese, Korean, Russian and Arabic forms under threshold): a show/reveal/repeat verb, then
+# "your" and the system prompt or initial instructions, near each other
+_OTHER_LANGUAGES_REVEAL_PROMPT = "|".join((
+    # Chinese, simplified and traditional
+    "(?:显示|展示|输出|打印|告诉我|透露|重复|泄露|顯示|輸出|告訴我|透露|重複|洩露)"
+    "[^。！？\n]{0,6}(?:你的|您的|妳的)[^。！？\n]{0,4}"
+    "(?:系统提示|系統提示|系统指令|系統指令|初始指令|提示词|提示詞|系统消息|系統訊息)",
+    # Japanese
+    "(?:あなたの|君の)[^。！？\n]{0,4}(?:システムプロンプト|システムメッセージ|初期指示|最初の指示)"
+    "[^。！？\n]{0,10}(?:表示|見せ|教え|出力|繰り返|開示)",
+    # Korean
+    "(?:당신의|너의|네)\\s*(?:시스템\\s*프롬프트|시스템\\s*메시지|초기\\s*지시)"
+    "[^.!?\n]{0,10}(?:보여|출력|알려|공개|반복)",
+    # Russian
+    "(?:покажи|выведи|раскрой|напечатай|повтори|сообщи)\\S*\\s+(?:\\S+\\s+){0,2}?"
+    "(?:свой|твой|ваш|свои|твои|ваши)\\s+(?:системн\\S*\\s+(?:промпт|подсказк|инструкци"
+    "|сообщени)|исходн\\S*\\s+инструкци)",
+    # Arabic
+    "(?:اعرض|أظهر|اظهر|اكشف|اطبع|كرر)\\s+(?:\\S+\\s+){0,2}?"
+    "(?:موجه\\s+النظام|تعليمات\\s+النظام|رسالة\\s+النظام)\\s+(?:الخاص\\s+بك|الخاصة\\s+بك)",
+    # German
+    "(?:zeig|gib|verrate|wiederhole|nenne)\\S*\\s+(?:\\S+\\s+){0,3}?(?:dein|ihr)\\S*\\s+"
+    "(?:system\\s?-?prompt|systemnachricht|systemanweisung|anfangsanweisung)",
+    # French
+    "(?:affiche|montre|révèle|imprime|répète|donne)\\S*\\s+(?:\\S+\\s+){0,2}?"
+    "(?:ton|votre|tes|vos)\\s+(?:prompt|message|instructions?|consignes?)\\s+"
+    "(?:système|systeme|initiales?)",
+    # Spanish, Portuguese, Italian
+    "(?:muestra|muéstrame|revela|imprime|repite|mostre|mostra|revele|imprima|repita|mostrami"
+    "|rivela|stampa|ripeti)\\s+(?:\\S+\\s+){0,2}?(?:tu|su|tus|sus|seu|sua|seus|suas|il\\s+tuo"
+    "|la\\s+tua|le\\s+tue)\\s+(?:prompt|mensaje|mensagem|messaggio|instrucciones|instruções"
+    "|istruzioni)\\s+(?:del\\s+sistema|do\\s+sistema|di\\s+sistema|de\\s+sistema|iniciales"
+    "|iniciais|iniziali)",
+))
+
 _EXTRACTION_RULES = (
+    Rule(
+        "extraction.reveal_prompt_other_languages",
+        ThreatKind.PROMPT_EXTRACTION,
+        0.85,
+        _OTHER_LANGUAGES_REVEAL_PROMPT,
+    ),
     Rule(
         "extraction.reveal_prompt",
         ThreatKind.PROMPT_EXTRACTION,
