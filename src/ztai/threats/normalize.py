@@ -1,8 +1,10 @@
 """De-obfuscation before detection: the text as a detector should read it (NFKC, look-alike
 letters folded, invisible characters dropped, Unicode tag characters decoded), a skeleton view
-(accents and leetspeak folded) and bounded decodings of embedded base64, hex, URL-encoded, rot13,
-variation-selector and bidi-reversed blobs. Every view maps back to spans of the original text,
-and every hiding trick found on the way is itself a finding.
+(accents and leetspeak folded), a separated view (words joined by symbols set apart) and bounded
+decodings of embedded base64, hex, URL-encoded, rot13, variation-selector and bidi-reversed
+blobs, of text written backwards or upside down, of a Caesar shift or Atbash a text mentions,
+and of words split by empty markup. Every view maps back to spans of the original text, and
+every hiding trick found on the way is itself a finding.
 
 One module on purpose: the views share one offset model and one work budget; the data tables are
 at the top, the normaliser, the skeleton, the blob decoders and the public entry points follow.
