@@ -314,6 +314,41 @@ when { context has direction && context.direction == "request" };
 """
 
 
+RESOURCE_RULES = """
+@id("mask-credentials-in-resource-addresses")
+@dlp("redact") @kinds("secret.*") @method("mask")
+permit (principal, action == Action::"read_resource", resource)
+when { context has direction && context.direction == "request" };
+"""
+
+
+async def test_resource_addresses_get_dlp(tmp_path: Path) -> None:
+    """Found 2026-11-28: a resource's address went to the server unread (a key in its query
+    unmasked); a redaction is sent in its place."""
+    state, asked = MailState(), []
+    server = mail_server(state)
+
+    @server.resource("notes://{name}")
+    def note(name: str) -> str:
+        """A note by name."""
+        asked.append(name)
+        return "a note"
+
+    policies = {**starter_policies(), "40-resources.cedar": RESOURCE_RULES}
+    dlp = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
+    async with mail_gateway(tmp_path, None, state, server, dlp=dlp,
+                            policy_texts=policies) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        plain = await client.read_resource("notes://groceries")
+        keyed = await client.read_resource(f"notes://{AWS_KEY}")
+        event = h.last_event()
+    assert plain.contents[0].text == keyed.contents[0].text == "a note"
+    assert asked[0] == "groceries"
+    assert AWS_KEY not in asked[1]
+    assert "█" in asked[1]
+    assert event["details"]["redacted"] == 1
+
+
 async def test_prompt_arguments_get_dlp(tmp_path: Path) -> None:
     """Found 2026-11-28: a prompt's arguments went to the server unread (a key in them
     unmasked); they are read like a tool's arguments now, and a redaction is sent in place."""

@@ -225,8 +225,14 @@ class McpGate:
     # --- resources/read, prompts/get -------------------------------------------------------
 
     def resource_plan(self, uri: str, session: str, exchange_id: ExchangeId) -> Plan:
+        """The resource's address goes to the server: data protection reads it (a key or an
+        address in a query); a redaction is sent in its place (a server that has no such
+        resource then says so)."""
+        def fetch(flow: Flow) -> Awaitable[Any]:
+            return self._upstream.read_resource(flow.rewrites.get(0, uri))
+
         return self._read_plan(Action.READ_RESOURCE, "mcp.resources/read", uri, session,
-                               exchange_id, lambda _: self._upstream.read_resource(uri))
+                               exchange_id, fetch, (Segment(Role.USER, uri, "uri", unread=True),))
 
     def prompt_plan(self, params: types.GetPromptRequestParams, session: str,
                     exchange_id: ExchangeId) -> Plan:
