@@ -258,12 +258,26 @@ async def test_arguments_get_dlp_and_resources_and_prompts_are_governed(
 
 
 AWS_KEY = "AKIAZ3MZQ7YWRT4XPLNV"
-ARGUMENT_RULES = """
-@id("mask-credentials-in-tool-arguments")
+REQUEST_RULES = """
+@id("mask-credentials-sent-to-servers")
 @dlp("redact") @kinds("secret.*") @method("mask")
-permit (principal, action == Action::"call_tool", resource)
+permit (principal, action in [Action::"call_tool", Action::"get_prompt",
+                              Action::"read_resource"], resource)
 when { context has direction && context.direction == "request" };
 """
+
+
+@contextlib.asynccontextmanager
+async def masking_gateway(tmp_path: Path, state: MailState, server: Any
+                          ) -> AsyncIterator[tuple[Harness, Client]]:
+    """The mail gateway with the starter policies and credentials masked in everything sent
+    to the server, and the SDK client of alice."""
+    dlp = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
+    policies = {**starter_policies(), "40-requests.cedar": REQUEST_RULES}
+    async with mail_gateway(tmp_path, None, state, server, dlp=dlp,
+                            policy_texts=policies) as (h, base, _), \
+            sdk_client(base, h.keys["alice"]) as client:
+        yield h, client
 
 
 async def test_tool_arguments_get_dlp_keys_included(tmp_path: Path) -> None:
@@ -279,11 +293,7 @@ async def test_tool_arguments_get_dlp_keys_included(tmp_path: Path) -> None:
         tagged.append(labels)
         return "tagged"
 
-    policies = {**starter_policies(), "40-arguments.cedar": ARGUMENT_RULES}
-    dlp = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
-    async with mail_gateway(tmp_path, None, state, server, dlp=dlp,
-                            policy_texts=policies) as (h, base, _), \
-            sdk_client(base, h.keys["alice"]) as client:
+    async with masking_gateway(tmp_path, state, server) as (h, client):
         sent = await client.call_tool("send_email", {
             "to": "carol@corp.example", "subject": "keys", "body": f"use {AWS_KEY}"})
         as_value = await client.call_tool("tag", {"labels": {"key": AWS_KEY}})
@@ -306,22 +316,6 @@ async def test_tool_arguments_get_dlp_keys_included(tmp_path: Path) -> None:
     assert len(tagged) == 2  # the call with the key never reached the server
 
 
-PROMPT_RULES = """
-@id("mask-credentials-in-prompt-arguments")
-@dlp("redact") @kinds("secret.*") @method("mask")
-permit (principal, action == Action::"get_prompt", resource)
-when { context has direction && context.direction == "request" };
-"""
-
-
-RESOURCE_RULES = """
-@id("mask-credentials-in-resource-addresses")
-@dlp("redact") @kinds("secret.*") @method("mask")
-permit (principal, action == Action::"read_resource", resource)
-when { context has direction && context.direction == "request" };
-"""
-
-
 async def test_resource_addresses_get_dlp(tmp_path: Path) -> None:
     """Found 2026-11-28: a resource's address went to the server unread (a key in its query
     unmasked); a redaction is sent in its place."""
@@ -334,11 +328,7 @@ async def test_resource_addresses_get_dlp(tmp_path: Path) -> None:
         asked.append(name)
         return "a note"
 
-    policies = {**starter_policies(), "40-resources.cedar": RESOURCE_RULES}
-    dlp = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
-    async with mail_gateway(tmp_path, None, state, server, dlp=dlp,
-                            policy_texts=policies) as (h, base, _), \
-            sdk_client(base, h.keys["alice"]) as client:
+    async with masking_gateway(tmp_path, state, server) as (h, client):
         plain = await client.read_resource("notes://groceries")
         keyed = await client.read_resource(f"notes://{AWS_KEY}")
         event = h.last_event()
@@ -361,11 +351,7 @@ async def test_prompt_arguments_get_dlp(tmp_path: Path) -> None:
         asked.append(code)
         return "Review the code you were given."
 
-    policies = {**starter_policies(), "40-arguments.cedar": PROMPT_RULES}
-    dlp = Classifier((SecretDetector.build(), structured_pii_detector()), LabelScheme())
-    async with mail_gateway(tmp_path, None, state, server, dlp=dlp,
-                            policy_texts=policies) as (h, base, _), \
-            sdk_client(base, h.keys["alice"]) as client:
+    async with masking_gateway(tmp_path, state, server) as (h, client):
         prompt = await client.get_prompt("review", {"code": f"client = boto3(key='{AWS_KEY}')"})
         event = h.last_event()
     assert prompt.messages[0].content.text == "Review the code you were given."
