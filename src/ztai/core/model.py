@@ -111,7 +111,7 @@ class Segment:
     provenance: Provenance = Provenance.TRUSTED
     labels: frozenset[str] = frozenset()
     definition: bool = False  # a tool's or the answer format's definition, not a message
-    unread: bool = False  # for the provider, not the model (the request's metadata): DLP only
+    unread: bool = False  # for the provider or server, not the model (metadata, an address): DLP
 
 
 @dataclass(frozen=True, slots=True)

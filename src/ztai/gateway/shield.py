@@ -60,7 +60,7 @@ class ShieldStage:
         flagged = self._judge_definitions(flow, caller)
         for index, segment in enumerate(flow.exchange.segments):
             if segment.definition or segment.unread:
-                continue  # definitions are judged above; the model never reads metadata
+                continue  # definitions are judged above; the model never reads unread ones
             source = source_of(segment)
             verdict = self._scan(segment.text, source, caller)
             for m in verdict.matches:
