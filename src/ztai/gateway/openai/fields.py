@@ -145,28 +145,37 @@ _DEFINITION_IDS = frozenset({"type", "name", "strict", "$ref", "$schema", "$id",
                              "$dynamicRef", "format", "syntax"})
 
 
-def definition_texts(value: Any, where: str, pieces: list[tuple[str, str]],
-                     depth: int = 0) -> None:
+def definition_texts(value: Any, where: str, pieces: list[tuple[str, str]]) -> None:
     """Every string of a tool's or answer format's definition (its description, each
     parameter's description, enum values, examples, a custom tool's grammar) but identifiers,
     at its path: the model reads them like the system prompt."""
-    if depth >= MAX_ANSWER_DEPTH:
-        raise nested_too_deeply(where)
+    _strings_at(value, where, pieces, _names_something, MAX_ANSWER_DEPTH)
+
+
+def _names_something(key: str, entry: Any) -> bool:
+    return (isinstance(entry, str) and key in _DEFINITION_IDS) or key == "required"
+
+
+def _strings_at(value: Any, where: str, pieces: list[tuple[str, str]],
+                skip: Callable[[str, Any], bool], limit: int, depth: int = 0) -> None:
+    """Every string in ``value`` at its path (keys quoted where they are no names), but the
+    entries ``skip`` names; a 400 past ``limit`` levels."""
+    if depth >= limit:
+        raise nested_too_deeply(where, limit)
     if isinstance(value, str):
         if value:
             pieces.append((where, value))
     elif isinstance(value, dict):
         for key, entry in value.items():
-            if not ((isinstance(entry, str) and key in _DEFINITION_IDS) or key == "required"):
-                definition_texts(entry, where + step(key), pieces, depth + 1)
+            if not skip(key, entry):
+                _strings_at(entry, where + step(key), pieces, skip, limit, depth + 1)
     elif isinstance(value, list):
         for i, entry in enumerate(value):
-            definition_texts(entry, f"{where}[{i}]", pieces, depth + 1)
+            _strings_at(entry, f"{where}[{i}]", pieces, skip, limit, depth + 1)
 
 
-def nested_too_deeply(where: str) -> BadRequest:
-    return BadRequest(f"'{where}' is nested more than {MAX_ANSWER_DEPTH} levels deep",
-                      param=where)
+def nested_too_deeply(where: str, limit: int = MAX_ANSWER_DEPTH) -> BadRequest:
+    return BadRequest(f"'{where}' is nested more than {limit} levels deep", param=where)
 
 
 def as_object(value: Any, where: str) -> dict[str, Any]:
@@ -231,7 +240,7 @@ def definitions(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pieces
 
 
-MAX_METADATA_DEPTH = 8
+MAX_METADATA_DEPTH = 9  # levels below ``metadata`` itself (its values are at level 1)
 
 
 def metadata(request: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -243,24 +252,12 @@ def metadata(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     if value is None:
         return []
     pieces: list[tuple[str, str]] = []
-    for key, entry in as_object(value, "metadata").items():
-        _metadata_texts(entry, "metadata" + step(key), pieces, 1)
+    _strings_at(as_object(value, "metadata"), "metadata", pieces, _nothing, MAX_METADATA_DEPTH)
     return pieces
 
 
-def _metadata_texts(value: Any, where: str, pieces: list[tuple[str, str]], depth: int) -> None:
-    if depth > MAX_METADATA_DEPTH:
-        raise BadRequest(f"'{where}' is nested more than {MAX_METADATA_DEPTH} levels deep",
-                         param=where)
-    if isinstance(value, str):
-        if value:
-            pieces.append((where, value))
-    elif isinstance(value, dict):
-        for key, entry in value.items():
-            _metadata_texts(entry, where + step(key), pieces, depth + 1)
-    elif isinstance(value, list):
-        for i, entry in enumerate(value):
-            _metadata_texts(entry, f"{where}[{i}]", pieces, depth + 1)
+def _nothing(key: str, entry: Any) -> bool:
+    return False
 
 
 def hosted_tools(request: Mapping[str, Any]) -> dict[str, object]:
