@@ -256,7 +256,8 @@ class McpGate:
 
     def _read_plan(self, action: Action, route: str, item: str, session: str,
                    exchange_id: ExchangeId, fetch: Callable[[Flow], Awaitable[Any]],
-                   segments: tuple[Segment, ...] = ()) -> Plan:
+                   segments: tuple[Segment, ...]) -> Plan:
+        """``fetch`` sends what ``segments`` read, with the protect stage's redactions."""
         exchange = Exchange(exchange_id, route, action,
                             Resource(ResourceKind.TOOL, f"{self.name}/{item}"), segments,
                             signals={"mcp_server": self.name, "session": session_signal(session)})
@@ -269,7 +270,7 @@ class McpGate:
                                    self._settings.untrusted_output, session)
 
         return Plan(exchange, self._reader, local=answer, context=context,
-                    applies_rewrites=bool(segments), scan_answer=True)
+                    applies_rewrites=True, scan_answer=True)
 
     # --- shared ----------------------------------------------------------------------------
 
