@@ -143,9 +143,21 @@ def test_every_combining_mark_is_a_mark_to_re2() -> None:
     assert len(re2.findall(r"\p{M}", marks)) == len(marks)
 
 
+def _clusters(text: str) -> list[tuple[int, int]]:
+    """A base character and the combining marks after it: NFKC composes within a cluster."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for index in range(1, len(text) + 1):
+        if index == len(text) or not unicodedata.combining(text[index]):
+            bounds.append((start, index))
+            start = index
+    return bounds if text else []
+
+
 def _every_cluster(text: str) -> tuple[str, list[int], list[int]]:
-    """The reference: every cluster of the whole text through the per-cluster pass (what
-    ``normalize`` did before ASCII stretches were copied as they are)."""
+    """The reference: every cluster of the whole text through the per-cluster pass, one call
+    of NFKC each (what ``normalize`` did before ASCII stretches were copied as they are, and
+    before characters were looked up in a shared table)."""
     from itertools import groupby
 
     from ztai.protection import normalize as module
@@ -153,7 +165,7 @@ def _every_cluster(text: str) -> tuple[str, list[int], list[int]]:
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    for first, last in module._clusters(text):
+    for first, last in _clusters(text):
         piece = module._normalize_cluster(text[first:last])
         out.append(piece)
         starts += [first] * len(piece)
@@ -169,6 +181,32 @@ def test_ascii_stretches_copied_as_they_are_change_nothing(text: str) -> None:
     result = normalize(text)
     expected, starts, ends = _every_cluster(text)
     assert (result.text, list(result.to_original), list(result.ends)) == (expected, starts, ends)
+
+
+_SCRIPTS = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=0x20, max_codepoint=0x7E),
+        st.characters(min_codepoint=0x300, max_codepoint=0x36F),  # combining marks
+        st.characters(min_codepoint=0x900, max_codepoint=0x97F),  # Devanagari
+        st.characters(min_codepoint=0xE00, max_codepoint=0xE7F),  # Thai
+        st.characters(min_codepoint=0xBB0, max_codepoint=0xBD0),  # Tamil: composes, class 0
+        st.characters(min_codepoint=0x1100, max_codepoint=0x11FF),  # jamo
+        st.characters(min_codepoint=0xFF00, max_codepoint=0xFF70),  # fullwidth, halfwidth
+        st.sampled_from(["\u200b", "\u00ad", "\ufeff", "\u2013", "ﬁ", "\u0430", "\ud800",
+                         "\U000e0041", "\u3000", "²", "\u2126"]),
+    ),
+    max_size=60,
+)  # fmt: skip
+
+
+@given(_SCRIPTS)
+def test_the_shared_table_gives_what_one_call_per_cluster_gives(text: str) -> None:
+    # each character is looked up in a table shared by every text, each cluster with marks
+    # normalised whole: the same as NFKC called on every cluster of the text in turn
+    expected, starts, ends = _every_cluster(text)
+    for result in (normalize(text), Normalizer().normalize(text)):
+        assert (result.text, list(result.to_original), list(result.ends)) == \
+            (expected, starts, ends)
 
 
 def _fold_every_word(text: str) -> str:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import re2
+
+from ztai.protection.model import Match
 
 # Zero-width, bidi-control, soft-hyphen, variation-selector and tag characters hide text from
 # matchers without changing what a reader sees, so they are dropped.
@@ -55,6 +57,13 @@ class Normalized:
             return self.to_original[start], self.to_original[start]
         return self.to_original[start], self.ends[end - 1]
 
+    def on_original(self, match: Match) -> Match:
+        """``match``, found in ``text``, moved to the span of the original text it covers."""
+        start, end = self.span(match.start, match.end)
+        if (start, end) == (match.start, match.end):
+            return match
+        return replace(match, start=start, end=end)
+
 
 class Normalizer:
     """``normalize`` with a shortcut for text the per-cluster pass would leave as it is (most
@@ -70,18 +79,33 @@ class Normalizer:
         self._confusable = re2.compile(_char_class(list(_CONFUSABLES)))
 
     def normalize(self, text: str) -> Normalized:
-        """Normalise ``text``; never raises and is linear in its length."""
+        """Normalise ``text``; never raises and is linear in its length. The last text that
+        needed the per-cluster pass is remembered (by identity, shared by every normaliser):
+        the detectors of one scan (PII, secrets, terms) read the same string in turn."""
         if text.isascii():
             return _unchanged(text, text)
+        last = _last
+        if last[0] is text:
+            return last[1]
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: the per-cluster pass replaces it
-            return _by_clusters(text)
+            return _remembered(text)
         if self._changed.search(data) or not unicodedata.is_normalized("NFKC", text):
-            return _by_clusters(text)
+            return _remembered(text)
         # Every cluster is one character that NFKC keeps: only look-alikes may change.
         folded = _fold_confusables(text) if self._confusable.search(data) else text
         return _unchanged(folded, text)
+
+
+_last: tuple[str | None, Normalized] = (None, Normalized("", range(1), range(0)))
+
+
+def _remembered(text: str) -> Normalized:
+    global _last  # one entry, swapped whole: safe between threads
+    result = _by_clusters(text)
+    _last = (text, result)
+    return result
 
 
 def normalize(text: str) -> Normalized:
@@ -103,60 +127,102 @@ def _unchanged(normalized: str, text: str) -> Normalized:
 
 
 def _by_clusters(text: str) -> Normalized:
-    """The per-cluster pass, on the non-ASCII stretches only: ASCII is its own NFKC, holds no
-    invisible character, dash or look-alike, and maps one to one (an ASCII letter that a
-    combining mark follows goes with the stretch after it, as its cluster's base)."""
+    """The per-cluster pass: each character normalised alone through a shared table, but a
+    base character and the combining marks after it (NFKC composes within such a cluster)
+    normalised together and mapped to the whole cluster."""
+    pieces = _pieces(text)
+    try:
+        marked = _MARK.search(text.encode("utf-8")) is not None
+    except UnicodeEncodeError:  # a lone surrogate (and perhaps marks)
+        marked = True
+    if not marked:
+        joined = "".join(pieces)
+        folded = _fold_confusables(joined) if _CONFUSABLE_CHAR.search(joined) else joined
+        lengths = list(map(len, pieces))
+        if lengths.count(1) == len(lengths):
+            return _unchanged(folded, text)
+        starts: list[int] = []
+        ends: list[int] = []
+        _alone(pieces, 0, len(text), [], starts, ends)
+        return Normalized(folded, (*starts, len(text)), tuple(ends))
     out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    confusable = False
+    starts, ends = [], []
     position = 0
-    for run in _ASCII_RUN.finditer(text):
-        start, end = run.span()
-        if end < len(text) and unicodedata.combining(text[end]):
-            end -= 1
-        if start > position:
-            confusable |= _clustered(text, position, start, out, starts, ends)
-        out.append(text[start:end])
-        starts.extend(range(start, end))
-        ends.extend(range(start + 1, end + 1))
-        position = max(position, end)
-    if position < len(text):
-        confusable |= _clustered(text, position, len(text), out, starts, ends)
-    joined = "".join(out)
-    folded = _fold_confusables(joined) if confusable else joined
-    return Normalized(folded, (*starts, len(text)), tuple(ends))
-
-
-_ASCII_RUN = re.compile(r"[\x00-\x7f]+")
-# one look-alike letter (a character class: linear, whatever the text)
-_CONFUSABLE_CHAR = re.compile("[" + "".join(map(chr, _CONFUSABLES)) + "]")
-
-
-def _clustered(text: str, start: int, end: int, out: list[str], starts: list[int],
-               ends: list[int]) -> bool:
-    """Normalise ``text[start:end]`` cluster by cluster into ``out``; whether it holds a
-    look-alike character once normalised (then words must be folded)."""
-    confusable = False
-    for cluster_start, cluster_end in _clusters(text[start:end]):
-        first, last = start + cluster_start, start + cluster_end
-        piece = _normalize_cluster(text[first:last])
+    for first, last in _marked_clusters(text):
+        _alone(pieces, position, first, out, starts, ends)
+        piece = _pieces([text[first:last]])[0]
         out.append(piece)
         starts.extend([first] * len(piece))
         ends.extend([last] * len(piece))
-        confusable = confusable or any(ord(c) in _CONFUSABLES for c in piece)
-    return confusable
+        position = last
+    _alone(pieces, position, len(text), out, starts, ends)
+    joined = "".join(out)
+    folded = _fold_confusables(joined) if _CONFUSABLE_CHAR.search(joined) else joined
+    return Normalized(folded, (*starts, len(text)), tuple(ends))
 
 
-def _clusters(text: str) -> list[tuple[int, int]]:
-    """A base character and the combining marks after it: NFKC composes within a cluster."""
+def _marked_clusters(text: str) -> list[tuple[int, int]]:
+    """The clusters of more than one character: a run of combining marks with the character
+    before it (its base), or, first in the text, alone."""
     bounds: list[tuple[int, int]] = []
-    start = 0
-    for index in range(1, len(text) + 1):
-        if index == len(text) or not unicodedata.combining(text[index]):
-            bounds.append((start, index))
-            start = index
-    return bounds if text else []
+    for index, combining in enumerate(map(unicodedata.combining, text)):
+        if not combining:
+            continue
+        if bounds and bounds[-1][1] == index:
+            bounds[-1] = (bounds[-1][0], index + 1)
+        else:
+            bounds.append((max(index - 1, 0), index + 1))
+    return bounds
+
+
+def _alone(pieces: list[str], start: int, end: int, out: list[str], starts: list[int],
+           ends: list[int]) -> None:
+    """Characters ``start:end``, each a cluster of its own, normalised (``pieces``) into
+    ``out``, each piece mapped to its character."""
+    if start >= end:
+        return
+    chosen = pieces[start:end]
+    out.append("".join(chosen))
+    lengths = list(map(len, chosen))
+    if lengths.count(1) == len(lengths):
+        starts.extend(range(start, end))
+        ends.extend(range(start + 1, end + 1))
+        return
+    for first, length in enumerate(lengths, start):
+        starts.extend([first] * length)
+        ends.extend([first + 1] * length)
+
+
+# one look-alike letter (a character class: linear, whatever the text)
+_CONFUSABLE_CHAR = re.compile("[" + "".join(map(chr, _CONFUSABLES)) + "]")
+# every character with a combining class is a mark (tested); some marks have none
+_MARK = re2.compile(r"\p{M}")
+
+# Clusters met (most are one character), normalised; shared by all texts, so a character
+# costs a lookup, not a call of NFKC (1 KB of Japanese, with fullwidth digits and punctuation,
+# took ~4 µs a character).
+_PIECES: dict[str, str] = {}
+_MAX_PIECES = 1 << 16  # clusters remembered (a few MB at most); others computed each time
+
+
+def _pieces(clusters: Iterable[str]) -> list[str]:
+    """Each of ``clusters`` (a text's characters, or its clusters) normalised."""
+    clusters = list(clusters) if not isinstance(clusters, str) else clusters
+    pieces: list[str | None] = list(map(_PIECES.get, clusters))
+    try:  # a cluster not met yet is None, which no join takes
+        "".join(pieces)  # type: ignore[arg-type]
+    except TypeError:
+        pass
+    else:
+        return pieces  # type: ignore[return-value]
+    done: list[str] = []
+    for cluster, piece in zip(clusters, pieces, strict=True):
+        if piece is None:
+            piece = _normalize_cluster(cluster)
+            if len(_PIECES) < _MAX_PIECES:
+                _PIECES[cluster] = piece
+        done.append(piece)
+    return done
 
 
 def _normalize_cluster(cluster: str) -> str:

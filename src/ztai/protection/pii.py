@@ -4,11 +4,10 @@ overlaps between kinds and maps each span back onto the text it was given."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from ztai.protection.interface import Detector
 from ztai.protection.model import Match
-from ztai.protection.normalize import Normalized, Normalizer
+from ztai.protection.normalize import Normalizer
 from ztai.protection.pii_address import StreetAddressDetector
 from ztai.protection.pii_ids import (
     CreditCardDetector,
@@ -69,7 +68,7 @@ class PiiDetector:
             phones = self._phone.detect_outside(plain, outranking(found, PiiKind.PHONE))
             if phones:  # settled with everything found: a phone may drop a street, say
                 found = resolve([*raw, *phones])
-        return [_on_original(m, normalized) for m in found]
+        return [normalized.on_original(m) for m in found]
 
     def _active(self, plain: str) -> list[Detector]:
         """The detectors that can find something in ``plain``, in their configured order."""
@@ -82,13 +81,6 @@ class PiiDetector:
             return list(self._ungated)
         chosen = {self._gated[i] for i in hits}
         return [d for d in self.detectors if d in chosen or d in self._ungated]
-
-
-def _on_original(match: Match, normalized: Normalized) -> Match:
-    start, end = normalized.span(match.start, match.end)
-    if (start, end) == (match.start, match.end):
-        return match
-    return replace(match, start=start, end=end)
 
 
 def structured_pii_detector(regions: Sequence[str] = DEFAULT_REGIONS) -> PiiDetector:
