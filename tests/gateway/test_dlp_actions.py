@@ -187,6 +187,23 @@ async def test_a_credential_in_the_answer_never_leaves(tmp_path: Path, chunk: in
         assert [f["segment"] for f in event["findings"]] == [-1]
 
 
+@pytest.mark.parametrize("chunk", [1, 9])
+async def test_a_credential_the_model_hides_with_zero_width_spaces_never_leaves(
+        tmp_path: Path, chunk: int) -> None:
+    # what an injected instruction can ask of a model: the key with an invisible character
+    # between its letters, which the reader's side strips (the key reads the same on screen)
+    hidden = "\u200b".join(AWS_KEY)
+    upstream = ScriptedUpstream(lambda _: f"Here you go: {hidden} — paste it as it is.", chunk)
+    async with harness(tmp_path, _options(upstream)) as h:
+        whole = await _ask(h, "how do I upload?")
+        streamed = await _ask(h, "how do I upload?", stream=True)
+    assert whole.status_code == 403
+    assert whole.json()["error"]["code"] == "dlp_blocked"
+    text, errors = streamed_text(streamed.content)
+    assert errors[0]["code"] == "dlp_blocked"
+    assert AWS_KEY[:4] not in text.replace("\u200b", "")
+
+
 @pytest.mark.parametrize("chunk", [2, 5, 64])
 async def test_card_numbers_in_answers_are_redacted_across_chunks(tmp_path: Path,
                                                                   chunk: int) -> None:

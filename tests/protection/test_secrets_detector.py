@@ -78,6 +78,23 @@ def test_a_lone_surrogate_keeps_offsets_aligned(detector: SecretDetector) -> Non
     assert found(detector, text) == [("secret.github-pat", GITHUB)]
 
 
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@pytest.mark.parametrize(("hidden", "note"), [
+    ("\u200b".join(AWS), "a zero-width space between every two characters"),
+    ("\u00ad".join(AWS[:10]) + AWS[10:], "soft hyphens"),
+    (AWS[:8] + "\u2060\ufeff" + AWS[8:], "a word joiner and a byte order mark"),
+    (_fullwidth(AWS), "fullwidth forms"),
+])
+def test_a_key_hidden_by_unicode_is_found_over_its_original_characters(
+        detector: SecretDetector, hidden: str, note: str) -> None:
+    # what a person reads, or a script that strips invisible characters gets, is the key
+    text = f"Résumé: the key is {hidden} — keep it safe"
+    assert found(detector, text) == [("secret.aws-access-token", hidden)], note
+
+
 def test_plain_prose_has_no_secrets(detector: SecretDetector) -> None:
     text = ("Please summarise the attached quarterly report. The access policy says tokens "
             "expire after 30 days; the key point is that passwords must be rotated.")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ztai.protection.model import Match
+from ztai.protection.normalize import Normalizer
 from ztai.protection.secrets_builtin import ConnectionStringScanner, JwtScanner, PrivateKeyScanner
 from ztai.protection.secrets_compile import CompiledRuleSet, SkippedRule, compile_rule_book
 from ztai.protection.secrets_engine import GitleaksScanner
@@ -26,6 +27,11 @@ class SecretDetectorConfig:
 
 
 class SecretDetector:
+    """Reads the text as normalised (``ztai.protection.normalize``): a key with zero-width or
+    soft-hyphen characters between its letters, or written in fullwidth forms, reads the same
+    to a person or a script that strips them, so it is found; each span covers the original
+    characters, the invisible ones inside it too."""
+
     name = "secrets"
 
     def __init__(
@@ -37,6 +43,7 @@ class SecretDetector:
         self.skipped: tuple[SkippedRule, ...] = rules.skipped if rules else ()
         # gitleaks limits these to some file names; a prompt has none, so they apply to all text
         self.unscoped: tuple[str, ...] = tuple(r.rule.id for r in in_use if r.rule.path)
+        self._normalizer = Normalizer()
 
     @classmethod
     def build(
@@ -55,6 +62,14 @@ class SecretDetector:
         return cls(scanners, rules)
 
     def detect(self, text: str) -> list[Match]:
+        if text.isascii():  # its own normal form
+            return self._detect(text)
+        normalized = self._normalizer.normalize(text)
+        if normalized.text == text:
+            return self._detect(text)
+        return [normalized.on_original(m) for m in self._detect(normalized.text)]
+
+    def _detect(self, text: str) -> list[Match]:
         scan = ScanText.of(text)
         found = [m for s in self._scanners for m in s.scan(scan)]
         return to_matches(scan, resolve(found)) if found else []
