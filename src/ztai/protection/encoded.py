@@ -18,7 +18,9 @@ import base64
 import binascii
 import bisect
 import operator
+import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from itertools import islice
 
 from ztai.protection.interface import Detector
@@ -43,7 +45,10 @@ _NOT_CONTROL = bytes(b for b in range(256) if b >= 32 and b != 127) + b"\t\n\r"
 
 
 class EncodedContent:
-    """The ``inner`` detectors over base64 and hex runs of a text, decoded."""
+    """The ``inner`` detectors over base64 and hex runs of a text, decoded, and over the words
+    of a text that hold escapes (percent-encoding, ``\\xHH``, ``\\uHHHH``, numeric character
+    references), decoded; what a decoding yields is decoded again, ``MAX_DEPTH`` levels in all
+    (base64 of base64, hex of base64, a percent-encoded base64 run)."""
 
     name = NAME
 
@@ -51,7 +56,20 @@ class EncodedContent:
         self._inner = tuple(inner)
 
     def detect(self, text: str) -> list[Match]:
+        return self._detect(text, 1)
+
+    def _detect(self, text: str, depth: int) -> list[Match]:
         found: list[Match] = []
+        if len(text) < MIN_ESCAPED:
+            return found
+        if ("%" in text or "\\" in text or "&#" in text) and _ESCAPE_HINT.search(text):
+            for start, end, escapes in _escaped_stretches(text):
+                view = _Unescaped(text, start, end, escapes)
+                for m in self._read(view.clear, depth):
+                    # (what covers no escape was found in the clear)
+                    span = view.span(m.start, m.end) if m.end > m.start else None
+                    if span is not None:
+                        found.append(replace(m, start=span[0], end=span[1]))
         if len(text) < MIN_RUN:
             return found
         for start, body, lines in islice(_runs(text), MAX_RUNS):
@@ -63,16 +81,147 @@ class EncodedContent:
             if decoded is None:
                 continue
             clear, skip, chars_per, bytes_per, offsets = decoded
-            for detector in self._inner:
-                for m in detector.detect(clear):
-                    low, high = (m.start, m.end) if offsets is None else \
-                        (offsets[m.start], offsets[m.end])
-                    first = skip + low // bytes_per * chars_per
-                    last = skip + min(-(-high // bytes_per) * chars_per, len(body) - skip)
-                    found.append(Match(m.kind, _at(start, lines, first),
-                                       _at(start, lines, last - 1) + 1, m.score,
-                                       f"{m.detector or detector.name}+{NAME}"))
+            for m in self._read(clear, depth):
+                low, high = (m.start, m.end) if offsets is None else \
+                    (offsets[m.start], offsets[m.end])
+                first = skip + low // bytes_per * chars_per
+                last = skip + min(-(-high // bytes_per) * chars_per, len(body) - skip)
+                found.append(replace(m, start=_at(start, lines, first),
+                                     end=_at(start, lines, last - 1) + 1))
         return found
+
+    def _read(self, clear: str, depth: int) -> Iterator[Match]:
+        """What the inner detectors find in decoded text, and what they find in it decoded
+        again while levels remain, marked as found in encoded text."""
+        for detector in self._inner:
+            for m in detector.detect(clear):
+                yield replace(m, detector=f"{m.detector or detector.name}+{NAME}")
+        if depth < MAX_DEPTH:
+            for m in self._detect(clear, depth + 1):
+                yield replace(m, detector=f"{m.detector}+{NAME}")
+
+
+# An escape: percent-encoding (%41), a byte or a code unit as C, Python, JavaScript or JSON
+# write it (\\x41, \\u0041), a numeric character reference (&#65; &#x41;). One search says
+# whether a text holds any; most texts hold none and cost that search.
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})|\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})"
+                     r"|&#(?:([0-9]{1,7})|[xX]([0-9A-Fa-f]{1,6}));")
+_ESCAPE_HINT = re.compile(r"%[0-9A-Fa-f]{2}|\\[xu][0-9A-Fa-f]{2}|&#[xX0-9]")
+_SPACE = re.compile(r"\s")
+MAX_DEPTH = 3  # decodings in a row (hex of base64 of a percent-encoded key: three)
+MIN_ESCAPED = 8  # the shortest finding a detector makes, written with escapes, is longer
+MAX_ESCAPES = 65_536  # escapes decoded per text
+CONTEXT = 64  # characters read before an escaped stretch (a rule's keyword: "api_key = ")
+MERGE = 1024  # a word with an escape this near a stretch's end extends it
+
+
+Escape = tuple[int, int, int, bool]  # start, end, value, whether the value is a byte
+
+
+def _escaped_stretches(text: str) -> Iterator[tuple[int, int, list[Escape]]]:
+    """Each stretch to read decoded: from ``CONTEXT`` characters before a word holding an
+    escape to that word's end, with its escapes; a word with an escape within ``MERGE``
+    characters of a stretch's end extends it (a stretch costs the inner detectors' calls:
+    links with an escaped space every line are one stretch, not one each). Linear: each
+    search starts where the last stretch ended."""
+    stretch: tuple[int, int, list[Escape]] | None = None
+    for count, found in enumerate(_ESCAPE.finditer(text)):
+        if count >= MAX_ESCAPES:
+            break
+        start, end = found.span()
+        percent, byte, unit, decimal, hexadecimal = found.groups()
+        escape: Escape = \
+            (start, end, int(percent or byte, 16), True) if percent or byte else \
+            (start, end, int(unit or hexadecimal, 16) if unit or hexadecimal else int(decimal),
+             False)
+        if stretch is not None and start <= stretch[1] + MERGE:  # near: one stretch
+            if start > stretch[1]:
+                space = _SPACE.search(text, end)
+                stretch = (stretch[0], space.start() if space else len(text), stretch[2])
+            stretch[2].append(escape)
+            continue
+        if stretch is not None:
+            yield stretch
+        low = stretch[1] if stretch is not None else 0
+        word = max(text.rfind(c, low, start) for c in " \n\t\r") + 1
+        space = _SPACE.search(text, end)
+        stretch = (max(word - CONTEXT, low), space.start() if space else len(text), [escape])
+    if stretch is not None:
+        yield stretch
+
+
+class _Unescaped:
+    """A stretch of text with its escapes decoded (``clear``), and the way back: pieces of
+    ``clear`` copied as they were, and characters that escapes wrote."""
+
+    __slots__ = ("_at", "_escapes", "_from", "clear")
+
+    def __init__(self, text: str, start: int, end: int, escapes: list[Escape]) -> None:
+        out: list[str] = []
+        self._at: list[int] = []  # where each piece begins in clear
+        # where it came from: a copied piece (its start in text, -1), a character that escapes
+        # wrote (where they begin and end)
+        self._from: list[tuple[int, int]] = []
+        self._escapes: list[int] = []  # where each character that escapes wrote is in clear
+        length = 0
+        position = start
+        pending: list[Escape] = []
+
+        def piece(value: str, origin: tuple[int, int], escaped: bool) -> None:
+            nonlocal length
+            if escaped:
+                self._escapes.append(length)
+            self._at.append(length)
+            self._from.append(origin)
+            out.append(value)
+            length += len(value)
+
+        def flush() -> None:
+            raw = bytes(e[2] for e in pending)
+            try:  # UTF-8 where it is: a character spans the escapes of its bytes
+                decoded = raw.decode("utf-8")
+                widths = [len(c.encode("utf-8")) for c in decoded]
+            except UnicodeDecodeError:
+                decoded, widths = raw.decode("latin-1"), [1] * len(raw)
+            at = 0
+            for c, width in zip(decoded, widths, strict=True):
+                piece(c, (pending[at][0], pending[at + width - 1][1]), True)
+                at += width
+            pending.clear()
+
+        for escape in escapes:
+            first, last, value, byte = escape
+            if pending and first != pending[-1][1]:
+                flush()
+            if first > position:
+                piece(text[position:first], (position, -1), False)
+            position = last
+            if byte and value >= 0x80:  # part of a character in UTF-8, perhaps
+                pending.append(escape)
+                continue
+            if pending:
+                flush()
+            piece(chr(value) if value < 0x110000 and not 0xD800 <= value < 0xE000 else "\ufffd",
+                  (first, last), True)
+        if pending:
+            flush()
+        if end > position:
+            piece(text[position:end], (position, -1), False)
+        self.clear = "".join(out)
+
+    def span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Where ``clear[start:end]`` was in the text; None where no escape wrote any of it."""
+        if bisect.bisect_left(self._escapes, end) == bisect.bisect_left(self._escapes, start):
+            return None
+        return self._origin(start)[0], self._origin(end - 1)[1]
+
+    def _origin(self, offset: int) -> tuple[int, int]:
+        index = bisect.bisect_right(self._at, offset) - 1
+        first, last = self._from[index]
+        if last < 0:  # copied: one to one
+            at = first + offset - self._at[index]
+            return at, at + 1
+        return first, last
 
 
 # where each line of a wrapped run begins: (offset in the joined run, offset in the text)
