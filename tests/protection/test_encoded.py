@@ -242,3 +242,49 @@ def test_hostile_escapes_are_read_in_linear_time(detector: EncodedContent) -> No
                      ("x%4" * 300_000), ("%41 " * 250_000), "a" * 500_000 + "%41" + "b" * 500_000,
                      ("%41" + "a" * 99) * 10_000, _percent(CLEAR) * 5_000):
             detector.detect(text)
+
+
+@pytest.mark.parametrize("spelled", [
+    " ".join(KEY), "  ".join(KEY), "-".join(KEY), ".".join(KEY), "_".join(KEY),
+    " ".join(f"{b:02x}" for b in KEY.encode()),
+    ", ".join(f"0x{b:02X}" for b in KEY.encode()),
+    ",".join(str(b) for b in KEY.encode()),
+    ":".join(f"{b:02x}" for b in KEY.encode()),
+], ids=["spaces", "two spaces", "dashes", "dots", "underscores", "hex pairs", "0x list",
+        "decimals", "colons"])
+def test_a_key_spelled_out_or_written_as_bytes_is_found(detector: EncodedContent,
+                                                        spelled: str) -> None:
+    """Found 2026-11-28: a key with a space between its characters ("A K I A …", what a model
+    told to "space the characters out" writes) or written as a list of byte values passed."""
+    text = f"The value is {spelled}. Keep it safe."
+    (key,) = detector.detect(text)
+    assert key.kind == "secret.aws-access-token"
+    assert key.detector == "secrets.gitleaks+encoded"
+    assert text[key.start:key.end] == spelled  # every character or byte of it, no more
+
+
+def test_a_card_spelled_out_with_its_groups_is_found(detector: EncodedContent) -> None:
+    text = "card: 4 1 1 1   1 1 1 1   1 1 1 1   1 1 1 1 exp 12/29"
+    assert kinds(detector, text) == {"pii.credit_card"}
+
+
+@pytest.mark.parametrize("text", [
+    "S U M M A R Y   O F   T H E   Q U A R T E R L Y   R E P O R T",
+    "scores: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20",
+    "matrix [0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 1, 0, 1, 1]",
+    "x = a + b - c * d / e + f - g * h / i + j - k",
+    "00000010  7f 45 4c 46 02 01 01 00 00 00 00 00 00 00 00 00  |.ELF............|",
+    "ages 34, 45, 23, 67, 41, 52, 38, 29, 61, 47, 33, 58, 26 and 44",
+    "a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u-v-w-x-y-z",
+], ids=["spaced heading", "numbers", "matrix", "formula", "hexdump", "ages", "alphabet"])
+def test_spelled_runs_and_lists_that_hold_no_finding_find_nothing(
+        detector: EncodedContent, text: str) -> None:
+    assert detector.detect(text) == []
+
+
+def test_hostile_spelled_runs_and_lists_are_read_in_linear_time(
+        detector: EncodedContent) -> None:
+    with within(20):
+        for text in ("a " * 500_000, "a-" * 500_000, "1, " * 330_000, "41 " * 330_000,
+                     ("A K I A " * 3 + "xx ") * 40_000, " ".join(KEY) * 20_000):
+            detector.detect(text)

@@ -21,7 +21,9 @@ import operator
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from itertools import islice
+from itertools import chain, islice
+
+import re2
 
 from ztai.protection.interface import Detector
 from ztai.protection.model import Match
@@ -62,14 +64,16 @@ class EncodedContent:
         found: list[Match] = []
         if len(text) < MIN_ESCAPED:
             return found
+        views: list[Iterator[_View]] = []
         if ("%" in text or "\\" in text or "&#" in text) and _ESCAPE_HINT.search(text):
-            for start, end, escapes in _escaped_stretches(text):
-                view = _Unescaped(text, start, end, escapes)
-                for m in self._read(view.clear, depth):
-                    # (what covers no escape was found in the clear)
-                    span = view.span(m.start, m.end) if m.end > m.start else None
-                    if span is not None:
-                        found.append(replace(m, start=span[0], end=span[1]))
+            views.append(_unescaped(text, *stretch) for stretch in _escaped_stretches(text))
+        if len(text) >= 2 * MIN_TOKENS - 1:
+            views += _spelled_and_byte_lists(text)
+        for view in islice(chain.from_iterable(views), MAX_RUNS):
+            for m in self._read(view.clear, depth):
+                span = view.span(m.start, m.end)  # None: read in the clear
+                if span is not None:
+                    found.append(replace(m, start=span[0], end=span[1]))
         if len(text) < MIN_RUN:
             return found
         for start, body, lines in islice(_runs(text), MAX_RUNS):
@@ -150,68 +154,56 @@ def _escaped_stretches(text: str) -> Iterator[tuple[int, int, list[Escape]]]:
         yield stretch
 
 
-class _Unescaped:
-    """A stretch of text with its escapes decoded (``clear``), and the way back: pieces of
-    ``clear`` copied as they were, and characters that escapes wrote."""
+class _View:
+    """Text decoded from a stretch of the original (``clear``, once ``done``), and the way
+    back: pieces of ``clear`` copied as they were, and characters that a decoding wrote, each
+    from a span of the original."""
 
-    __slots__ = ("_at", "_escapes", "_from", "clear")
+    __slots__ = ("_at", "_from", "_out", "_written", "clear", "length")
 
-    def __init__(self, text: str, start: int, end: int, escapes: list[Escape]) -> None:
-        out: list[str] = []
+    def __init__(self) -> None:
+        self._out: list[str] = []
         self._at: list[int] = []  # where each piece begins in clear
-        # where it came from: a copied piece (its start in text, -1), a character that escapes
-        # wrote (where they begin and end)
+        # where it came from: a copied piece (its start, -1), a written character (the span
+        # of what wrote it)
         self._from: list[tuple[int, int]] = []
-        self._escapes: list[int] = []  # where each character that escapes wrote is in clear
-        length = 0
-        position = start
-        pending: list[Escape] = []
+        self._written: list[int] = []  # where each written character is in clear
+        self.length = 0
+        self.clear = ""
 
-        def piece(value: str, origin: tuple[int, int], escaped: bool) -> None:
-            nonlocal length
-            if escaped:
-                self._escapes.append(length)
-            self._at.append(length)
-            self._from.append(origin)
-            out.append(value)
-            length += len(value)
+    @classmethod
+    def of_written(cls, chars: str, spans: Sequence[tuple[int, int]]) -> _View:
+        """A view of ``chars`` only, character ``i`` written by ``spans[i]``."""
+        view = cls()
+        view._out = [chars]
+        view._at = view._written = list(range(len(chars)))
+        view._from = list(spans)
+        view.length = len(chars)
+        return view.done()
 
-        def flush() -> None:
-            raw = bytes(e[2] for e in pending)
-            try:  # UTF-8 where it is: a character spans the escapes of its bytes
-                decoded = raw.decode("utf-8")
-                widths = [len(c.encode("utf-8")) for c in decoded]
-            except UnicodeDecodeError:
-                decoded, widths = raw.decode("latin-1"), [1] * len(raw)
-            at = 0
-            for c, width in zip(decoded, widths, strict=True):
-                piece(c, (pending[at][0], pending[at + width - 1][1]), True)
-                at += width
-            pending.clear()
+    def copied(self, text: str, start: int, end: int) -> None:
+        if end > start:
+            self._piece(text[start:end], (start, -1))
 
-        for escape in escapes:
-            first, last, value, byte = escape
-            if pending and first != pending[-1][1]:
-                flush()
-            if first > position:
-                piece(text[position:first], (position, -1), False)
-            position = last
-            if byte and value >= 0x80:  # part of a character in UTF-8, perhaps
-                pending.append(escape)
-                continue
-            if pending:
-                flush()
-            piece(chr(value) if value < 0x110000 and not 0xD800 <= value < 0xE000 else "\ufffd",
-                  (first, last), True)
-        if pending:
-            flush()
-        if end > position:
-            piece(text[position:end], (position, -1), False)
-        self.clear = "".join(out)
+    def written(self, char: str, start: int, end: int) -> None:
+        self._written.append(self.length)
+        self._piece(char, (start, end))
+
+    def _piece(self, value: str, origin: tuple[int, int]) -> None:
+        self._at.append(self.length)
+        self._from.append(origin)
+        self._out.append(value)
+        self.length += len(value)
+
+    def done(self) -> _View:
+        self.clear = "".join(self._out)
+        return self
 
     def span(self, start: int, end: int) -> tuple[int, int] | None:
-        """Where ``clear[start:end]`` was in the text; None where no escape wrote any of it."""
-        if bisect.bisect_left(self._escapes, end) == bisect.bisect_left(self._escapes, start):
+        """Where ``clear[start:end]`` was in the text; None where it is empty or nothing of it
+        was written by a decoding (then it was read in the clear)."""
+        if end <= start or bisect.bisect_left(self._written, end) == \
+                bisect.bisect_left(self._written, start):
             return None
         return self._origin(start)[0], self._origin(end - 1)[1]
 
@@ -222,6 +214,129 @@ class _Unescaped:
             at = first + offset - self._at[index]
             return at, at + 1
         return first, last
+
+
+def _unescaped(text: str, start: int, end: int, escapes: list[Escape]) -> _View:
+    """``text[start:end]`` with its ``escapes`` decoded. Byte escapes in a row (``%E2%82%AC``)
+    are read as UTF-8 where they are, else a character per byte; a code point that is no
+    character (a surrogate, beyond U+10FFFF) is U+FFFD."""
+    view = _View()
+    position = start
+    pending: list[Escape] = []
+
+    def flush() -> None:
+        _write_bytes(view, bytes(e[2] for e in pending), [(e[0], e[1]) for e in pending])
+        pending.clear()
+
+    for escape in escapes:
+        first, last, value, byte = escape
+        if pending and first != pending[-1][1]:
+            flush()
+        view.copied(text, position, first)
+        position = last
+        if byte and value >= 0x80:  # part of a character in UTF-8, perhaps
+            pending.append(escape)
+            continue
+        if pending:
+            flush()
+        view.written(chr(value) if value < 0x110000 and not 0xD800 <= value < 0xE000
+                     else "\ufffd", first, last)
+    if pending:
+        flush()
+    view.copied(text, position, end)
+    return view.done()
+
+
+def _write_bytes(view: _View, raw: bytes, spans: Sequence[tuple[int, int]]) -> None:
+    """``raw``, byte ``i`` written by ``spans[i]``, into ``view``."""
+    decoded, spans = _characters(raw, spans)
+    for char, (start, end) in zip(decoded, spans, strict=True):
+        view.written(char, start, end)
+
+
+def _characters(raw: bytes, spans: Sequence[tuple[int, int]]
+                ) -> tuple[str, Sequence[tuple[int, int]]]:
+    """``raw``, byte ``i`` written by ``spans[i]``, as UTF-8 where it is (a character spans
+    what wrote its bytes), else a character per byte; and each character's span."""
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), spans
+    if len(decoded) == len(raw):
+        return decoded, spans
+    joined: list[tuple[int, int]] = []
+    at = 0
+    for char in decoded:
+        width = len(char.encode("utf-8"))
+        joined.append((spans[at][0], spans[at + width - 1][1]))
+        at += width
+    return decoded, joined
+
+
+# Text spelled out: single characters apart ("A K I A Z 3 …", "4-1-1-1-…"), as a model asked
+# to "put a space between the characters" writes a key. Each run of MIN_TOKENS or more single
+# printable ASCII characters with one kind of separator between them (one to three spaces, or
+# one of - . , | _), from a word's start to its end.
+MIN_TOKENS = 12
+
+
+def _spelled_pattern() -> re2._Regexp:
+    alternatives = [f"(?:[!-~] {{1,3}}){{{MIN_TOKENS - 1},}}[!-~]"]
+    for separator in "-.,|_":
+        token = "[" + "".join(re.escape(c) for c in map(chr, range(0x21, 0x7F))
+                              if c != separator) + "]"
+        alternatives.append(f"(?:{token}{re.escape(separator)}){{{MIN_TOKENS - 1},}}{token}")
+    return re2.compile(f"(?:^|\\s)((?:{')|(?:'.join(alternatives)}))(?:$|[\\s.,;:!?)\\]}}\"'])")
+
+
+_SPELLED = _spelled_pattern()
+
+
+def _spelled_and_byte_lists(text: str) -> list[Iterator[_View]]:
+    """The readers of text spelled out and of byte lists, where one pattern (either, without
+    the groups that make RE2 slower) says that ``text`` holds something for them."""
+    data = text.encode("ascii", "replace")  # one byte per character: offsets are the same
+    if _SPELLED_OR_BYTES.search(data) is None:
+        return []
+    return [_spelled(text, data), _byte_lists(text, data)]
+
+
+def _spelled(text: str, data: bytes) -> Iterator[_View]:
+    """Each run of characters spelled out, its characters joined (each written by itself)."""
+    for found in _SPELLED.finditer(data):
+        start, end = found.span(1)
+        separator = " " if text[start + 1] == " " else text[start + 1]
+        at = [index for index in range(start, end) if text[index] != separator]
+        yield _View.of_written("".join([text[i] for i in at]), [(i, i + 1) for i in at])
+
+
+# Bytes written as numbers: hex pairs ("41 4b 49", "0x41, 0x4b", "41:4b:49") or decimals from 0
+# to 255 ("65, 75, 73"), MIN_TOKENS or more, apart by commas, semicolons, spaces or colons.
+_BYTE_LIST = re2.compile(
+    r"(?:^|[\s\[({=:\"'])((?:(?:0[xX])?[0-9A-Fa-f]{1,3}(?:, ?|; ?| |:)){"
+    + str(MIN_TOKENS - 1) + r",}(?:0[xX])?[0-9A-Fa-f]{1,3})(?:$|[\s\])},;.\"'])")
+_NUMBER = re.compile(r"(?:0[xX])?([0-9A-Fa-f]+)")
+_SPELLED_OR_BYTES = re2.compile(
+    "|".join(f"(?:{p.pattern.replace('((?:', '(?:(?:', 1)})" for p in (_SPELLED, _BYTE_LIST)))
+
+
+def _byte_lists(text: str, data: bytes) -> Iterator[_View]:
+    """Each list of numbers that reads as text once taken as bytes: as hex pairs (where each
+    number is two hex digits), as decimals (where each is one from 0 to 255)."""
+    for found in _BYTE_LIST.finditer(data):
+        start, end = found.span(1)
+        numbers = list(_NUMBER.finditer(text, start, end))
+        spans = [n.span() for n in numbers]
+        digits = [n.group(1) for n in numbers]
+        candidates = []
+        if all(len(d) == 2 for d in digits):
+            candidates.append(bytes.fromhex("".join(digits)))
+        if all(d.isdecimal() and int(d) < 256 for d in digits) and \
+                not any(n.group().lower().startswith("0x") for n in numbers):
+            candidates.append(bytes(int(d) for d in digits))
+        for raw in candidates:  # both, where both read ("65 75 73" is either)
+            if _readable(raw) is not None:
+                yield _View.of_written(*_characters(raw, spans))
 
 
 # where each line of a wrapped run begins: (offset in the joined run, offset in the text)
