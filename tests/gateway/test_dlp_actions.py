@@ -698,6 +698,39 @@ async def test_an_escaped_or_spelled_credential_never_leaves(tmp_path: Path, chu
     assert (percent if form == "link" else escaped)[:12] not in text  # not even its start
 
 
+OPENAI_KEY = ("sk-proj-ujPeIxdGcBefB0hoO8Kz_c2sjht0lLOxJednRBuLDtYSpKH4Us_hAWjFcQWK4uSMLD18EQdS"
+              "P-T3BlbkFJ0syQbDkhdXipz3fCJ403rAw49jlooFLqaAxK8SGNRd5X3ZzzgOdenkvdajgxb3Njqwxh2-"
+              "DEfg")
+
+
+@pytest.mark.parametrize("chunk", [3, 40])
+@pytest.mark.parametrize("form", ["hex", "percent", "bytes", "spelled", "\\u"])
+async def test_a_long_key_encoded_longer_than_the_window_never_leaves(
+        tmp_path: Path, chunk: int, form: str) -> None:
+    """Found 2026-11-28: a stream's text is held back 256 characters, and a 164-character key
+    encoded (328 characters of hex, 492 percent-encoded, ~700 as byte values) is longer: no
+    window ever held all of it, so it went out piece by piece, never found. A run that goes on
+    past the window is now held until it ends (up to 2,048 characters)."""
+    encoded = {"hex": OPENAI_KEY.encode().hex(),
+               "percent": "".join(f"%{b:02X}" for b in OPENAI_KEY.encode()),
+               "bytes": ", ".join(str(b) for b in OPENAI_KEY.encode()),
+               "spelled": " ".join(OPENAI_KEY),
+               "\\u": "".join(f"\\u{ord(c):04x}" for c in OPENAI_KEY)}[form]
+    assert len(encoded) > 256
+    upstream = ScriptedUpstream(lambda _: f"As asked, the key: {encoded} — use it well.", chunk)
+    options = _options(upstream)
+    assert options.dlp is not None
+    detectors = options.dlp.detectors
+    options.dlp = Classifier((*detectors, EncodedContent(detectors)), options.dlp.scheme)
+    async with harness(tmp_path, options) as h:
+        streamed = await _ask(h, "the key please", stream=True)
+    text, errors = streamed_text(streamed.content)
+    assert errors
+    assert errors[0]["code"] == "dlp_blocked"
+    assert encoded[:16] not in text  # none of it went out before the stream was stopped
+    assert text.startswith("As asked")
+
+
 ENV_FILE = f"# deploy settings\nAWS_ACCESS_KEY_ID={AWS_KEY}\nREGION=eu-west-1\n"
 
 

@@ -288,3 +288,15 @@ def test_hostile_spelled_runs_and_lists_are_read_in_linear_time(
         for text in ("a " * 500_000, "a-" * 500_000, "1, " * 330_000, "41 " * 330_000,
                      ("A K I A " * 3 + "xx ") * 40_000, " ".join(KEY) * 20_000):
             detector.detect(text)
+
+
+def test_a_spelled_run_ends_before_a_character_beyond_ascii(detector: EncodedContent) -> None:
+    # searched as "?", which a run may hold, an em dash after the key was read as its last
+    # character ("…P L N V —" as "…PLNV—"), and no rule matched the key with it
+    from tests.protection.test_secrets_detector import OPENAI
+
+    spelled = " ".join(OPENAI)
+    text = f"la clé : {spelled} — à garder"
+    (key,) = detector.detect(text)
+    assert key.kind == "secret.openai-api-key"
+    assert text[key.start:key.end] == spelled

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 
 from ztai.gateway.answer import AnswerGuard
 from ztai.gateway.openai.paths import rewrite_answer
@@ -50,8 +51,18 @@ class TextWindow:
         text = "".join(t for _, t in pieces)
         self._queue.append(_Held(self._whole(event, data), pieces, text))
         self._held_chars += len(text)
-        return self._release_while(lambda: self._held_chars - len(self._queue[0].text)
-                                   >= self._window)
+        return self._release_while(self._followed)
+
+    def _followed(self) -> bool:
+        """Whether enough text follows the head event for it to go: ``window`` characters,
+        unless a run of encoded-looking text crosses its end and goes on to the end of what is
+        held (a key encoded may be longer than the window: 492 characters for a 164-character
+        key percent-encoded, ~700 as byte values); then up to ``MAX_RUN_HOLD`` characters."""
+        after = self._held_chars - len(self._queue[0].text)
+        if after < self._window:
+            return False
+        return after >= MAX_RUN_HOLD or not _run_goes_on(
+            self._queue[0].text, [h.text for h in islice(self._queue, 1, None)])
 
     def flush(self) -> list[StreamEvent]:
         """The stream ended: everything held goes (judged as a whole)."""
@@ -174,6 +185,25 @@ class TextWindow:
             offset = stop
         return StreamEvent(rewrite_answer(data, changed), held.event.event) if changed \
             else held.event
+
+
+MAX_RUN_HOLD = 2048  # characters held after an event while a run crosses its end
+_SHORT = 4  # a word of a list or of text spelled out: "255,", "0x4b", "A"
+
+
+def _run_goes_on(head: str, rest: list[str]) -> bool:
+    """Whether the text after ``head`` continues a run that crosses ``head``'s end to the end of
+    the held text: one word with no white space (hex, base64, percent-encoding, escapes), or
+    words of at most ``_SHORT`` characters (byte values, text spelled out) from the last one
+    of ``head`` on. Prose breaks both within a few words."""
+    following = "".join(rest)
+    if not head or not following:
+        return False
+    if not head[-1].isspace() and len(following.split(None, 1)) == 1 and \
+            not following[0].isspace() and not following[-1].isspace():
+        return True
+    words = (head[-2 * _SHORT:] + following).split()
+    return len(words) > 2 and all(len(w) <= _SHORT for w in words[1:])
 
 
 def _clip(matches: list[Match]) -> list[Match]:

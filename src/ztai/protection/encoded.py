@@ -21,7 +21,7 @@ import operator
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from itertools import chain, islice
+from itertools import chain, groupby, islice
 
 import re2
 
@@ -307,7 +307,12 @@ def _spelled(text: str, data: bytes) -> Iterator[_View]:
         start, end = found.span(1)
         separator = " " if text[start + 1] == " " else text[start + 1]
         at = [index for index in range(start, end) if text[index] != separator]
-        yield _View.of_written("".join([text[i] for i in at]), [(i, i + 1) for i in at])
+        # a character beyond ASCII was searched as "?": it ends a run ("… D E f g —")
+        for ascii_, group in groupby(at, key=lambda i: text[i].isascii()):
+            tokens = list(group)
+            if ascii_ and len(tokens) >= MIN_TOKENS:
+                yield _View.of_written("".join([text[i] for i in tokens]),
+                                       [(i, i + 1) for i in tokens])
 
 
 # Bytes written as numbers: hex pairs ("41 4b 49", "0x41, 0x4b", "41:4b:49") or decimals from 0
