@@ -5,7 +5,9 @@ Every finding is a span of the text given; nothing is fetched or rendered."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +55,8 @@ class OutputInspector:
     def inspect(self, text: str) -> list[ThreatMatch]:
         """Findings in a model answer: ``threat.exfiltration`` and ``threat.hidden_html``."""
         text = _encodable(text)
-        found = [*self._markdown(text), *self._html(text), *self._comments(text)]
+        found = [*self._markdown(text), *self._html(text), *self._comments(text),
+                 *self._css(text)]
         covered = {(m.start, m.end) for m in found}
         found += [m for m in self._bare_urls(text) if (m.start, m.end) not in covered]
         return sorted(found, key=lambda m: (m.start, m.end, m.kind))
@@ -114,6 +117,15 @@ class OutputInspector:
         if _may_hold(text, "=") and _may_hold(text.casefold(), "style"):
             for match in self._patterns.hidden_style.finditer(text):
                 yield _threat(ThreatKind.HIDDEN_HTML, match.span(), 0.7)
+
+    def _css(self, text: str) -> Iterator[ThreatMatch]:
+        """Addresses a style sheet fetches as it is applied — ``url(…)`` in a ``style``
+        attribute of any element or in a ``<style>`` block, ``@import`` — judged as images."""
+        if _may_hold(text, "url(") or _may_hold(text, "@import"):
+            for match in self._patterns.css_url.finditer(text):
+                url = match.group(1) or match.group(2)
+                span = match.span(1) if match.group(1) else match.span(2)
+                yield from self._url_finding(url, span, image=True)
 
     def _comments(self, text: str) -> Iterator[ThreatMatch]:
         if not _may_hold(text, "<!--"):
@@ -209,14 +221,30 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def _split(url: str) -> Any:
-    if url.startswith("//"):
+    """The parts of ``url`` as a browser reads it: character references decoded (Markdown and
+    HTML both decode them: ``https&#58;//``), ASCII tabs and line breaks dropped and C0
+    controls and spaces trimmed (the URL parser does), and backslashes read as slashes after
+    the scheme of a web URL (``https:\\\\evil.test\\p.png`` is fetched from evil.test)."""
+    if "&" in url:
+        url = html.unescape(url)
+    url = url.translate(_URL_DROPPED).strip(_C0_AND_SPACE)
+    if url[:2] in ("//", "\\\\", "/\\", "\\/"):
         url = "https:" + url
+    web = _WEB_SCHEME.match(url)
+    if web is not None:
+        url = f"{web.group(1)}://{url[web.end():]}"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  # raises on a malformed port: treat the URL as unparsable
     except ValueError:
         return None
     return parts if parts.scheme.lower() in ("http", "https", "ftp", "ws", "wss") else None
+
+
+_URL_DROPPED = str.maketrans(dict.fromkeys("\t\n\r"))
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+# a web scheme and the slashes after it, any mix of / and \ (at least one): the authority
+_WEB_SCHEME = re.compile(r"(?i)(https?|ftp|wss?):[\\/]+")
 
 
 def _carries_data(parts: Any, policy: OutputPolicy) -> bool:
@@ -320,6 +348,7 @@ class _Patterns:
     comment: Any
     instruction: Any
     url: Any
+    css_url: Any
     shell: _ShellSet
 
     @classmethod
@@ -342,6 +371,10 @@ class _Patterns:
             comment=re2.compile(r"<!--(?s:.)*?-->", options),
             instruction=re2.compile(_INSTRUCTION_WORDS, options),
             url=re2.compile(r"(?:https?:)?//[^\s<>\"'`)\]}|\\^]+", options),
+            # as CSS writes them, in lower case (JavaScript's ``new URL("…")`` builds an
+            # address, it fetches nothing)
+            css_url=re2.compile(r"(?:^|[^.\w])url\(\s*[\"']?([^\"')\s]+)"
+                                r"|@import\s+[\"']([^\"'\s;]+)"),
             shell=_shell_set(options),
         )
 
