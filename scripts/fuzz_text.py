@@ -1,15 +1,15 @@
 """Random hostile text through every detector that reads what users, documents and tools say:
 the normalisers, the whole prompt shield (as a user prompt and as a document), the output and
-canary detectors, and the PII, secret, term and fingerprint detectors. A detector that raises,
-or gives no answer within ``--limit`` seconds, stops the run and prints the text (Python's
-``repr``), to become a regression test.
+canary detectors, and the PII, secret, encoded-data, term and fingerprint detectors. A detector
+that raises, or gives no answer within ``--limit`` seconds, stops the run and prints the text
+(Python's ``repr``), to become a regression test.
 
 Texts are built from fragments: characters of every class the normalisers tell apart (ASCII,
 accents, other scripts, look-alikes, NFKC-changed, combining marks, invisible and bidi controls,
 tag characters, lone surrogates, NUL and ESC), phrases that wake the rules and detectors (an
 override, a markdown image, a PEM header, a card, an SSN, an IBAN, a phone number, an e-mail
-address, a protected term), and some of them encoded (base64, percent, hex, rot13) so that the
-decoders have work.
+address, a protected term), and some of them encoded (base64, percent, hex, rot13, spelled out,
+byte values) so that the decoders have work.
 
     .venv/bin/python scripts/fuzz_text.py --seed 1 --seconds 600
 
@@ -30,6 +30,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from ztai.protection.encoded import EncodedContent
 from ztai.protection.fingerprint import FingerprintIndex
 from ztai.protection.normalize import Normalizer
 from ztai.protection.pii import default_pii_detector
@@ -49,6 +50,7 @@ FRAGMENTS = (
     "-->", "AKIA", "ghp_", "-----BEGIN", "eyJ", "4111 1111 1111 1111", "123-45-6789",
     "+1 (555) 010-0199", "DE89 3704 0044 0532 0130 00", "john.smith@example.com",
     "Project Obsidian", "http://", "&#x41;", "\\u0041", "0x41", "=41", "Zm9v", "vtaber",
+    "A K I A ", "65, 75, ", "%41", "&#65;", "\\x41", "4 1 1 1 ", "a-b-c-", "41 4b ",
 )
 DOCUMENT = ("The quarterly planning review moves to Thursday at ten. Please bring the updated "
             "figures for the regional offices. ") * 3
@@ -65,6 +67,10 @@ def encoded(text: str, rng: random.Random) -> str:
         return data.hex()
     if roll < 0.8:
         return codecs.encode(text.encode("ascii", "ignore").decode(), "rot13")
+    if roll < 0.87:
+        return " ".join(text)
+    if roll < 0.94:
+        return ", ".join(str(b) for b in data)
     return text
 
 
@@ -78,6 +84,7 @@ def hostile_text(rng: random.Random) -> str:
 
 def detectors() -> list[tuple[str, Callable[[str], Any]]]:
     shield, inspector = Shield(), OutputInspector()
+    secrets, pii = SecretDetector.build(), default_pii_detector()
     fingerprints = FingerprintIndex()
     fingerprints.add("doc", DOCUMENT)
     return [
@@ -85,8 +92,9 @@ def detectors() -> list[tuple[str, Callable[[str], Any]]]:
         ("pii normaliser", Normalizer().normalize),
         ("shield, user", lambda t: shield.scan(t, Source.USER)),
         ("shield, document", lambda t: shield.scan(t, Source.DOCUMENT)),
-        ("pii", default_pii_detector().detect),
-        ("secrets", SecretDetector.build().detect),
+        ("pii", pii.detect),
+        ("secrets", secrets.detect),
+        ("encoded", EncodedContent([secrets, pii]).detect),
         ("output", inspector.inspect),
         ("tool call", lambda t: inspector.inspect_tool_call("send_email", t)),
         ("canary", CanaryDetector(new_canary()).detect),

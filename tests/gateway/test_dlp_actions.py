@@ -731,6 +731,20 @@ async def test_a_long_key_encoded_longer_than_the_window_never_leaves(
     assert text.startswith("As asked")
 
 
+async def test_a_hex_run_followed_by_an_equals_sign_is_answered(tmp_path: Path) -> None:
+    """Found 2026-11-28 by scripts/fuzz_text.py: the encoded-data detector decoded a hex run
+    with the "=" after it (read as base64 padding), raised, and the request failed closed (a
+    503 for any prompt holding, say, "…89abcdef0123=")."""
+    upstream = ScriptedUpstream(lambda _: "ok")
+    options = _options(upstream)
+    assert options.dlp is not None
+    detectors = options.dlp.detectors
+    options.dlp = Classifier((*detectors, EncodedContent(detectors)), options.dlp.scheme)
+    async with harness(tmp_path, options) as h:
+        response = await _ask(h, "is digest=0123456789abcdef0123= right?")
+    assert response.status_code == 200, response.text
+
+
 ENV_FILE = f"# deploy settings\nAWS_ACCESS_KEY_ID={AWS_KEY}\nREGION=eu-west-1\n"
 
 

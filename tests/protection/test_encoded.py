@@ -80,7 +80,10 @@ def test_a_run_cut_anywhere_still_reads(detector: EncodedContent, cut: int) -> N
     f"an image {base64.b64encode(BINARY).decode()}",
     f"zeros {'A' * 4000}",
     b64("no secret here, just a long and friendly sentence about the weather"),
-], ids=["hash", "uuid and long words", "paths", "binary", "zeros", "clear text, nothing"])
+    "x 0123456789abcdef0123= y",
+    "digest: 0123456789abcdef012345== ok",
+], ids=["hash", "uuid and long words", "paths", "binary", "zeros", "clear text, nothing",
+        "hex, then =", "hex, then =="])
 def test_runs_that_hold_no_finding_find_nothing(detector: EncodedContent, text: str) -> None:
     assert detector.detect(text) == []
 

@@ -77,7 +77,8 @@ class EncodedContent:
         if len(text) < MIN_RUN:
             return found
         for start, body, lines in islice(_runs(text), MAX_RUNS):
-            decoded = _hex(body) if _HEX.issuperset(body.rstrip("=")) else None
+            digits = body.rstrip("=")  # (hex has no padding: "…0123=" is a hex run, then "=")
+            decoded = _hex(digits) if _HEX.issuperset(digits) else None
             # base64 of text mixes cases (each group's first character holds a byte's top
             # bits: "I" to "f" for printable ASCII); a run of one case is a word or a name
             if decoded is None and not (body.islower() or body.isupper()):
