@@ -108,6 +108,37 @@ def braille_blanks(text: str) -> str:
     return "\u2800".join(text.split())
 
 
+def spelled_out(text: str) -> str:
+    """Each character apart by a space, words apart by three ("I g n o r e   a l l")."""
+    return "   ".join(" ".join(word) for word in text.split())
+
+
+def dotted_letters(text: str) -> str:
+    """Each character of a word apart by a dot ("I.g.n.o.r.e a.l.l")."""
+    return " ".join(".".join(word) for word in text.split())
+
+
+def words_backwards(text: str) -> str:
+    """Each word written backwards in its place ("erongI lla suoiverp")."""
+    return " ".join(word[::-1] for word in text.split())
+
+
+def html_entities(text: str) -> str:
+    """Every character as a numeric character reference, as a web page may carry it."""
+    return "".join(f"&#{ord(c)};" for c in text)
+
+
+def unicode_escapes(text: str) -> str:
+    """Every character as a ``\\u`` escape, as a JSON string or source code may carry it."""
+    return "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else c for c in text)
+
+
+def regional_indicators(text: str) -> str:
+    """Letters as regional indicator symbols (the halves of flag emoji), a joiner between."""
+    return "".join(chr(0x1F1E6 + ord(c) - ord("a")) + "\u200c" if "a" <= c <= "z" else c
+                   for c in text.lower())
+
+
 OBFUSCATIONS: Mapping[str, Obfuscation] = MappingProxyType(
     {
         "zero_width": zero_width,
@@ -128,5 +159,11 @@ OBFUSCATIONS: Mapping[str, Obfuscation] = MappingProxyType(
         "upside_down": upside_down,
         "joined_words": joined_words,
         "braille_blanks": braille_blanks,
+        "spelled_out": spelled_out,
+        "dotted_letters": dotted_letters,
+        "words_backwards": words_backwards,
+        "html_entities": html_entities,
+        "unicode_escapes": unicode_escapes,
+        "regional_indicators": regional_indicators,
     }
 )

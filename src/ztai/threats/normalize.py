@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import heapq
+import html
 import itertools
 import re
 import string
@@ -128,6 +129,9 @@ class ViewKind(StrEnum):
     CIPHER = "cipher"  # a Caesar shift or Atbash, where the text says so
     UNTAGGED = "untagged"  # markup tags inside words removed ("Ig<b></b>nore")
     UPSIDE_DOWN = "upside_down"  # "ʇdɯoɹd" turned the right way up
+    SPELLED = "spelled"  # "I g n o r e   a l l", "I.g.n.o.r.e a.l.l" read as words
+    ESCAPED = "escaped"  # character references and \u / \x escapes decoded
+    REGIONAL = "regional"  # regional indicator symbols (🇮🇬🇳…) read as the letters they show
 
 
 _PAYLOAD_SCORES = MappingProxyType(
@@ -141,6 +145,9 @@ _PAYLOAD_SCORES = MappingProxyType(
         ViewKind.CIPHER: 0.6,
         ViewKind.UNTAGGED: 0.3,
         ViewKind.UPSIDE_DOWN: 0.6,
+        ViewKind.SPELLED: 0.3,
+        ViewKind.ESCAPED: 0.3,
+        ViewKind.REGIONAL: 0.3,
     }
 )
 
@@ -263,6 +270,8 @@ class _Patterns:
     cipher_hint: Any
     tag_in_word: Any
     sentence: Any
+    spelled: Any
+    spelled_gate: Any
     min_blob: int
 
     @classmethod
@@ -293,6 +302,8 @@ class _Patterns:
                 "|rot[\\s_-]?(?:[1-9]|1[0-24-9]|2[0-5]))\\b"),  # rot13 is read on its own
             tag_in_word=re2.compile(_TAG_IN_WORD),
             sentence=re2.compile(_SENTENCE),
+            spelled=re2.compile(_SPELLED),
+            spelled_gate=re2.compile(_SPELLED_GATE),
             min_blob=min_blob,
         )
 
@@ -969,6 +980,56 @@ class _Decoder:
         upside_down = {letter for letter in _UPSIDE_DOWN_ONLY if letter in view.text}
         if len(upside_down) >= 3:
             self._right_way_up(view, upside_down)
+        if gated:  # each word written backwards, in its place ("erongI lla suoiverp")
+            for start, end in _words_reversed_runs(view.text):
+                if self.budget.take(end - start, 1.0):
+                    self.add(ViewKind.REVERSED, _words_reversed(view.text[start:end]),
+                             view.span(start, end), view)
+        self._spell(view, subject)
+        text = view.text
+        if text.count("&#") + text.count("\\u") + text.count("\\x") >= _MIN_ESCAPES:
+            self._unescape(view)
+        if not view.text.isascii() and _REGIONAL_CHAR.search(view.text):
+            self._regional(view)
+
+    def _spell(self, view: View, subject: str | bytes) -> None:
+        """Runs of letters spelled out — single letters apart by a space or by one of . - _ *
+        | (words apart by more space, a slash or a space) — read as the words they spell: a
+        reader, or a model, reads "I g n o r e   a l l" as easily as the clear text."""
+        if self.patterns.spelled_gate.search(subject) is None:
+            return
+        runs = [next(match.span(i) for i in range(1, 7) if match.group(i)) for match in
+                itertools.islice(self.patterns.spelled.finditer(subject), _MAX_SPELLED)]
+        if not runs or not self.budget.take(runs[-1][1] - runs[0][0], 1.0):
+            return
+        # one view, each run read as words in its place (what lies between runs, such as the
+        # punctuation that ended one, kept): a sentence spelled out reads whole
+        pieces, position = [], runs[0][0]
+        for start, end in runs:
+            pieces += [view.text[position:start], _spelled_words(view.text[start:end])]
+            position = end
+        self.add(ViewKind.SPELLED, "".join(pieces), view.span(runs[0][0], runs[-1][1]), view)
+
+    def _unescape(self, view: View) -> None:
+        """The text with character references (``&#73;&#103;``, ``&lt;``) and ``\\u0049`` /
+        ``\\x49`` escapes decoded, where it holds four escapes or more: a page or a JSON
+        string shows them decoded, a model reads them either way."""
+        escapes = list(itertools.islice(_ESCAPES.finditer(view.text), _MIN_ESCAPES))
+        if len(escapes) < _MIN_ESCAPES or not self.budget.take(len(view.text), 1.0):
+            return
+        decoded = _ESCAPES.sub(_unescaped, view.text)
+        if decoded != view.text:
+            self.add(ViewKind.ESCAPED, decoded, view.span(escapes[0].start(), len(view.text)),
+                     view)
+
+    def _regional(self, view: View) -> None:
+        """Regional indicator symbols as the letters they show, where there are more of them
+        than a few flags (each a pair of them) would hold."""
+        letters = _REGIONAL_CHAR.findall(view.text)
+        if len(letters) >= _MIN_REGIONAL and self.budget.take(len(view.text), 1.0):
+            self.add(ViewKind.REGIONAL, view.text.translate(_REGIONAL_LETTERS),
+                     view.origin if view.starts is None else view.span(0, len(view.text)),
+                     view)
 
     def hidden(self, text: str, normalized: _Normalized) -> None:
         """Blobs the normaliser saw: bytes in variation selectors, right-to-left overrides."""
@@ -1114,6 +1175,65 @@ class _Decoder:
         # words suffice (the gate already asked for common words written backwards)
         return _english_runs(text, self.patterns.sentence.finditer(subject),
                              lambda sentence: sentence[::-1], margin=1)
+
+
+# Characters spelled out: eight or more single characters, each apart from the next by one to
+# three spaces (words apart by more than one, or by a slash or bar set apart by spaces), or by
+# one of . - _ * | (words apart by a space).
+_SPELLED = "|".join([
+    "(?:^|\\s)(\\S(?:[ \\t\\r\\n]{1,3}\\S){7,})(?:\\s|$)",
+    *(f"(?:^|\\s)([^\\s{p}](?:{p}\\s?[^\\s{p}]|\\s{{1,2}}[^\\s{p}]){{7,}})"
+      for p in ("\\.", "\\*", "_", "\\|", "-"))])
+_MAX_SPELLED = 64
+# four characters spelled out (one RE2 search; its groups and alternatives make the whole
+# pattern slower, and a Python pattern tried at every position cost ~60 µs per KB)
+_SPELLED_GATE = ("(?:^|\\s)\\S(?:[ \\t\\r\\n]{1,3}\\S){3}(?:\\s|$)"
+                 "|[^\\s.*_|-][.*_|-][^\\s.*_|-][.*_|-][^\\s.*_|-][.*_|-][^\\s.*_|-]")
+_LINE = re.compile(r"[^\n]+")
+_WIDE_GAP = re.compile(r"\s{2,}|\s*[\r\n]\s*| [/|] ")
+_MIN_ESCAPES = 4
+_ESCAPES = re.compile(r"&#(?:[0-9]{1,7}|[xX][0-9A-Fa-f]{1,6});|&[A-Za-z]{2,8};"
+                      r"|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}")
+_MIN_REGIONAL = 8
+_REGIONAL_CHAR = re.compile("[\U0001F1E6-\U0001F1FF]")
+_REGIONAL_LETTERS = MappingProxyType(
+    {0x1F1E6 + i: letter for i, letter in enumerate(string.ascii_uppercase)})
+
+
+def _spelled_words(run: str) -> str:
+    """A run of letters spelled out as words: the separators between letters dropped, each gap
+    between words a space (letters apart by a space: words apart by more space or a slash;
+    letters apart by punctuation: words apart by white space)."""
+    words = _WIDE_GAP.split(run) if run[1] == " " else [w for w in run.split() if w not in "/|"]
+    return " ".join(word[::2] for word in words)  # character, separator, character, …
+
+
+def _words_reversed_runs(text: str) -> list[tuple[int, int]]:
+    """Lines (a sentence's full stop moves to its last word's front, ".tpmorp": lines, not
+    sentences) that read as English with each word turned around, more than as they are and
+    no less than the whole line turned around (which reads as the same words, in the other
+    order: text written backwards gets both views, the rules match the one in order)."""
+    runs: list[tuple[int, int]] = []
+    for match in _LINE.finditer(text):
+        line = match.group()
+        turned = _english_words(_words_reversed(line))
+        if turned >= 2 and turned > _english_words(line) and \
+                turned >= _english_words(line[::-1]):
+            runs.append(match.span())
+    return runs
+
+
+def _words_reversed(text: str) -> str:
+    """Each word written backwards in its place; spaces and length kept."""
+    return re.sub(r"\S+", lambda m: m.group()[::-1], text)
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    escape = match.group()
+    if escape[0] == "&":
+        return html.unescape(escape)
+    code = int(escape[2:], 16)
+    return chr(code) if not 0xD800 <= code < 0xE000 else "\ufffd"
 
 
 def _english_runs(text: str, sentences: Iterator[Any], decode: Callable[[str], str],
