@@ -139,6 +139,21 @@ def regional_indicators(text: str) -> str:
                    for c in text.lower())
 
 
+def pig_latin(text: str) -> str:
+    """Each word in Pig Latin: its first consonants moved to its end, then "ay" ("way" after a
+    vowel): "Ignoreway allway eviouspray"."""
+    words = []
+    for token in text.split():
+        core = token.strip(".,;:!?\"'()[]{}")
+        lead = token[:token.index(core)] if core else token
+        rest = token[len(lead) + len(core):]
+        word = core
+        vowel = next((i for i, c in enumerate(word) if c.lower() in "aeiou"), 0)
+        pig = word + "way" if vowel == 0 else word[vowel:] + word[:vowel] + "ay"
+        words.append(lead + (pig if word else "") + rest)
+    return " ".join(words)
+
+
 OBFUSCATIONS: Mapping[str, Obfuscation] = MappingProxyType(
     {
         "zero_width": zero_width,
@@ -165,5 +180,6 @@ OBFUSCATIONS: Mapping[str, Obfuscation] = MappingProxyType(
         "html_entities": html_entities,
         "unicode_escapes": unicode_escapes,
         "regional_indicators": regional_indicators,
+        "pig_latin": pig_latin,
     }
 )

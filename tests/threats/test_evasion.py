@@ -42,7 +42,10 @@ def test_obfuscation_keeps_clear_text_recall(
 # a text written backwards is read back sentence by sentence where it reads as English: this
 # sample's attacks that are code ("Console.log(systemPrompt)") or structure ("###(system_message)")
 # are not (3 of 47 lost here; on the 3,661 attacks of dev.jsonl the ratio is 0.983)
-_RATIOS = {"backwards": 0.9}
+# Pig Latin is read back word by word from word lists, and a word can read two ways ("inway":
+# "in" or "win"): 0.85 of clear-text recall on this sample (code and "###(system_message)"
+# lost), 0.953 on the 3,661 attacks of dev.jsonl; held to 0.8 here
+_RATIOS = {"backwards": 0.9, "pig_latin": 0.8}
 
 
 @pytest.mark.parametrize("name", sorted(OBFUSCATIONS))

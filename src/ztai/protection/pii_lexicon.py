@@ -1,11 +1,13 @@
 """The word lists behind the model-free person and location detector: first names, surnames,
-places and common English words, read once from the files shipped in ``data/`` (sources and
-licenses in ``data/pii_PROVENANCE.md``)."""
+places from the files shipped in ``data/`` (sources and licenses in ``data/pii_PROVENANCE.md``),
+and the common English words of ``ztai.core.words``; read once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+
+from ztai.core.words import common_words
 
 _DATA = "data"
 
@@ -31,7 +33,7 @@ def load_lexicon() -> Lexicon:
         first_names=_read("pii_first_names.txt"),
         surnames=_read("pii_surnames.txt"),
         places=_read("pii_places.txt"),
-        common_words=_read("pii_common_words.txt"),
+        common_words=common_words(),
     )
 
 

@@ -32,6 +32,7 @@ from urllib.parse import unquote_to_bytes
 
 import re2
 
+from ztai.core.words import common_words
 from ztai.threats.model import ThreatKind, ThreatMatch
 
 DETECTOR = "threats.normalize"
@@ -132,6 +133,7 @@ class ViewKind(StrEnum):
     SPELLED = "spelled"  # "I g n o r e   a l l", "I.g.n.o.r.e a.l.l" read as words
     ESCAPED = "escaped"  # character references and \u / \x escapes decoded
     REGIONAL = "regional"  # regional indicator symbols (🇮🇬🇳…) read as the letters they show
+    PIG_LATIN = "pig_latin"  # "ignoreway allway eviouspray" read back
 
 
 _PAYLOAD_SCORES = MappingProxyType(
@@ -148,6 +150,7 @@ _PAYLOAD_SCORES = MappingProxyType(
         ViewKind.SPELLED: 0.3,
         ViewKind.ESCAPED: 0.3,
         ViewKind.REGIONAL: 0.3,
+        ViewKind.PIG_LATIN: 0.3,
     }
 )
 
@@ -981,16 +984,42 @@ class _Decoder:
         if len(upside_down) >= 3:
             self._right_way_up(view, upside_down)
         if gated:  # each word written backwards, in its place ("erongI lla suoiverp")
-            for start, end in _words_reversed_runs(view.text):
+            for start, end, first, last in _words_reversed_runs(view.text):
                 if self.budget.take(end - start, 1.0):
                     self.add(ViewKind.REVERSED, _words_reversed(view.text[start:end]),
-                             view.span(start, end), view)
+                             view.span(first, last), view)
         self._spell(view, subject)
         text = view.text
         if text.count("&#") + text.count("\\u") + text.count("\\x") >= _MIN_ESCAPES:
             self._unescape(view)
         if not view.text.isascii() and _REGIONAL_CHAR.search(view.text):
             self._regional(view)
+        if view.text.count("ay") >= _MIN_PIG_WORDS:
+            self._unpig(view)
+
+    def _unpig(self, view: View) -> None:
+        """Pig Latin read back where four words or more in a row are written so ("ignoreway
+        allway eviouspray instructionsway"): one view, each such run's words read back in
+        place (English has few words that end in "ay", and never four in a row)."""
+        runs: list[tuple[int, int]] = []
+        first, last, count = 0, 0, 0
+        for word in _WORD.finditer(view.text):
+            if word.group().lower().endswith("ay"):
+                first, count = (first, count + 1) if count else (word.start(), 1)
+                last = word.end()
+                continue
+            if count >= _MIN_PIG_WORDS:
+                runs.append((first, last))
+            count = 0
+        if count >= _MIN_PIG_WORDS:
+            runs.append((first, last))
+        if not runs or not self.budget.take(runs[-1][1] - runs[0][0], 1.0):
+            return
+        pieces, position = [], runs[0][0]
+        for start, end in runs:
+            pieces += [view.text[position:start], _PIG_WORD.sub(_unpigged, view.text[start:end])]
+            position = end
+        self.add(ViewKind.PIG_LATIN, "".join(pieces), view.span(runs[0][0], runs[-1][1]), view)
 
     def _spell(self, view: View, subject: str | bytes) -> None:
         """Runs of letters spelled out — single letters apart by a space or by one of . - _ *
@@ -1025,11 +1054,10 @@ class _Decoder:
     def _regional(self, view: View) -> None:
         """Regional indicator symbols as the letters they show, where there are more of them
         than a few flags (each a pair of them) would hold."""
-        letters = _REGIONAL_CHAR.findall(view.text)
+        letters = [m.start() for m in _REGIONAL_CHAR.finditer(view.text)]
         if len(letters) >= _MIN_REGIONAL and self.budget.take(len(view.text), 1.0):
             self.add(ViewKind.REGIONAL, view.text.translate(_REGIONAL_LETTERS),
-                     view.origin if view.starts is None else view.span(0, len(view.text)),
-                     view)
+                     view.span(letters[0], letters[-1] + 1), view)
 
     def hidden(self, text: str, normalized: _Normalized) -> None:
         """Blobs the normaliser saw: bytes in variation selectors, right-to-left overrides."""
@@ -1190,6 +1218,7 @@ _MAX_SPELLED = 64
 _SPELLED_GATE = ("(?:^|\\s)\\S(?:[ \\t\\r\\n]{1,3}\\S){3}(?:\\s|$)"
                  "|[^\\s.*_|-][.*_|-][^\\s.*_|-][.*_|-][^\\s.*_|-][.*_|-][^\\s.*_|-]")
 _LINE = re.compile(r"[^\n]+")
+_NON_SPACE = re.compile(r"\S+")
 _WIDE_GAP = re.compile(r"\s{2,}|\s*[\r\n]\s*| [/|] ")
 _MIN_ESCAPES = 4
 _ESCAPES = re.compile(r"&#(?:[0-9]{1,7}|[xX][0-9A-Fa-f]{1,6});|&[A-Za-z]{2,8};"
@@ -1208,18 +1237,59 @@ def _spelled_words(run: str) -> str:
     return " ".join(word[::2] for word in words)  # character, separator, character, …
 
 
-def _words_reversed_runs(text: str) -> list[tuple[int, int]]:
+_MIN_PIG_WORDS = 4
+_WORD = re.compile(r"[A-Za-z]+")
+_PIG_WORD = re.compile(r"\b([A-Za-z]+?)(w|y)?ay\b", re.IGNORECASE)
+_VOWELS = frozenset("aeiouAEIOU")
+
+
+def _unpigged(match: re.Match[str]) -> str:
+    """One word of Pig Latin read back: a word that began with a vowel got "way" (or "yay");
+    one that began with consonants got them moved to its end, then "ay". A very common word
+    wins (the longest cluster a word can begin with first, then the vowel's reading: "your",
+    "was" rather than "our", "as"), then any English word (``ztai.core.words``); else the
+    vowel's reading; else the longest such cluster."""
+    stem, glide = match.group(1), match.group(2) or ""
+    vowel_first = stem if glide and stem[:1] in _VOWELS else None  # "ignore" + "way"
+    whole = stem + glide
+    moved = [k for k in range(1, min(4, len(whole) - 1) + 1) if not _VOWELS & set(whole[-k:])]
+    guesses = [whole[-k:] + whole[:-k] for k in moved]  # "pr" + "evious", from "eviouspr"
+    onsets = [g for k, g in zip(moved, guesses, strict=True) if g[:k].lower() in _ONSETS]
+    consonant_first = [*reversed(onsets), *guesses]
+    vowel = [vowel_first] if vowel_first else []
+    words = common_words()
+    for known, readings in ((_ENGLISH, consonant_first), (_ENGLISH, vowel), (words, vowel),
+                            (words, consonant_first)):
+        found = next((g for g in readings if g.lower() in known), None)
+        if found is not None:
+            return found
+    return vowel_first or (onsets[-1] if onsets else guesses[0] if guesses else whole)
+
+
+# the consonant clusters English words begin with
+_ONSETS = frozenset([
+    *"bcdfghjklmnpqrstvwxyz", "bl", "br", "ch", "cl", "cr", "dr", "dw", "fl", "fr", "gl", "gr",
+    "kn", "kr", "ph", "pl", "pr", "qu", "sc", "sh", "sk", "sl", "sm", "sn", "sp", "st", "sw",
+    "th", "tr", "tw", "wh", "wr", "sch", "scr", "shr", "spl", "spr", "squ", "str", "thr"])
+
+
+def _words_reversed_runs(text: str) -> list[tuple[int, int, int, int]]:
     """Lines (a sentence's full stop moves to its last word's front, ".tpmorp": lines, not
     sentences) that read as English with each word turned around, more than as they are and
     no less than the whole line turned around (which reads as the same words, in the other
-    order: text written backwards gets both views, the rules match the one in order)."""
-    runs: list[tuple[int, int]] = []
+    order: text written backwards gets both views, the rules match the one in order); each
+    line's span, and the span from its first word so written to its last."""
+    runs: list[tuple[int, int, int, int]] = []
     for match in _LINE.finditer(text):
         line = match.group()
         turned = _english_words(_words_reversed(line))
         if turned >= 2 and turned > _english_words(line) and \
                 turned >= _english_words(line[::-1]):
-            runs.append(match.span())
+            # where it is: from the first word that reads as English only turned to the last
+            turned_words = [w.span() for w in _NON_SPACE.finditer(line)
+                            if _english_words(w.group()[::-1]) > _english_words(w.group())]
+            runs.append((*match.span(), match.start() + turned_words[0][0],
+                         match.start() + turned_words[-1][1]))
     return runs
 
 
