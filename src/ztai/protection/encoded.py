@@ -10,7 +10,13 @@ finding is reported on the encoded characters that carry it (three bytes per fou
 characters, one per two hex digits), so a redaction removes just those characters and a
 stream's bounded window holds a span about as long as the clear finding's. Linear: each
 character is in one run, each run is decoded at most four times, and the inner detectors are
-linear."""
+linear.
+
+Since 2026-11-28 also: escapes (percent-encoding, ``\\x41``, ``\\u0041``, ``&#65;``) decoded in
+the words that hold them; text spelled out ("A K I A Z 3 …") and lists of byte values
+("65, 75, 73", "0x41 0x4b") read joined; and what a decoding yields decoded again, up to
+``MAX_DEPTH`` levels. Each view maps a finding back to the characters that wrote it
+(``_View``); the views of a text are bounded like its runs (``MAX_RUNS``)."""
 
 from __future__ import annotations
 
@@ -47,10 +53,11 @@ _NOT_CONTROL = bytes(b for b in range(256) if b >= 32 and b != 127) + b"\t\n\r"
 
 
 class EncodedContent:
-    """The ``inner`` detectors over base64 and hex runs of a text, decoded, and over the words
-    of a text that hold escapes (percent-encoding, ``\\xHH``, ``\\uHHHH``, numeric character
-    references), decoded; what a decoding yields is decoded again, ``MAX_DEPTH`` levels in all
-    (base64 of base64, hex of base64, a percent-encoded base64 run)."""
+    """The ``inner`` detectors over base64 and hex runs of a text, decoded, over the words of a
+    text that hold escapes (percent-encoding, ``\\xHH``, ``\\uHHHH``, numeric character
+    references), decoded, and over text spelled out and byte lists, joined; what a decoding
+    yields is decoded again, ``MAX_DEPTH`` levels in all (base64 of base64, hex of base64, a
+    percent-encoded base64 run)."""
 
     name = NAME
 
