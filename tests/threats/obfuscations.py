@@ -113,6 +113,11 @@ def spelled_out(text: str) -> str:
     return "   ".join(" ".join(word) for word in text.split())
 
 
+def downwards(text: str) -> str:
+    """A letter a line, a blank line between words: the text reads down the page."""
+    return "\n\n".join("\n".join(word) for word in text.split())
+
+
 def dotted_letters(text: str) -> str:
     """Each character of a word apart by a dot ("I.g.n.o.r.e a.l.l")."""
     return " ".join(".".join(word) for word in text.split())
@@ -175,6 +180,7 @@ OBFUSCATIONS: Mapping[str, Obfuscation] = MappingProxyType(
         "joined_words": joined_words,
         "braille_blanks": braille_blanks,
         "spelled_out": spelled_out,
+        "downwards": downwards,
         "dotted_letters": dotted_letters,
         "words_backwards": words_backwards,
         "html_entities": html_entities,

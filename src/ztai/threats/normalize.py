@@ -1219,6 +1219,7 @@ _SPELLED_GATE = ("(?:^|\\s)\\S(?:[ \\t\\r\\n]{1,3}\\S){3}(?:\\s|$)"
                  "|[^\\s.*_|-][.*_|-][^\\s.*_|-][.*_|-][^\\s.*_|-][.*_|-][^\\s.*_|-]")
 _LINE = re.compile(r"[^\n]+")
 _NON_SPACE = re.compile(r"\S+")
+_BLANK_LINE = re.compile(r"\r?\n[ \t]*\r?\n")
 _WIDE_GAP = re.compile(r"\s{2,}|\s*[\r\n]\s*| [/|] ")
 _MIN_ESCAPES = 4
 _ESCAPES = re.compile(r"&#(?:[0-9]{1,7}|[xX][0-9A-Fa-f]{1,6});|&[A-Za-z]{2,8};"
@@ -1232,9 +1233,15 @@ _REGIONAL_LETTERS = MappingProxyType(
 def _spelled_words(run: str) -> str:
     """A run of letters spelled out as words: the separators between letters dropped, each gap
     between words a space (letters apart by a space: words apart by more space or a slash;
-    letters apart by punctuation: words apart by white space)."""
-    words = _WIDE_GAP.split(run) if run[1] == " " else [w for w in run.split() if w not in "/|"]
-    return " ".join(word[::2] for word in words)  # character, separator, character, …
+    letters one to a line: words apart by a blank line; letters apart by punctuation: words
+    apart by white space)."""
+    if run[1] == " ":
+        words = _WIDE_GAP.split(run)
+    elif run[1] in "\r\n":  # written downwards, a letter a line
+        words = [w.replace("\r", "").replace("\n", " ") for w in _BLANK_LINE.split(run)]
+    else:
+        words = [w for w in run.split() if w not in "/|"]
+    return " ".join(word.strip()[::2] for word in words)  # character, separator, character
 
 
 _MIN_PIG_WORDS = 4
