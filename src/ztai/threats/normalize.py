@@ -994,7 +994,8 @@ class _Decoder:
             self._unescape(view)
         if not view.text.isascii() and _REGIONAL_CHAR.search(view.text):
             self._regional(view)
-        if view.text.count("ay") >= _MIN_PIG_WORDS:
+        pig_endings = sum(map(text.count, _PIG_ENDINGS)) + text.endswith("ay")
+        if pig_endings >= _MIN_PIG_WORDS:  # words that end in "ay" ("gateways" does not)
             self._unpig(view)
 
     def _unpig(self, view: View) -> None:
@@ -1245,6 +1246,7 @@ def _spelled_words(run: str) -> str:
 
 
 _MIN_PIG_WORDS = 4
+_PIG_ENDINGS = ("ay ", "ay.", "ay,", "ay\n", "ay!", "ay?", "ay:", "ay;", "ay)", "ay\"", "ay'")
 _WORD = re.compile(r"[A-Za-z]+")
 _PIG_WORD = re.compile(r"\b([A-Za-z]+?)(w|y)?ay\b", re.IGNORECASE)
 _VOWELS = frozenset("aeiouAEIOU")
