@@ -32,7 +32,7 @@ from urllib.parse import unquote_to_bytes
 
 import re2
 
-from ztai.core.words import common_words
+from ztai.core.words import common_words, may_spell
 from ztai.threats.model import ThreatKind, ThreatMatch
 
 DETECTOR = "threats.normalize"
@@ -274,7 +274,6 @@ class _Patterns:
     tag_in_word: Any
     sentence: Any
     spelled: Any
-    spelled_gate: Any
     min_blob: int
 
     @classmethod
@@ -306,7 +305,6 @@ class _Patterns:
             tag_in_word=re2.compile(_TAG_IN_WORD),
             sentence=re2.compile(_SENTENCE),
             spelled=re2.compile(_SPELLED),
-            spelled_gate=re2.compile(_SPELLED_GATE),
             min_blob=min_blob,
         )
 
@@ -1026,7 +1024,9 @@ class _Decoder:
         """Runs of letters spelled out — single letters apart by a space or by one of . - _ *
         | (words apart by more space, a slash or a space) — read as the words they spell: a
         reader, or a model, reads "I g n o r e   a l l" as easily as the clear text."""
-        if self.patterns.spelled_gate.search(subject) is None:
+        data = subject if isinstance(subject, bytes) else \
+            view.text.encode("ascii", "replace")  # one byte per character
+        if not may_spell(data, _JOINED_LETTERS):
             return
         runs = [next(match.span(i) for i in range(1, 7) if match.group(i)) for match in
                 itertools.islice(self.patterns.spelled.finditer(subject), _MAX_SPELLED)]
@@ -1214,10 +1214,7 @@ _SPELLED = "|".join([
     *(f"(?:^|\\s)([^\\s{p}](?:{p}\\s?[^\\s{p}]|\\s{{1,2}}[^\\s{p}]){{7,}})"
       for p in ("\\.", "\\*", "_", "\\|", "-"))])
 _MAX_SPELLED = 64
-# four characters spelled out (one RE2 search; its groups and alternatives make the whole
-# pattern slower, and a Python pattern tried at every position cost ~60 µs per KB)
-_SPELLED_GATE = ("(?:^|\\s)\\S(?:[ \\t\\r\\n]{1,3}\\S){3}(?:\\s|$)"
-                 "|[^\\s.*_|-][.*_|-][^\\s.*_|-][.*_|-][^\\s.*_|-][.*_|-][^\\s.*_|-]")
+_JOINED_LETTERS = 6  # a word of six letters joined by dots or dashes ("I.g.n.o.r.e")
 _LINE = re.compile(r"[^\n]+")
 _NON_SPACE = re.compile(r"\S+")
 _BLANK_LINE = re.compile(r"\r?\n[ \t]*\r?\n")
