@@ -992,26 +992,18 @@ class _Decoder:
             self._unescape(view)
         if not view.text.isascii() and _REGIONAL_CHAR.search(view.text):
             self._regional(view)
-        pig_endings = sum(map(text.count, _PIG_ENDINGS)) + text.endswith("ay")
-        if pig_endings >= _MIN_PIG_WORDS:  # words that end in "ay" ("gateways" does not)
+        if text.count("ay") + text.count("AY") >= _MIN_PIG_WORDS:  # one C pass each
             self._unpig(view)
 
     def _unpig(self, view: View) -> None:
         """Pig Latin read back where four words or more in a row are written so ("ignoreway
         allway eviouspray instructionsway"): one view, each such run's words read back in
         place (English has few words that end in "ay", and never four in a row)."""
-        runs: list[tuple[int, int]] = []
-        first, last, count = 0, 0, 0
-        for word in _WORD.finditer(view.text):
-            if word.group().lower().endswith("ay"):
-                first, count = (first, count + 1) if count else (word.start(), 1)
-                last = word.end()
-                continue
-            if count >= _MIN_PIG_WORDS:
-                runs.append((first, last))
-            count = 0
-        if count >= _MIN_PIG_WORDS:
-            runs.append((first, last))
+        # one RE2 pass (7 µs per 4 KB), not a loop over every word: a mail that names a
+        # weekday or "today" four times passes the gate, and reading its words one by one cost
+        # a 4 KB document about a third of its whole scan; nor eleven counts of "ay" before
+        # a space, a full stop... (30 µs per 4 KB, on every text)
+        runs = [run.span(1) for run in _PIG_RUN.finditer(view.text)]
         if not runs or not self.budget.take(runs[-1][1] - runs[0][0], 1.0):
             return
         pieces, position = [], runs[0][0]
@@ -1243,8 +1235,10 @@ def _spelled_words(run: str) -> str:
 
 
 _MIN_PIG_WORDS = 4
-_PIG_ENDINGS = ("ay ", "ay.", "ay,", "ay\n", "ay!", "ay?", "ay:", "ay;", "ay)", "ay\"", "ay'")
-_WORD = re.compile(r"[A-Za-z]+")
+# words (runs of ASCII letters) ending in "ay", four or more in a row: whatever lies between two
+# words is no letter, and the last word ends where a letter does not follow
+_PIG_RUN = re2.compile(
+    f"([A-Za-z]*[aA][yY](?:[^A-Za-z]+[A-Za-z]*[aA][yY]){{{_MIN_PIG_WORDS - 1},}})(?:[^A-Za-z]|\\z)")
 _PIG_WORD = re.compile(r"\b([A-Za-z]+?)(w|y)?ay\b", re.IGNORECASE)
 _VOWELS = frozenset("aeiouAEIOU")
 
