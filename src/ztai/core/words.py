@@ -6,6 +6,7 @@ encoded-data detector and by the shield."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 
@@ -20,28 +21,24 @@ def common_words() -> frozenset[str]:
 
 
 _WHITE = b" \t\n\r\x0b\x0c"
-# white space to " ", every other byte to "a": a character alone between spaces is " a "
-_TOKENS = bytes(ord(" ") if b in _WHITE else ord("a") for b in range(256))
 SEPARATORS = b"-.,|_*"
-_BYTE = {sep: bytes((sep,)) for sep in SEPARATORS}
-# one separator to "s", every other byte to "a": characters joined by it read "asasa"
-_JOINED = {sep: bytes(ord("s") if b == sep else ord("a") for b in range(256))
-           for sep in SEPARATORS}
+# white space to " ", a separator to "s", every other byte to "a"
+_CLASSES = bytes(ord(" ") if b in _WHITE else ord("s") if b in SEPARATORS else ord("a")
+                 for b in range(256))
+# after a space (the text is padded with one): three characters alone, apart by one to three
+# spaces; or eight characters, each from the next by a separator (and perhaps a space) or by
+# one or two spaces. No unbounded repetition: at most 23 bytes are tried from each start, so
+# the search is linear in the text (Python's ``re`` backtracks, but only within that bound).
+_MAY_SPELL = re.compile(rb" [as](?: {1,3}[as] {1,3}[as] |(?:s ?[as]| {1,2}[as]){7})")
 
 
-def may_spell(data: bytes, joined: int) -> bool:
+def may_spell(data: bytes) -> bool:
     """Whether ``data`` (a text as ASCII bytes, one byte per character) may hold characters
-    spelled out: three one-character words in a row (apart by one to three spaces, or lines),
-    or ``joined`` characters joined by one of ``SEPARATORS`` (every other character that
-    separator). Told by byte translation and substring searches, at C speed and without
-    letting go of the interpreter (an RE2 call would, and in the gateway the audit writer
-    thread then takes it). A necessary condition, not a sufficient one: a pattern then finds
-    the runs."""
-    spaced = b" " + data.translate(_TOKENS).replace(b"   ", b" ").replace(b"  ", b" ") + b" "
-    if b" a a a " in spaced:
-        return True
-    pattern = b"as" * (joined - 1)  # ends with the rarer byte: the search skips along
-    for sep, table in _JOINED.items():
-        if data.count(_BYTE[sep]) >= joined - 1 and pattern in data.translate(table):
-            return True
-    return False
+    spelled out, as the encoded-data detector and the shield read them: three one-character
+    words in a row (apart by one to three spaces, or lines), or eight characters joined by
+    one of ``SEPARATORS`` (a space after it allowed) or by one or two spaces — any separator
+    standing for any other, so more texts pass than those patterns read (a necessary
+    condition, not a sufficient one: their patterns then find the runs). One byte translation
+    and one search by Python's ``re`` at C speed, without letting go of the interpreter (an
+    RE2 call would, and in the gateway the audit writer thread then takes it)."""
+    return _MAY_SPELL.search(b" " + data.translate(_CLASSES) + b" ") is not None

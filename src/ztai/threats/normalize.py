@@ -1018,7 +1018,7 @@ class _Decoder:
         reader, or a model, reads "I g n o r e   a l l" as easily as the clear text."""
         data = subject if isinstance(subject, bytes) else \
             view.text.encode("ascii", "replace")  # one byte per character
-        if not may_spell(data, _JOINED_LETTERS):
+        if not may_spell(data):
             return
         runs = [next(match.span(i) for i in range(1, 7) if match.group(i)) for match in
                 itertools.islice(self.patterns.spelled.finditer(subject), _MAX_SPELLED)]
@@ -1206,7 +1206,6 @@ _SPELLED = "|".join([
     *(f"(?:^|\\s)([^\\s{p}](?:{p}\\s?[^\\s{p}]|\\s{{1,2}}[^\\s{p}]){{7,}})"
       for p in ("\\.", "\\*", "_", "\\|", "-"))])
 _MAX_SPELLED = 64
-_JOINED_LETTERS = 6  # a word of six letters joined by dots or dashes ("I.g.n.o.r.e")
 _LINE = re.compile(r"[^\n]+")
 _NON_SPACE = re.compile(r"\S+")
 _BLANK_LINE = re.compile(r"\r?\n[ \t]*\r?\n")
