@@ -581,26 +581,80 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
      ("metadata", "deploy note")),
     ("/v1/responses", {"input": "go", "metadata": {"key": AWS_KEY}},
      ("metadata", "key")),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "x-notes": f"key {AWS_KEY}"},
+     ("x-notes",)),
+    ("/v1/responses", {"input": "go", "extra_body": {"notes": [f"key {AWS_KEY}"]}},
+     ("extra_body", "notes", 0)),
+    ("/v1/embeddings", {"model": "demo-embed", "input": "go", "x-notes": f"key {AWS_KEY}"},
+     ("x-notes",)),
 ], ids=["chat prediction", "chat custom tool input", "custom tool output",
         "tool output parts", "function call history", "reasoning history",
         "chat legacy function call", "chat reasoning history", "file search results history",
         "code interpreter history", "shell call history",
         "keys that are no names in chat history", "keys that are no names in responses history",
-        "chat metadata", "responses metadata"])
+        "chat metadata", "responses metadata", "a chat field ztai does not know",
+        "a responses field ztai does not know", "an embeddings field ztai does not know"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
     """Found 2026-11-27: these texts went to the model unscanned (a key unmasked, a tool's
     output not judged by the shield). Found 2026-11-28: a text under a key that is no name
     (``x-notes``) was read, but its redaction could not be written back (503); the request's
-    metadata (kept by the provider, not read by the model) was not read at all."""
+    metadata (kept by the provider, not read by the model) was not read at all, nor were the
+    fields ztai does not know (later that day)."""
     upstream = upstream_for(route)
-    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+    rules = None if route == "/v1/embeddings" else RULES  # (the test's rules: models only)
+    async with harness(tmp_path, _options(upstream, rules)) as h:  # type: ignore[arg-type]
         response = await h.client.post(route, headers=auth(h.keys["alice"]),
                                        json={"model": "demo-chat", **body})
     assert response.status_code == 200, response.text
     sent = sent_at(upstream, where)
     assert AWS_KEY not in sent
     assert "█" in sent
+
+
+@pytest.mark.parametrize(("route", "body"), [
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "metadata": {AWS_KEY: "v"}}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "metadata": {f"key {AWS_KEY}": 5}}),
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "go", "x-notes": {"ops": {AWS_KEY: True}}}]}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}], "tools": [
+        {"type": "function", "function": {"name": "deploy", "parameters": {
+            "type": "object", "properties": {AWS_KEY: {"type": "string"}}}}}]}),
+    ("/v1/responses", {"input": "go", "metadata": {AWS_KEY: "v"}}),
+    ("/v1/embeddings", {"model": "demo-embed", "input": "go", "x": {AWS_KEY: 1}}),
+], ids=["chat metadata", "chat metadata, not a string", "a message's extra field",
+        "a tool's parameter", "responses metadata", "an embeddings field"])
+async def test_a_key_that_holds_a_credential_refuses_the_request(
+        tmp_path: Path, route: str, body: dict[str, Any]) -> None:
+    """Found 2026-11-28: keys went to the provider unread, so a credential used as one passed
+    with data protection on. A key cannot be redacted (the request would mean something
+    else): the request is refused, and neither the answer nor the audit log names the key."""
+    upstream = upstream_for(route)
+    rules = None if route == "/v1/embeddings" else RULES  # (the test's rules: models only)
+    async with harness(tmp_path, _options(upstream, rules)) as h:  # type: ignore[arg-type]
+        response = await h.client.post(route, headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", **body})
+        event = h.last_event()
+    assert response.status_code == 400, response.text
+    assert "a key of the request's objects" in response.json()["error"]["message"]
+    assert upstream.received == []
+    assert AWS_KEY not in response.text
+    assert AWS_KEY not in str(event)
+    assert any(f["kind"] == "secret.aws-access-token" for f in event["findings"])
+
+
+async def test_keys_without_findings_pass_as_they_are(tmp_path: Path) -> None:
+    upstream = upstream_for("/v1/chat/completions")
+    body = {"model": "demo-chat", "messages": [{"role": "user", "content": "go"}],
+            "metadata": {"ticket": "T-1", "deploy-note": {"region": "eu"}}}
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json=body)
+    assert response.status_code == 200, response.text
+    assert upstream.received[-1]["metadata"] == body["metadata"]
 
 
 async def test_history_items_no_detector_reads_count_unscanned(tmp_path: Path) -> None:
@@ -619,7 +673,7 @@ async def test_history_items_no_detector_reads_count_unscanned(tmp_path: Path) -
         event = h.last_event()
     assert response.status_code == 200, response.text
     assert event["details"]["unscanned_parts"] == 3
-    assert len(event["content_hashes"]) == 1  # the question alone is a text
+    assert len(event["content_hashes"]) == 2  # the question and the request's keys
 
 
 async def test_a_stored_prompts_variables_are_protected(tmp_path: Path) -> None:

@@ -154,4 +154,5 @@ async def test_a_request_of_too_many_texts_is_a_bad_request(tmp_path: Path) -> N
                                        json={"model": "demo-chat", "messages": [
                                            {"role": "user", "content": parts}]})
     assert response.status_code == 400
-    assert "holds 10001 texts, more than 10000" in response.json()["error"]["message"]
+    # the parts and the request's keys (one text: paths.KEYS)
+    assert "holds 10002 texts, more than 10000" in response.json()["error"]["message"]

@@ -30,16 +30,19 @@ from ztai.gateway.openai.fields import (
     malformed_answer,
     metadata,
     nested_too_deeply,
+    object_keys,
     opt_bool,
     opt_list,
     opt_object,
     opt_str,
+    other_fields,
     other_texts,
     parse_object,
     req_list,
     req_str,
     unlabelled,
 )
+from ztai.gateway.openai.paths import KEYS
 from ztai.gateway.plan import Piece, Plan, usage_counts
 from ztai.upstream.interface import Endpoint, UpstreamCall
 
@@ -103,6 +106,17 @@ def _choice_pieces(body: Mapping[str, Any], field: str) -> list[Piece]:
 
 
 _MESSAGE_READ = frozenset({"content", "refusal", "tool_calls", "function_call"})
+# a request's fields read by the readers above, and the settings and identifiers passed on
+# unread (``user``, ``safety_identifier`` and ``prompt_cache_key`` are the provider's keys for
+# abuse monitoring and caching; a pseudonym there would break both); anything else is read by
+# ``other_fields``
+_KNOWN = frozenset({
+    "model", "messages", "tools", "functions", "response_format", "prediction", "metadata",
+    "stream", "stream_options", "n", "max_tokens", "max_completion_tokens", "temperature",
+    "top_p", "frequency_penalty", "presence_penalty", "logit_bias", "logprobs", "top_logprobs",
+    "seed", "tool_choice", "function_call", "parallel_tool_calls", "user", "safety_identifier",
+    "prompt_cache_key", "prompt_cache_retention", "service_tier", "store", "reasoning_effort",
+    "modalities", "audio", "web_search_options", "verbosity"})
 _CALL_READ = frozenset({"function", "custom"})
 
 
@@ -127,6 +141,9 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
                     for source, text in definitions(request))
     segments.extend(Segment(Role.DEVELOPER, text, source, unread=True)
                     for source, text in metadata(request))
+    segments.extend(Segment(Role.DEVELOPER, text, source, unread=True)
+                    for source, text in other_fields(request, _KNOWN))
+    segments.append(Segment(Role.DEVELOPER, object_keys(request), KEYS, unread=True))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,

@@ -1,5 +1,6 @@
 """``POST /v1/embeddings``: each input string is a segment; token arrays cannot be scanned and
-are recorded as such."""
+are recorded as such. Fields ztai does not know, and the request's keys, are read by data
+protection as on the chat and Responses routes."""
 
 from __future__ import annotations
 
@@ -8,17 +9,22 @@ from typing import Any
 from ztai.core.errors import BadRequest
 from ztai.core.model import Action, Exchange, ExchangeId, Resource, ResourceKind, Role, Segment
 from ztai.gateway.catalog import Catalog
-from ztai.gateway.openai.fields import parse_object, req_str
+from ztai.gateway.openai.fields import object_keys, other_fields, parse_object, req_str
+from ztai.gateway.openai.paths import KEYS
 from ztai.gateway.plan import Plan, TextlessReader
 from ztai.upstream.interface import Endpoint, UpstreamCall
 
 MAX_INPUTS = 2048
+_KNOWN = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
 
 
 def translate_embeddings(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Plan:
     request = parse_object(body)
     model = req_str(request, "model")
-    segments, unscanned = _inputs(request.get("input"))
+    inputs, unscanned = _inputs(request.get("input"))
+    segments = (*inputs, *(Segment(Role.DEVELOPER, text, source, unread=True)
+                           for source, text in other_fields(request, _KNOWN)),
+                Segment(Role.DEVELOPER, object_keys(request), KEYS, unread=True))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,

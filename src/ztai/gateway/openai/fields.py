@@ -256,6 +256,38 @@ def metadata(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pieces
 
 
+def other_fields(request: Mapping[str, Any], known: frozenset[str]) -> list[tuple[str, str]]:
+    """The strings under the request's top-level fields that ``known`` does not name (those
+    read elsewhere, and the settings and identifiers passed on as they are), at their paths.
+    Found 2026-11-28: a field ztai does not know (``"x-notes": "key AKIA…"``, a provider's
+    own extension) went to the provider unread; data protection reads it now like
+    ``metadata``."""
+    pieces: list[tuple[str, str]] = []
+    for key, value in request.items():
+        if key not in known:
+            _strings_at(value, step(key).removeprefix("."), pieces, _nothing, MAX_ANSWER_DEPTH)
+    return pieces
+
+
+def object_keys(request: Mapping[str, Any]) -> str:
+    """Every key of every object in the request, once each, a line each (in the order first
+    met, depth first). The provider receives keys as it receives values, and a client may use
+    any string as a key (in ``metadata``, a tool's parameters, a field the gateway does not
+    know): found 2026-11-28, ``"metadata": {"AKIA…": "v"}`` reached the provider unmasked with
+    data protection on. Data protection reads them as one text (``paths.KEYS``); what a rule
+    would redact there refuses the request, as a key cannot be redacted."""
+    keys: dict[str, None] = {}
+    stack: list[Any] = [request]
+    while stack:  # no recursion: the parser's nesting limit is the only bound
+        node = stack.pop()
+        if isinstance(node, dict):
+            keys.update(dict.fromkeys(node))
+            stack.extend(v for v in reversed(node.values()) if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in reversed(node) if isinstance(v, dict | list))
+    return "\n".join(keys)
+
+
 def _nothing(key: str, entry: Any) -> bool:
     return False
 

@@ -12,8 +12,11 @@ from typing import Any
 
 import orjson
 
-from ztai.core.errors import StageFailed
+from ztai.core.errors import BadRequest, StageFailed
 from ztai.gateway.attachments import ENCODED, reencoded
+
+# the source of the segment that holds the request's object keys (``object_keys``)
+KEYS = "{keys}"
 
 _STEP = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d{1,6})\]|\[("(?:[^"\\]|\\.)*")\]')
 
@@ -48,8 +51,14 @@ def steps(path: str) -> list[str | int]:
 
 def replace_strings(body: Mapping[str, Any], texts: Mapping[str, str]) -> dict[str, Any]:
     """``body`` with the string at each path replaced. Fails closed (StageFailed) where a path
-    does not lead to a string: content that was scanned must be the content that is sent."""
+    does not lead to a string: content that was scanned must be the content that is sent; a
+    400 where the request's keys (``KEYS``) would be rewritten."""
     result: dict[str, Any] = dict(body)
+    if KEYS in texts:
+        # the message names no key: it holds what a rule redacts, and goes to the audit log
+        raise BadRequest("a key of the request's objects holds content a DLP rule redacts; a "
+                         "key cannot be redacted without changing what the request means, so "
+                         "the request is refused")
     for path, text in texts.items():
         encoded = path.endswith(ENCODED)
         _set(result, steps(path.removesuffix(ENCODED) if encoded else path), text, path,

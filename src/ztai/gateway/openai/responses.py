@@ -31,16 +31,19 @@ from ztai.gateway.openai.fields import (
     malformed_answer,
     metadata,
     nested_too_deeply,
+    object_keys,
     opt_bool,
     opt_list,
     opt_object,
     opt_str,
+    other_fields,
     other_texts,
     parse_object,
     req_str,
     texts_in,
     unlabelled,
 )
+from ztai.gateway.openai.paths import KEYS
 from ztai.gateway.plan import Piece, Plan, usage_counts
 from ztai.upstream.interface import Endpoint, UpstreamCall
 
@@ -143,6 +146,17 @@ def _item_pieces(item: Mapping[str, Any], where: str) -> list[Piece]:
     return pieces
 
 
+# a request's fields read by the readers here, and the settings and identifiers passed on
+# unread (as for chat: ``ztai.gateway.openai.chat``); anything else is read by
+# ``other_fields``
+_KNOWN = frozenset({
+    "model", "input", "instructions", "prompt", "tools", "text", "metadata", "stream",
+    "stream_options", "background", "include", "max_output_tokens", "max_tool_calls",
+    "parallel_tool_calls", "previous_response_id", "conversation", "reasoning", "service_tier",
+    "store", "temperature", "top_p", "top_logprobs", "tool_choice", "truncation", "user",
+    "safety_identifier", "prompt_cache_key", "prompt_cache_retention"})
+
+
 def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Plan:
     request = parse_object(body)
     model = req_str(request, "model")
@@ -158,6 +172,9 @@ def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) 
                     for source, text in definitions(request))
     segments.extend(Segment(Role.DEVELOPER, text, source, unread=True)
                     for source, text in metadata(request))
+    segments.extend(Segment(Role.DEVELOPER, text, source, unread=True)
+                    for source, text in other_fields(request, _KNOWN))
+    segments.append(Segment(Role.DEVELOPER, object_keys(request), KEYS, unread=True))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,
