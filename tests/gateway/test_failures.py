@@ -78,6 +78,36 @@ async def test_a_stage_that_fails_denies(tmp_path: Path, stage: Any, detail: str
     assert checks["forward"]["status"] == "not_run"
 
 
+class LeakyStage:
+    """A bug whose exception quotes the request (``int()`` of a value, a ``KeyError``)."""
+
+    name = "leaky"
+
+    async def run(self, flow: Flow) -> Decision | None:
+        try:
+            int(flow.exchange.segments[0].text)
+        except ValueError as exc:
+            raise KeyError(flow.exchange.segments[0].text) from exc
+        return None
+
+
+async def test_a_broken_stage_is_logged_without_the_request(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Found 2026-11-28: the log took the exception with its message (a traceback), and a
+    message may quote the request; where it failed is logged, not what."""
+    secret = "my key is AKIAZ3MZQ7YWRT4XPLNV"
+    with caplog.at_level("ERROR", logger="ztai"):
+        response, _ = await _chat_as_alice(Options(before=[LeakyStage()]), tmp_path,
+                                           text=secret)
+    assert response.status_code == 503
+    logged = "\n".join(r.getMessage() + str(r.exc_info or "") for r in caplog.records)
+    assert "check leaky failed" in logged
+    assert "builtins.KeyError (message withheld)" in logged
+    assert "builtins.ValueError (message withheld)" in logged  # the cause too
+    assert "in run: int(flow.exchange.segments[0].text)" in logged
+    assert "AKIAZ3MZQ7YWRT4XPLNV" not in logged
+
+
 async def test_no_stage_that_authorizes_means_deny(tmp_path: Path) -> None:
     response, events = await _chat_as_alice(Options(authorize=False), tmp_path)
     assert response.status_code == 403

@@ -6,6 +6,8 @@ Each error carries an OpenAI-style ``code`` and a message that is safe to show t
 
 from __future__ import annotations
 
+import traceback
+
 
 class ZtaiError(Exception):
     code = "internal_error"
@@ -56,3 +58,20 @@ class UpstreamError(ZtaiError):
     def __init__(self, message: str, *, status: int = 502, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.status = status
+
+
+def where_it_failed(exc: BaseException) -> str:
+    """Where ``exc`` and the exceptions it chained were raised: each one's type and its frames
+    (file, line, function, source line), for a log — never their messages, which may quote what
+    failed to parse (``int()`` of a request's value, a ``KeyError`` naming a key): no content of
+    a request goes to the log unless configured."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        lines.append(f"{type(current).__module__}.{type(current).__qualname__} (message withheld)")
+        lines += [f"  {frame.filename}:{frame.lineno} in {frame.name}: {frame.line or ''}"
+                  for frame in traceback.extract_tb(current.__traceback__)]
+        current = current.__cause__ or current.__context__
+    return "\n".join(lines)

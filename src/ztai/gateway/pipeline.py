@@ -22,7 +22,13 @@ import orjson
 
 from ztai.core.audit import AuditEvent, CheckStatus
 from ztai.core.clock import Clock, new_id
-from ztai.core.errors import BadRequest, StageFailed, StoreUnavailable, ZtaiError
+from ztai.core.errors import (
+    BadRequest,
+    StageFailed,
+    StoreUnavailable,
+    ZtaiError,
+    where_it_failed,
+)
 from ztai.core.flow import Flow, RequestMeta, RequestStage, ResponseStage
 from ztai.core.model import Decision, ExchangeId, Principal
 from ztai.core.secret import Secret
@@ -110,8 +116,9 @@ class Pipeline:
             return await self._run(inbound, translate, trail)
         except ZtaiError as exc:
             trail.fail(exc)
-        except Exception as exc:  # the one broad catch: could not decide → deny
-            log.error("exchange %s: %s in pipeline", trail.id, type(exc).__name__, exc_info=exc)
+        except Exception as exc:  # noqa: BLE001 (logged: where_it_failed) the one broad catch: could not decide → deny
+            log.error("exchange %s: %s in pipeline\n%s", trail.id, type(exc).__name__,
+                      where_it_failed(exc))
             trail.fail(StageFailed("internal error while deciding; the request was denied"))
         return await self.finish(trail, None)
 
@@ -170,9 +177,10 @@ class Pipeline:
         except ZtaiError:
             self._record(trail, stage.name, started, CheckStatus.ERROR)
             raise
-        except Exception as exc:  # a broken stage denies, never passes
+        except Exception as exc:  # noqa: BLE001 (logged: where_it_failed) a broken stage denies
             self._record(trail, stage.name, started, CheckStatus.ERROR, type(exc).__name__)
-            log.error("exchange %s: check %s failed", trail.id, stage.name, exc_info=exc)
+            log.error("exchange %s: check %s failed\n%s", trail.id, stage.name,
+                      where_it_failed(exc))
             raise StageFailed(f"check '{stage.name}' failed; the request was denied") from None
         flagged = verdict is not None and not verdict.is_allow
         self._record(trail, stage.name, started,
