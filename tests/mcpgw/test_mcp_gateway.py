@@ -337,6 +337,9 @@ async def test_resource_addresses_get_dlp(tmp_path: Path) -> None:
     assert AWS_KEY not in asked[1]
     assert "█" in asked[1]
     assert event["details"]["redacted"] == 1
+    # the address is the policy's resource id too: masked in the audit log (found later)
+    assert AWS_KEY not in str(event)
+    assert event["resource"] == "Tool::mail/notes://[secret.aws-access-token]"
 
 
 async def test_prompt_arguments_get_dlp(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from functools import cache
 
 from ztai.core.audit import AuditEvent, CheckRecord, CheckStatus
 from ztai.core.errors import ZtaiError
-from ztai.core.model import Decision, Effect, Exchange, Finding, Principal
+from ztai.core.model import Decision, Effect, Exchange, Finding, Principal, ResourceKind
 from ztai.gateway.errors import status_of
 from ztai.protection.secrets_detector import SecretDetector
 
@@ -64,7 +64,7 @@ class Trail:
             time=now,
             route=self.route,
             action=exchange.action.value if exchange is not None else "",
-            resource=f"{exchange.resource.kind}::{exchange.resource.id}" if exchange else "",
+            resource=_resource(exchange) if exchange is not None else "",
             principal=principal.id if principal else None,
             principal_kind=principal.kind.value if principal else None,
             credential_id=principal.credential_id if principal else None,
@@ -94,14 +94,26 @@ def _as_audited(error: ZtaiError) -> str:
     """An error as the audit log keeps it, credentials masked: a message may quote the request
     (a path through its keys, and a key may be a credential: found 2026-11-28, a request
     nested too deep under ``metadata["key AKIA…"]`` put the key in the log in clear)."""
-    text = f"{error.code}: {error.message}"
+    text = _masked(f"{error.code}: {error.message}")  # read whole, then cut: no key cut in half
+    return text if len(text) <= _MAX_AUDITED else text[:_MAX_AUDITED] + "…"
+
+
+def _resource(exchange: Exchange) -> str:
+    """The resource as the audit log keeps it: an MCP resource's id holds its address, which
+    the client chose (``notes://AKIA…``), so credentials in it are masked, as in the address
+    sent to the server; a model's id is the catalog's own."""
+    resource = exchange.resource
+    text = f"{resource.kind}::{resource.id}"
+    return _masked(text) if resource.kind is ResourceKind.TOOL else text
+
+
+def _masked(text: str) -> str:
     masked, position = [], 0
     for found in sorted(_secrets().detect(text), key=lambda m: m.start):
         if found.start >= position:
             masked += [text[position:found.start], f"[{found.kind}]"]
             position = found.end
-    text = "".join([*masked, text[position:]])  # read whole, then cut: no key cut in half
-    return text if len(text) <= _MAX_AUDITED else text[:_MAX_AUDITED] + "…"
+    return "".join([*masked, text[position:]])
 
 
 _MAX_AUDITED = 2000
