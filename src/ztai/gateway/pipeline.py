@@ -116,7 +116,9 @@ class Pipeline:
             return await self._run(inbound, translate, trail)
         except ZtaiError as exc:
             trail.fail(exc)
-        except Exception as exc:  # noqa: BLE001 (logged: where_it_failed) the one broad catch: could not decide → deny
+        # the one broad catch: could not decide → deny (logged by where_it_failed, which
+        # leaves the exception's message out)
+        except Exception as exc:  # noqa: BLE001
             log.error("exchange %s: %s in pipeline\n%s", trail.id, type(exc).__name__,
                       where_it_failed(exc))
             trail.fail(StageFailed("internal error while deciding; the request was denied"))
@@ -177,7 +179,8 @@ class Pipeline:
         except ZtaiError:
             self._record(trail, stage.name, started, CheckStatus.ERROR)
             raise
-        except Exception as exc:  # noqa: BLE001 (logged: where_it_failed) a broken stage denies
+        # a broken stage denies, never passes (logged as above)
+        except Exception as exc:  # noqa: BLE001
             self._record(trail, stage.name, started, CheckStatus.ERROR, type(exc).__name__)
             log.error("exchange %s: check %s failed\n%s", trail.id, stage.name,
                       where_it_failed(exc))

@@ -24,6 +24,7 @@ class Trail:
     decision: Decision | None = None
     status: int = 0
     error: ZtaiError | None = None
+    audited_error: str | None = None  # the error as the audit log keeps it (``_as_audited``)
     checks: dict[str, CheckRecord] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=dict)
     model: str | None = None
@@ -40,10 +41,10 @@ class Trail:
     def fail(self, error: ZtaiError) -> None:
         """Record that the exchange ended in ``error``: a deny unless it was already allowed
         and then failed downstream (an upstream error after an allow stays an allow)."""
-        self.error = error
+        self.error, self.audited_error = error, _as_audited(error)
         self.status = status_of(error)
         if self.decision is None or not self.decision.is_allow:
-            self.decision = Decision.deny(_as_audited(error))
+            self.decision = Decision.deny(self.audited_error)
 
     def reason_code(self) -> str:
         if self.error is not None:
@@ -79,7 +80,7 @@ class Trail:
             stream=exchange.stream if exchange is not None else False,
             usage=self.usage,
             latency_ms=round(elapsed * 1000, 3),
-            error=None if self.error is None else _as_audited(self.error),
+            error=self.audited_error,
             delegation=tuple(f"{p.kind.value}:{p.id}" for p in principal.chain()) if principal
             else (),
             auth_method=principal.auth_method if principal else None,
