@@ -1030,3 +1030,68 @@ async def test_a_chunk_of_several_answers_at_once_blocks(tmp_path: Path) -> None
     _, errors = streamed_text(streamed.content)
     assert CARD not in streamed.text
     assert "several answers at once" in errors[0]["message"]
+
+
+class WithProviderFields(ScriptedUpstream):
+    """A provider that adds its own fields to the answer (or to every chunk), at the top and
+    beside each choice's message (citations, search results, a debug note)."""
+
+    def __init__(self, top: dict[str, Any], beside: dict[str, Any]) -> None:
+        super().__init__(lambda _: "fine", 3)
+        self.top, self.beside = top, beside
+
+    def _add(self, data: dict[str, Any]) -> dict[str, Any]:
+        choices = [{**c, **self.beside} for c in data.get("choices", ())]
+        return {**data, **self.top, "choices": choices}
+
+    async def send(self, call: UpstreamCall) -> UpstreamReply:
+        reply = await super().send(call)
+        return UpstreamReply(reply.status, self._add(dict(reply.body)))
+
+    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+        async for event in super().stream(call):
+            yield StreamEvent(self._add(event.data), event.event) if event.data else event
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+async def test_a_providers_own_fields_in_an_answer_are_protected(
+        tmp_path: Path, stream: bool) -> None:
+    """Found 2026-11-28: what a chat answer carries beside its choices' messages reached the
+    client unread — a card number there passed the answer's DLP."""
+    upstream = WithProviderFields({"citations": [f"card {CARD} on file"]},
+                                  {"x_note": f"card {CARD}"})
+    async with harness(tmp_path, _options(upstream)) as h:
+        response = await _ask(h, "what happened?", stream=stream)
+    assert response.status_code == 200, response.text
+    assert CARD not in response.text
+    assert "card <CREDIT_CARD> on file" in response.text
+    assert '"x_note":"card <CREDIT_CARD>"' in response.text.replace(": ", ":")
+
+
+async def test_a_credential_in_a_providers_own_field_blocks_the_answer(tmp_path: Path) -> None:
+    upstream = WithProviderFields({"x_debug": f"key {AWS_KEY}"}, {})
+    async with harness(tmp_path, _options(upstream)) as h:
+        response = await _ask(h, "what happened?")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "dlp_blocked"
+    assert AWS_KEY not in response.text
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+async def test_a_responses_own_fields_are_protected(tmp_path: Path, stream: bool) -> None:
+    """The same for a Responses answer, whole or in the stream's copies of the response; the
+    request's settings it echoes (``metadata`` here) are the client's own and pass."""
+    response_body = {"id": "r", "object": "response", "status": "completed",
+                     "output": [{"type": "message", "id": "m", "role": "assistant",
+                                 "status": "completed", "content": [
+                                     {"type": "output_text", "text": "fine", "annotations": []}]}],
+                     "x_sources": [{"title": f"card {CARD}"}], "metadata": {"ticket": "T-1"}}
+    upstream = ResponsesEvents(response_body, [
+        {"type": "response.completed", "sequence_number": 1, "response": response_body}])
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]), json={
+            "model": "demo-chat", "input": "what happened?", "stream": stream})
+    assert response.status_code == 200, response.text
+    assert CARD not in response.text
+    assert "card <CREDIT_CARD>" in response.text
+    assert "T-1" in response.text

@@ -55,7 +55,7 @@ _TEXT_PARTS = ("input_text", "output_text", "text")
 
 class ResponsesReader:
     def pieces(self, body: Mapping[str, Any]) -> list[Piece]:
-        return _output_pieces(body, "")
+        return [*_output_pieces(body, ""), *_response_extras(body, "")]
 
     def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
         """The increment of a text, arguments, reasoning, a tool's input or code, a
@@ -84,6 +84,7 @@ class ResponsesReader:
         response = data.get("response")
         if isinstance(response, dict):
             pieces.extend(_output_pieces(response, "response."))
+            pieces.extend(_response_extras(response, "response"))
         # the other finished copies (a hosted tool's code, a tool's input, a refusal, a
         # citation) and an error's message
         other_texts(data, _EVENT_READ, "", pieces)
@@ -104,6 +105,16 @@ _TEXT = frozenset({"text"})
 _ITEM_READ = frozenset({"arguments", "content", "summary"})
 # an image a hosted tool generated (base64): not text; images are not scanned anywhere
 _IMAGE_READ = _ITEM_READ | {"result"}
+
+
+def _response_extras(body: Mapping[str, Any], where: str) -> list[Piece]:
+    """The texts a response carries beside its output and the request's settings it echoes
+    (``_KNOWN``: its instructions, tools, metadata... which the client sent and was judged
+    on): a provider's own fields, an error's message. Found 2026-11-28: they reached the
+    client unread."""
+    pieces: list[Piece] = []
+    other_texts(body, _RESPONSE_READ, where, pieces)
+    return pieces
 
 
 def _output_pieces(body: Mapping[str, Any], prefix: str) -> list[Piece]:
@@ -155,6 +166,7 @@ _KNOWN = frozenset({
     "parallel_tool_calls", "previous_response_id", "conversation", "reasoning", "service_tier",
     "store", "temperature", "top_p", "top_logprobs", "tool_choice", "truncation", "user",
     "safety_identifier", "prompt_cache_key", "prompt_cache_retention"})
+_RESPONSE_READ = _KNOWN | {"output"}
 
 
 def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Plan:
