@@ -1095,3 +1095,19 @@ async def test_a_responses_own_fields_are_protected(tmp_path: Path, stream: bool
     assert CARD not in response.text
     assert "card <CREDIT_CARD>" in response.text
     assert "T-1" in response.text
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+async def test_a_providers_citations_are_not_judged_as_the_models_links(
+        tmp_path: Path, stream: bool) -> None:
+    """The exfiltration check judges what the model wrote; a provider's own citations (an
+    address with a long query) are read by data protection only — with the starter policies
+    they blocked the answer when they were first read."""
+    cited = ("https://www.nature.com/articles/s41586-024-07487-w?utm_source=search"
+             "&sessionid=8f3a9c2e71b44d0e9a6f5c3b2d1e0f9a")
+    upstream = WithProviderFields({"citations": [cited]}, {})
+    async with harness(tmp_path, _options(upstream, rules=None)) as h:
+        response = await _ask(h, "what happened?", stream=stream)
+    assert response.status_code == 200, response.text
+    assert cited in response.text
+    assert "dlp_blocked" not in response.text

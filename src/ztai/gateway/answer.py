@@ -30,6 +30,13 @@ class AnswerPolicy:
     detectors: Sequence[Detector]
     scheme: LabelScheme
     rules: RuleMatcher | None = None
+    # for what the provider puts beside the model's text: the detectors but those that judge
+    # the model's words (``model_words_only``: a citation's address is no exfiltration)
+    data_detectors: tuple[Detector, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_detectors", tuple(
+            d for d in self.detectors if not getattr(d, "model_words_only", False)))
 
     def guard(self, flow: Flow) -> AnswerGuard:
         return AnswerGuard(self, flow)
@@ -53,7 +60,11 @@ class AnswerGuard:
     kinds: set[str] = field(default_factory=set)
     _decided: dict[frozenset[str], dict[str, Redaction]] = field(default_factory=dict)
 
-    def detect(self, text: str) -> list[Match]:
+    def detect(self, text: str, provider: bool = False) -> list[Match]:
+        """Findings in ``text``: the model's words, or (``provider``) what the provider put
+        beside them, read by data protection only (``ReplyReader.extra_pieces``)."""
+        if provider:
+            return [m for d in self.policy.data_detectors for m in d.detect(text)]
         found = [m for d in self.policy.detectors for m in d.detect(text)]
         for watch in self.flow.watches:
             found.extend(Match(m.kind, m.start, m.end, m.score, m.detector or watch.name)

@@ -115,13 +115,15 @@ class TextWindow:
                 for m in self._guard.detect(self._context + buffer) if m.end > base]
 
     def _whole(self, event: StreamEvent, data: dict[str, object]) -> StreamEvent:
-        """Complete copies in an event (a final summary) are judged whole, right away."""
-        pieces = self._reader.whole_pieces(data)
+        """Complete copies in an event (a final summary), and what the provider put beside
+        the model's text, are judged whole, right away."""
+        pieces = [(p, t, False) for p, t in self._reader.whole_pieces(data)]
+        pieces += [(p, t, True) for p, t in self._reader.extra_pieces(data)]
         if not pieces:
             return event
         changed = {}
-        for path, text in pieces:
-            cleaned = self._guard.clean(text, self._guard.detect(text), record=False)
+        for path, text, provider in pieces:
+            cleaned = self._guard.clean(text, self._guard.detect(text, provider), record=False)
             if cleaned != text:
                 changed[path] = cleaned
         return StreamEvent(rewrite_answer(data, changed), event.event) if changed else event

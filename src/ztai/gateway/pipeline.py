@@ -320,8 +320,10 @@ def _rewritten(plan: Plan, flow: Flow) -> Plan:
 def _guarded(body: dict[str, Any], plan: Plan, guard: AnswerGuard) -> dict[str, Any]:
     """A whole answer with each text piece cleaned (raises ``Blocked``)."""
     changed, offset = {}, 0
-    for path, text in plan.reader.pieces(body):
-        cleaned = guard.clean(text, guard.detect(text), offset)
+    pieces = [(p, t, False) for p, t in plan.reader.pieces(body)]
+    pieces += [(p, t, True) for p, t in plan.reader.extra_pieces(body)]
+    for path, text, provider in pieces:
+        cleaned = guard.clean(text, guard.detect(text, provider), offset)
         if cleaned != text:
             changed[path] = cleaned
         offset += len(text) + 1

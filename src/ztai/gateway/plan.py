@@ -20,13 +20,18 @@ class ReplyReader(Protocol):
     """Reads a protocol's replies: the text to inspect and the token usage to audit.
 
     ``pieces`` are the texts of a whole answer; in a stream, ``delta_pieces`` are increments
-    of the answer and ``whole_pieces`` complete copies some events carry (a final summary)."""
+    of the answer and ``whole_pieces`` complete copies some events carry (a final summary).
+    ``extra_pieces`` are what the provider puts beside the model's text, in a whole answer or
+    in one event (citations, search results, a debug note): read by data protection, not
+    judged as the model's words (a citation's address is no exfiltration by the model)."""
 
     def pieces(self, body: Mapping[str, Any]) -> list[Piece]: ...
 
     def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]: ...
 
     def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]: ...
+
+    def extra_pieces(self, data: Mapping[str, Any]) -> list[Piece]: ...
 
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]: ...
 
@@ -78,6 +83,9 @@ class TextlessReader:
         return []
 
     def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        return []
+
+    def extra_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
         return []
 
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]:

@@ -139,6 +139,8 @@ def source_of(segment: Segment) -> Source:
 class ExfiltrationDetector:
     """The output inspector as one of the answer's detectors."""
 
+    model_words_only = True  # not for a provider's own fields (``AnswerPolicy``)
+
     def __init__(self, inspector: OutputInspector) -> None:
         self.inspector = inspector
         self.name = "threats.output"

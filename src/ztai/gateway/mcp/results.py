@@ -55,6 +55,9 @@ class ResultReader:
     def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
         return []
 
+    def extra_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        return []
+
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]:
         return {}
 

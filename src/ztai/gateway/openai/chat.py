@@ -53,15 +53,17 @@ _ROLES = {"system": Role.SYSTEM, "developer": Role.DEVELOPER, "user": Role.USER,
 
 class ChatReader:
     def pieces(self, body: Mapping[str, Any]) -> list[Piece]:
-        return [*_choice_pieces(body, "message"), *_extra_pieces(body, "message")]
+        return _choice_pieces(body, "message")
 
     def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
         return _choice_pieces(data, "delta")
 
     def whole_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
-        # a chat stream's text comes in increments; what an event carries beside them is
-        # whole in that event (a provider may repeat its citations in every chunk)
-        return _extra_pieces(data, "delta")
+        return []  # a chat stream's text comes in increments
+
+    def extra_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        # whole in each answer or event (a provider may repeat its citations in every chunk)
+        return _extra_pieces(data)
 
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]:
         return usage_counts(body)
@@ -107,22 +109,23 @@ def _choice_pieces(body: Mapping[str, Any], field: str) -> list[Piece]:
     return pieces
 
 
-def _extra_pieces(body: Mapping[str, Any], field: str) -> list[Piece]:
+def _extra_pieces(body: Mapping[str, Any]) -> list[Piece]:
     """The texts an answer (or a stream event) carries beside its choices' messages: a
     provider's own fields at the top (citations, search results, a debug note) and beside each
     choice's ``message`` (or ``delta``). Found 2026-11-28: they reached the client unread, so
-    a key there passed the answer's DLP and a link there the exfiltration check."""
+    a key there passed the answer's DLP."""
     pieces: list[Piece] = []
     other_texts(body, _ANSWER_READ, "", pieces)
     choices = body.get("choices")
     for i, choice in enumerate(choices if isinstance(choices, list) else ()):
         if isinstance(choice, dict):  # (a choice of another shape failed in _choice_pieces)
-            other_texts(choice, frozenset({field, "finish_reason"}), f"choices[{i}]", pieces)
+            other_texts(choice, _CHOICE_READ, f"choices[{i}]", pieces)
     return pieces
 
 
 # an answer's fields read by _choice_pieces or naming something (besides ``NOT_TEXT``)
 _ANSWER_READ = frozenset({"choices", "system_fingerprint", "service_tier"})
+_CHOICE_READ = frozenset({"message", "delta", "finish_reason"})
 _MESSAGE_READ = frozenset({"content", "refusal", "tool_calls", "function_call"})
 # a request's fields read by the readers above, and the settings and identifiers passed on
 # unread (``user``, ``safety_identifier`` and ``prompt_cache_key`` are the provider's keys for

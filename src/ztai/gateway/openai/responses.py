@@ -55,7 +55,7 @@ _TEXT_PARTS = ("input_text", "output_text", "text")
 
 class ResponsesReader:
     def pieces(self, body: Mapping[str, Any]) -> list[Piece]:
-        return [*_output_pieces(body, ""), *_response_extras(body, "")]
+        return _output_pieces(body, "")
 
     def delta_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
         """The increment of a text, arguments, reasoning, a tool's input or code, a
@@ -84,13 +84,22 @@ class ResponsesReader:
         response = data.get("response")
         if isinstance(response, dict):
             pieces.extend(_output_pieces(response, "response."))
-            pieces.extend(_response_extras(response, "response"))
         # the other finished copies (a hosted tool's code, a tool's input, a refusal, a
         # citation) and an error's message
         other_texts(data, _EVENT_READ, "", pieces)
         if isinstance(part, dict):
             other_texts(part, _TEXT, "part", pieces)
         return pieces
+
+    def extra_pieces(self, data: Mapping[str, Any]) -> list[Piece]:
+        """Beside a response's output: in a whole answer, or in an event's copy of the
+        response (a stream's other events are read whole by ``whole_pieces``)."""
+        response = data.get("response")
+        if isinstance(response, dict):
+            return _response_extras(response, "response")
+        if data.get("object") == "response" or "output" in data:
+            return _response_extras(data, "")
+        return []
 
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]:
         response = body.get("response")
