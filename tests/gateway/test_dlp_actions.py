@@ -588,13 +588,21 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
      ("extra_body", "notes", 0)),
     ("/v1/embeddings", {"model": "demo-embed", "input": "go", "x-notes": f"key {AWS_KEY}"},
      ("x-notes",)),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "go"}, {"type": "input_text", "text": f"key {AWS_KEY}"}]}]},
+     ("messages", 0, "content", 1, "text")),
+    ("/v1/responses", {"input": [{"type": "message", "role": "user", "content": [
+        {"type": "input_text", "text": "go"}, {"type": "x_note", "data": f"key {AWS_KEY}"}]}]},
+     ("input", 0, "content", 1, "data")),
 ], ids=["chat prediction", "chat custom tool input", "custom tool output",
         "tool output parts", "function call history", "reasoning history",
         "chat legacy function call", "chat reasoning history", "file search results history",
         "code interpreter history", "shell call history",
         "keys that are no names in chat history", "keys that are no names in responses history",
         "chat metadata", "responses metadata", "a chat field ztai does not know",
-        "a responses field ztai does not know", "an embeddings field ztai does not know"])
+        "a responses field ztai does not know", "an embeddings field ztai does not know",
+        "a chat content part of a type ztai does not know",
+        "a responses content part of a type ztai does not know"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
     """Found 2026-11-27: these texts went to the model unscanned (a key unmasked, a tool's

@@ -40,6 +40,7 @@ from ztai.gateway.openai.fields import (
     parse_object,
     req_list,
     req_str,
+    unknown_part_texts,
     unlabelled,
 )
 from ztai.gateway.openai.paths import KEYS
@@ -238,7 +239,14 @@ def _content(content: Any, where: str) -> list[tuple[str | None, str]]:
             pieces.append(attached)
         else:
             pieces.append((None, f"{where}content[{j}]"))
+            if kind not in _BINARY_PARTS:
+                pieces += [(text, source) for source, text
+                           in unknown_part_texts(part, f"{where}content[{j}]")]
     return pieces
+
+
+# the parts no detector reads (an image's address is left as it is: a presigned one would break)
+_BINARY_PARTS = frozenset({"image_url", "input_audio", "file"})
 
 
 def _tool_call_arguments(message: Mapping[str, Any], where: str) -> list[tuple[str, str]]:

@@ -269,6 +269,21 @@ def other_fields(request: Mapping[str, Any], known: frozenset[str]) -> list[tupl
     return pieces
 
 
+def unknown_part_texts(part: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
+    """The strings of a content part of a type ztai does not know, at their paths, but its
+    ``type`` and ``data:`` URLs. Found 2026-11-28: such a part (``{"type": "input_text",
+    "text": …}`` sent to chat, a provider's own part type) counted as unscanned and went to
+    the provider unread, so a key in it reached a model that takes such parts unmasked. The
+    part still counts as unscanned: what the provider makes of it is unknown."""
+    pieces: list[tuple[str, str]] = []
+    _strings_at(part, where, pieces, _is_type, MAX_ANSWER_DEPTH)
+    return [(path, text) for path, text in pieces if not text.startswith("data:")]
+
+
+def _is_type(key: str, entry: Any) -> bool:
+    return key == "type"
+
+
 def object_keys(request: Mapping[str, Any]) -> str:
     """Every key of every object in the request, once each, a line each (in the order first
     met, depth first). The provider receives keys as it receives values, and a client may use

@@ -41,6 +41,7 @@ from ztai.gateway.openai.fields import (
     parse_object,
     req_str,
     texts_in,
+    unknown_part_texts,
     unlabelled,
 )
 from ztai.gateway.openai.paths import KEYS
@@ -346,4 +347,11 @@ def _parts(content: list[Any], role: Role, where: str, segments: list[Segment],
             segments.append(Segment(role, *attached, Provenance.UNTRUSTED, labels))
         else:
             unscanned += 1
+            if kind not in _BINARY_PARTS:
+                segments.extend(Segment(role, text, source, labels=labels)
+                                for source, text in unknown_part_texts(part, at))
     return unscanned
+
+
+# the parts no detector reads (as for chat: ``ztai.gateway.openai.chat``)
+_BINARY_PARTS = frozenset({"input_image", "input_file", "input_audio"})
