@@ -173,6 +173,19 @@ async def test_a_justification_is_asked_for_then_audited(tmp_path: Path) -> None
     assert events[0]["decision"]["policy_ids"] == ["justify-confidential-on-secret-chat"]
 
 
+async def test_a_credential_in_a_justification_is_not_audited(tmp_path: Path) -> None:
+    """Found 2026-11-28: the justification went into the audit event as written, a key in it
+    too (it is the caller's text outside the content, which only hashes record)."""
+    async with harness(tmp_path, _options(ScriptedUpstream(lambda _: "checking"))) as h:
+        given = await _ask(h, f"Is card {CARD} on the fraud list?", "secret-chat",
+                           **{"x-ztai-justification": f"ticket FR-92, my key {AWS_KEY}"})
+        event = h.last_event()
+    assert given.status_code == 200
+    assert event["details"]["justification"] == \
+        "ticket FR-92, my key [secret.aws-access-token]"
+    assert AWS_KEY not in str(event)
+
+
 async def test_audit_only_rules_note_and_pass(tmp_path: Path) -> None:
     async with harness(tmp_path, _options(ScriptedUpstream())) as h:
         response = await _ask(h, "What is the status of Project Obsidian?")

@@ -21,6 +21,7 @@ from fnmatch import fnmatchcase
 from ztai.core.flow import Flow
 from ztai.core.model import Decision, Effect, Finding, Obligation
 from ztai.gateway.obligations import DLP_BLOCK, JUSTIFY
+from ztai.gateway.trail import masked_credentials
 from ztai.policy.interface import AuthzRequest, RuleMatcher
 from ztai.policy.model import DLP_ACTIONS, DlpRule
 from ztai.protection.model import Match
@@ -80,7 +81,8 @@ def _denial(held: Sequence[DlpRule], flow: Flow) -> Decision | None:
         return None
     if flow.meta.justification is None:
         return _deny(asks, JUSTIFY)
-    flow.notes["justification"] = flow.meta.justification
+    # audited as written, but for a credential in it (found 2026-11-28: kept in clear)
+    flow.notes["justification"] = masked_credentials(flow.meta.justification)
     return None
 
 

@@ -95,7 +95,7 @@ def _as_audited(error: ZtaiError) -> str:
     """An error as the audit log keeps it, credentials masked: a message may quote the request
     (a path through its keys, and a key may be a credential: found 2026-11-28, a request
     nested too deep under ``metadata["key AKIA…"]`` put the key in the log in clear)."""
-    text = _masked(f"{error.code}: {error.message}")  # read whole, then cut: no key cut in half
+    text = masked_credentials(f"{error.code}: {error.message}")  # read whole, then cut
     return text if len(text) <= _MAX_AUDITED else text[:_MAX_AUDITED] + "…"
 
 
@@ -105,10 +105,13 @@ def _resource(exchange: Exchange) -> str:
     sent to the server; a model's id is the catalog's own."""
     resource = exchange.resource
     text = f"{resource.kind}::{resource.id}"
-    return _masked(text) if resource.kind is ResourceKind.TOOL else text
+    return masked_credentials(text) if resource.kind is ResourceKind.TOOL else text
 
 
-def _masked(text: str) -> str:
+def masked_credentials(text: str) -> str:
+    """``text`` as the audit log keeps a text the caller wrote outside the content (an error
+    that quotes the request, a resource's address, a justification): what the built-in
+    secrets rules find there in ``[kind]``."""
     masked, position = [], 0
     for found in sorted(_secrets().detect(text), key=lambda m: m.start):
         if found.start >= position:
