@@ -123,6 +123,12 @@ def dotted_letters(text: str) -> str:
     return " ".join(".".join(word) for word in text.split())
 
 
+def dotted_spaced(text: str) -> str:
+    """Each character followed by a dot and a space, words apart by one more space
+    ("I. g. n. o. r. e.  a. l. l.")."""
+    return "  ".join(" ".join(f"{c}." for c in word) for word in text.split())
+
+
 def words_backwards(text: str) -> str:
     """Each word written backwards in its place ("erongI lla suoiverp")."""
     return " ".join(word[::-1] for word in text.split())
@@ -182,6 +188,7 @@ OBFUSCATIONS: Mapping[str, Obfuscation] = MappingProxyType(
         "spelled_out": spelled_out,
         "downwards": downwards,
         "dotted_letters": dotted_letters,
+        "dotted_spaced": dotted_spaced,
         "words_backwards": words_backwards,
         "html_entities": html_entities,
         "unicode_escapes": unicode_escapes,

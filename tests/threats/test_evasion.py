@@ -45,7 +45,10 @@ def test_obfuscation_keeps_clear_text_recall(
 # Pig Latin is read back word by word from word lists, and a word can read two ways ("inway":
 # "in" or "win"): 0.85 of clear-text recall on this sample (code and "###(system_message)"
 # lost), 0.953 on the 3,661 attacks of dev.jsonl; held to 0.8 here
-_RATIOS = {"backwards": 0.9, "pig_latin": 0.8}
+# Characters each followed by a dot and a space: a dot inside a word ("Console.log", an e-mail
+# address) ends a run there, and a piece of fewer than eight characters is not read: 0.936 on
+# this sample (3 of 47 lost), 0.997 on the 3,661 attacks of dev.jsonl; held to 0.9 here
+_RATIOS = {"backwards": 0.9, "pig_latin": 0.8, "dotted_spaced": 0.9}
 
 
 @pytest.mark.parametrize("name", sorted(OBFUSCATIONS))

@@ -26,17 +26,17 @@ SEPARATORS = b"-.,|_*"
 _CLASSES = bytes(ord(" ") if b in _WHITE else ord("s") if b in SEPARATORS else ord("a")
                  for b in range(256))
 # after a space (the text is padded with one): three characters alone, apart by one to three
-# spaces; or eight characters, each from the next by a separator (and perhaps a space) or by
-# one or two spaces. No unbounded repetition: at most 23 bytes are tried from each start, so
+# spaces; or eight characters, each from the next by a separator (and up to three spaces) or by
+# one or two spaces. No unbounded repetition: at most 37 bytes are tried from each start, so
 # the search is linear in the text (Python's ``re`` backtracks, but only within that bound).
-_MAY_SPELL = re.compile(rb" [as](?: {1,3}[as] {1,3}[as] |(?:s ?[as]| {1,2}[as]){7})")
+_MAY_SPELL = re.compile(rb" [as](?: {1,3}[as] {1,3}[as] |(?:s {0,3}[as]| {1,2}[as]){7})")
 
 
 def may_spell(data: bytes) -> bool:
     """Whether ``data`` (a text as ASCII bytes, one byte per character) may hold characters
     spelled out, as the encoded-data detector and the shield read them: three one-character
     words in a row (apart by one to three spaces, or lines), or eight characters joined by
-    one of ``SEPARATORS`` (a space after it allowed) or by one or two spaces — any separator
+    one of ``SEPARATORS`` (up to three spaces after it) or by one or two spaces — any separator
     standing for any other, so more texts pass than those patterns read (a necessary
     condition, not a sufficient one: their patterns then find the runs). One byte translation
     and one search by Python's ``re`` at C speed, without letting go of the interpreter (an

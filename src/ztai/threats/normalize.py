@@ -1200,10 +1200,11 @@ class _Decoder:
 
 # Characters spelled out: eight or more single characters, each apart from the next by one to
 # three spaces (words apart by more than one, or by a slash or bar set apart by spaces), or by
-# one of . - _ * | (words apart by a space).
+# one of . - _ * | (words apart by a space), or by one of those and a space (words apart by
+# one more: "I. g. n. o. r. e.  a. l. l.").
 _SPELLED = "|".join([
     "(?:^|\\s)(\\S(?:[ \\t\\r\\n]{1,3}\\S){7,})(?:\\s|$)",
-    *(f"(?:^|\\s)([^\\s{p}](?:{p}\\s?[^\\s{p}]|\\s{{1,2}}[^\\s{p}]){{7,}})"
+    *(f"(?:^|\\s)([^\\s{p}](?:{p}\\s{{0,3}}[^\\s{p}]|\\s{{1,2}}[^\\s{p}]){{7,}})"
       for p in ("\\.", "\\*", "_", "\\|", "-"))])
 _MAX_SPELLED = 64
 _LINE = re.compile(r"[^\n]+")
@@ -1228,6 +1229,9 @@ def _spelled_words(run: str) -> str:
         words = _WIDE_GAP.split(run)
     elif run[1] in "\r\n":  # written downwards, a letter a line
         words = [w.replace("\r", "").replace("\n", " ") for w in _BLANK_LINE.split(run)]
+    elif run[2].isspace():  # a separator and a space after each letter, words apart by more
+        return " ".join("".join(c for c in word if c != run[1] and not c.isspace())
+                        for word in _WIDE_GAP.split(run))
     else:
         words = [w for w in run.split() if w not in "/|"]
     return " ".join(word.strip()[::2] for word in words)  # character, separator, character
