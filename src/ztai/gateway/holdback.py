@@ -19,7 +19,7 @@ from itertools import islice
 
 from ztai.gateway.answer import AnswerGuard
 from ztai.gateway.openai.paths import rewrite_answer
-from ztai.gateway.plan import Piece, ReplyReader
+from ztai.gateway.plan import Piece, ReplyReader, with_extras
 from ztai.protection.model import Match
 from ztai.protection.redact import TOKEN
 from ztai.upstream.interface import StreamEvent
@@ -117,8 +117,7 @@ class TextWindow:
     def _whole(self, event: StreamEvent, data: dict[str, object]) -> StreamEvent:
         """Complete copies in an event (a final summary), and what the provider put beside
         the model's text, are judged whole, right away."""
-        pieces = [(p, t, False) for p, t in self._reader.whole_pieces(data)]
-        pieces += [(p, t, True) for p, t in self._reader.extra_pieces(data)]
+        pieces = with_extras(self._reader, self._reader.whole_pieces(data), data)
         if not pieces:
             return event
         changed = {}

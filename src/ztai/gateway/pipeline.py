@@ -38,7 +38,7 @@ from ztai.gateway.holds import Holds
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.obligations import denial_code, denial_headers, denial_hint, denial_status
 from ztai.gateway.openai.paths import replace_strings, rewrite_answer
-from ztai.gateway.plan import Plan
+from ztai.gateway.plan import Plan, with_extras
 from ztai.gateway.relay import Relay
 from ztai.gateway.toolcalls import ToolCallPolicy, proposed
 from ztai.gateway.trail import Trail
@@ -320,9 +320,7 @@ def _rewritten(plan: Plan, flow: Flow) -> Plan:
 def _guarded(body: dict[str, Any], plan: Plan, guard: AnswerGuard) -> dict[str, Any]:
     """A whole answer with each text piece cleaned (raises ``Blocked``)."""
     changed, offset = {}, 0
-    pieces = [(p, t, False) for p, t in plan.reader.pieces(body)]
-    pieces += [(p, t, True) for p, t in plan.reader.extra_pieces(body)]
-    for path, text, provider in pieces:
+    for path, text, provider in with_extras(plan.reader, plan.reader.pieces(body), body):
         cleaned = guard.clean(text, guard.detect(text, provider), offset)
         if cleaned != text:
             changed[path] = cleaned

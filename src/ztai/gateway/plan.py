@@ -36,6 +36,14 @@ class ReplyReader(Protocol):
     def usage(self, body: Mapping[str, Any]) -> dict[str, int]: ...
 
 
+def with_extras(reader: ReplyReader, pieces: list[Piece], data: Mapping[str, Any]
+                ) -> list[tuple[str, str, bool]]:
+    """``pieces`` of the model's text, then ``reader.extra_pieces(data)``, each told whether
+    it is the provider's (``AnswerGuard.detect(text, provider)``)."""
+    return [*((path, text, False) for path, text in pieces),
+            *((path, text, True) for path, text in reader.extra_pieces(data))]
+
+
 def event_text(reader: ReplyReader, event: StreamEvent) -> str:
     return "".join(text for _, text in reader.delta_pieces(event.data or {}))
 

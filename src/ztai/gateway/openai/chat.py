@@ -30,20 +30,18 @@ from ztai.gateway.openai.fields import (
     malformed_answer,
     metadata,
     nested_too_deeply,
-    object_keys,
     opt_bool,
     opt_list,
     opt_object,
     opt_str,
-    other_fields,
     other_texts,
     parse_object,
     req_list,
     req_str,
     unknown_part_texts,
     unlabelled,
+    unread_segments,
 )
-from ztai.gateway.openai.paths import KEYS
 from ztai.gateway.plan import Piece, Plan, usage_counts
 from ztai.upstream.interface import Endpoint, UpstreamCall
 
@@ -163,9 +161,7 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
                     for source, text in definitions(request))
     segments.extend(Segment(Role.DEVELOPER, text, source, unread=True)
                     for source, text in metadata(request))
-    segments.extend(Segment(Role.DEVELOPER, text, source, unread=True)
-                    for source, text in other_fields(request, _KNOWN))
-    segments.append(Segment(Role.DEVELOPER, object_keys(request), KEYS, unread=True))
+    segments.extend(unread_segments(request, _KNOWN))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,

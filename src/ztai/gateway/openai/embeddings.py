@@ -9,8 +9,7 @@ from typing import Any
 from ztai.core.errors import BadRequest
 from ztai.core.model import Action, Exchange, ExchangeId, Resource, ResourceKind, Role, Segment
 from ztai.gateway.catalog import Catalog
-from ztai.gateway.openai.fields import object_keys, other_fields, parse_object, req_str
-from ztai.gateway.openai.paths import KEYS
+from ztai.gateway.openai.fields import parse_object, req_str, unread_segments
 from ztai.gateway.plan import Plan, TextlessReader
 from ztai.upstream.interface import Endpoint, UpstreamCall
 
@@ -22,9 +21,7 @@ def translate_embeddings(body: bytes, catalog: Catalog, exchange_id: ExchangeId)
     request = parse_object(body)
     model = req_str(request, "model")
     inputs, unscanned = _inputs(request.get("input"))
-    segments = (*inputs, *(Segment(Role.DEVELOPER, text, source, unread=True)
-                           for source, text in other_fields(request, _KNOWN)),
-                Segment(Role.DEVELOPER, object_keys(request), KEYS, unread=True))
+    segments = (*inputs, *unread_segments(request, _KNOWN))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 import orjson
 
 from ztai.core.errors import BadRequest, UpstreamError
+from ztai.core.model import Role, Segment
 from ztai.gateway.attachments import ENCODED, decoded_text
-from ztai.gateway.openai.paths import step
+from ztai.gateway.openai.paths import KEYS, step
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
@@ -254,6 +255,15 @@ def metadata(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     pieces: list[tuple[str, str]] = []
     _strings_at(as_object(value, "metadata"), "metadata", pieces, _nothing, MAX_METADATA_DEPTH)
     return pieces
+
+
+def unread_segments(request: Mapping[str, Any], known: frozenset[str]) -> list[Segment]:
+    """What a request sends the provider besides what its route reads, for data protection
+    only (the model may not read it; the shield does not judge it): the strings of the fields
+    ``known`` does not name (``other_fields``) and the request's keys (``object_keys``)."""
+    return [*(Segment(Role.DEVELOPER, text, source, unread=True)
+              for source, text in other_fields(request, known)),
+            Segment(Role.DEVELOPER, object_keys(request), KEYS, unread=True)]
 
 
 def other_fields(request: Mapping[str, Any], known: frozenset[str]) -> list[tuple[str, str]]:
