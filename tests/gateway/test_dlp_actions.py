@@ -607,6 +607,28 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
     ("/v1/responses", {"input": [{"type": "message", "role": "user", "content": [
         {"type": "input_text", "text": "go"}, {"type": "x_note", "data": f"key {AWS_KEY}"}]}]},
      ("input", 0, "content", 1, "data")),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "go"},
+        {"type": "file", "file": {"file_id": "file-1", "filename": f"key {AWS_KEY}.pdf"}}]}]},
+     ("messages", 0, "content", 1, "file", "filename")),
+    ("/v1/responses", {"input": [{"type": "message", "role": "user", "content": [
+        {"type": "input_text", "text": "go"},
+        {"type": "input_file", "file_id": "file-1", "filename": f"key {AWS_KEY}.pdf"}]}]},
+     ("input", 0, "content", 1, "filename")),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": [
+        {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": f"{AWS_KEY}"}}]}]},
+     ("messages", 0, "content", 0, "input_audio", "format")),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "go", "cache_control": {"note": f"key {AWS_KEY}"}}]}]},
+     ("messages", 0, "content", 0, "cache_control", "note")),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "web_search_options": {"user_location": {
+                                  "type": "approximate",
+                                  "approximate": {"city": f"key {AWS_KEY}"}}}},
+     ("web_search_options", "user_location", "approximate", "city")),
+    ("/v1/responses", {"input": "go", "tools": [{"type": "web_search", "user_location": {
+        "type": "approximate", "city": f"key {AWS_KEY}"}}]},
+     ("tools", 0, "user_location", "city")),
 ], ids=["chat prediction", "chat custom tool input", "custom tool output",
         "tool output parts", "function call history", "reasoning history",
         "chat legacy function call", "chat reasoning history", "file search results history",
@@ -615,14 +637,19 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
         "chat metadata", "responses metadata", "a chat field ztai does not know",
         "a responses field ztai does not know", "an embeddings field ztai does not know",
         "a chat content part of a type ztai does not know",
-        "a responses content part of a type ztai does not know"])
+        "a responses content part of a type ztai does not know",
+        "a chat file's name", "a responses file's name", "an audio part's format",
+        "a text part's extra field", "chat web search location",
+        "responses web search location"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
     """Found 2026-11-27: these texts went to the model unscanned (a key unmasked, a tool's
     output not judged by the shield). Found 2026-11-28: a text under a key that is no name
     (``x-notes``) was read, but its redaction could not be written back (503); the request's
     metadata (kept by the provider, not read by the model) was not read at all, nor were the
-    fields ztai does not know (later that day)."""
+    fields ztai does not know (later that day), nor the strings of a content part beside its
+    text and content (a file's name, an audio part's format, an extra field), nor the user's
+    location for web search (found by test_planted_secrets.py)."""
     upstream = upstream_for(route)
     rules = None if route == "/v1/embeddings" else RULES  # (the test's rules: models only)
     async with harness(tmp_path, _options(upstream, rules)) as h:  # type: ignore[arg-type]
@@ -665,6 +692,51 @@ async def test_a_key_that_holds_a_credential_refuses_the_request(
     assert AWS_KEY not in response.text
     assert AWS_KEY not in str(event)
     assert any(f["kind"] == "secret.aws-access-token" for f in event["findings"])
+
+
+@pytest.mark.parametrize(("route", "body"), [
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}], "tools": [
+        {"type": "function", "function": {"name": AWS_KEY, "description": "deploys"}}]}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}], "tools": [
+        {"type": "function", "function": {"name": "deploy"}}],
+        "tool_choice": {"type": "function", "function": {"name": AWS_KEY}}}),
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": None, "tool_calls": [{
+            "id": "c", "type": "function", "function": {"name": AWS_KEY, "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "c", "content": "done"}]}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "response_format": {"type": "json_schema", "json_schema": {
+                                  "name": AWS_KEY, "schema": {"type": "object"}}}}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "prediction": {"type": "content", "content": "ok",
+                                             "x-trace": f"key {AWS_KEY}"}}),
+    ("/v1/responses", {"input": [
+        {"type": "function_call", "call_id": "c", "name": AWS_KEY, "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c", "output": "done"}]}),
+    ("/v1/responses", {"input": [
+        {"type": "reasoning", "id": "rs", "summary": [
+            {"type": "summary_text", "text": "thinking", "label": f"key {AWS_KEY}"}]},
+        {"role": "user", "content": "go on"}]}),
+], ids=["a chat tool's name", "the chat tool a request chooses", "a called tool's name",
+        "an answer schema's name", "a predicted output's extra field",
+        "a responses function call's name", "a reasoning summary's extra field"])
+async def test_a_string_passed_on_as_it_is_that_holds_a_credential_refuses_the_request(
+        tmp_path: Path, route: str, body: dict[str, Any]) -> None:
+    """Found 2026-11-28 by test_planted_secrets.py: strings the routes pass on as they are (a
+    tool's name where it is defined, chosen or called, an answer schema's name, a field added
+    where the reader knows none) went to the provider unread. A name is matched on, so like a
+    key it is read but not rewritten: the request is refused."""
+    upstream = upstream_for(route)
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post(route, headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", **body})
+        event = h.last_event()
+    assert response.status_code == 400, response.text
+    assert "a string ztai passes on as it is" in response.json()["error"]["message"]
+    assert upstream.received == []
+    assert AWS_KEY not in response.text
+    assert AWS_KEY not in str(event)
 
 
 async def test_keys_without_findings_pass_as_they_are(tmp_path: Path) -> None:

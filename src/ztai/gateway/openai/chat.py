@@ -26,6 +26,7 @@ from ztai.gateway.openai.fields import (
     attached_text,
     definitions,
     hosted_tools,
+    known_part_texts,
     label_of,
     malformed_answer,
     metadata,
@@ -161,7 +162,7 @@ def translate_chat(body: bytes, catalog: Catalog, exchange_id: ExchangeId) -> Pl
                     for source, text in definitions(request))
     segments.extend(Segment(Role.DEVELOPER, text, source, unread=True)
                     for source, text in metadata(request))
-    segments.extend(unread_segments(request, _KNOWN))
+    segments.extend(unread_segments(request, _KNOWN, segments))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,
@@ -225,24 +226,26 @@ def _content(content: Any, where: str) -> list[tuple[str | None, str]]:
                          param=where + "content")
     pieces: list[tuple[str | None, str]] = []
     for j, raw in enumerate(content):
-        part = as_object(raw, f"{where}content[{j}]")
-        kind = req_str(part, "type", f"{where}content[{j}].")
+        at = f"{where}content[{j}]"
+        part = as_object(raw, at)
+        kind = req_str(part, "type", at + ".")
         if kind in ("text", "refusal"):
-            text = req_str(part, kind, f"{where}content[{j}].")
-            pieces.append((text, f"{where}content[{j}].{kind}"))
+            pieces.append((req_str(part, kind, at + "."), f"{at}.{kind}"))
         elif kind == "file" and isinstance(part.get("file"), dict) and (
-                attached := attached_text(part["file"], f"{where}content[{j}].file")):
+                attached := attached_text(part["file"], f"{at}.file")):
             pieces.append(attached)
         else:
-            pieces.append((None, f"{where}content[{j}]"))
-            if kind not in _BINARY_PARTS:
-                pieces += [(text, source) for source, text
-                           in unknown_part_texts(part, f"{where}content[{j}]")]
+            pieces.append((None, at))
+        # the part's other strings: a file's name, the audio's format, a client's additions
+        others = known_part_texts(part, at, f"{at}.{kind}") if kind in _KNOWN_PARTS \
+            else unknown_part_texts(part, at)
+        pieces += [(text, source) for source, text in others]
     return pieces
 
 
-# the parts no detector reads (an image's address is left as it is: a presigned one would break)
-_BINARY_PARTS = frozenset({"image_url", "input_audio", "file"})
+# the parts whose content the reader above knows (an image, audio and a file other than a text
+# file are not read; an image's address is left as it is: a presigned one would break)
+_KNOWN_PARTS = frozenset({"text", "refusal", "image_url", "input_audio", "file"})
 
 
 def _tool_call_arguments(message: Mapping[str, Any], where: str) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ def translate_embeddings(body: bytes, catalog: Catalog, exchange_id: ExchangeId)
     request = parse_object(body)
     model = req_str(request, "model")
     inputs, unscanned = _inputs(request.get("input"))
-    segments = (*inputs, *unread_segments(request, _KNOWN))
+    segments = (*inputs, *unread_segments(request, _KNOWN, inputs))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -257,13 +257,33 @@ def metadata(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pieces
 
 
-def unread_segments(request: Mapping[str, Any], known: frozenset[str]) -> list[Segment]:
-    """What a request sends the provider besides what its route reads, for data protection
-    only (the model may not read it; the shield does not judge it): the strings of the fields
-    ``known`` does not name (``other_fields``) and the request's keys (``object_keys``)."""
-    return [*(Segment(Role.DEVELOPER, text, source, unread=True)
-              for source, text in other_fields(request, known)),
-            Segment(Role.DEVELOPER, object_keys(request), KEYS, unread=True)]
+def unread_segments(request: Mapping[str, Any], known: frozenset[str],
+                    read: Iterable[Segment] = ()) -> list[Segment]:
+    """What a request sends the provider besides what its route reads (``read``: the segments
+    it made), for data protection only (the model may not read it; the shield does not judge
+    it): the strings of the fields ``known`` does not name (``other_fields``), and the
+    request's keys with the strings no segment holds as one text (``unread_text``)."""
+    others = [Segment(Role.DEVELOPER, text, source, unread=True)
+              for source, text in (*other_fields(request, known), *user_location(request))]
+    sources = {segment.source for segment in (*read, *others)}
+    return [*others, Segment(Role.DEVELOPER, unread_text(request, sources), KEYS, unread=True)]
+
+
+def user_location(request: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The strings of the user's location given to the provider's web search (chat's
+    ``web_search_options.user_location``, a Responses ``web_search`` tool's), at their paths:
+    personal data, read by data protection and redacted in place like ``metadata`` (a city
+    pseudonymised for a consumer-tier model still reads as a place to the search)."""
+    pieces: list[tuple[str, str]] = []
+    places = [("web_search_options", request.get("web_search_options"))]
+    tools = request.get("tools")
+    if isinstance(tools, list):
+        places += [(f"tools[{i}]", tool) for i, tool in enumerate(tools)]
+    for where, holder in places:
+        if isinstance(holder, dict) and isinstance(holder.get("user_location"), dict):
+            _strings_at(holder["user_location"], f"{where}.user_location", pieces, _is_type,
+                        MAX_METADATA_DEPTH)
+    return pieces
 
 
 def other_fields(request: Mapping[str, Any], known: frozenset[str]) -> list[tuple[str, str]]:
@@ -290,27 +310,87 @@ def unknown_part_texts(part: Mapping[str, Any], where: str) -> list[tuple[str, s
     return [(path, text) for path, text in pieces if not text.startswith("data:")]
 
 
+def known_part_texts(part: Mapping[str, Any], where: str,
+                     read: str | None = None) -> list[tuple[str, str]]:
+    """The strings of a content part of a known type besides its text (at ``read``, which its
+    route reads) and its content and address (an image's URL, audio data, a file's data and
+    id): a file's name, the audio's format, an image's detail, an answer's annotations,
+    anything a client adds. The model may read them (a file's name) and the provider receives
+    them; found 2026-11-28 by tests/gateway/test_planted_secrets.py, a credential in a file's
+    name or an audio part's format reached the provider unmasked."""
+    pieces: list[tuple[str, str]] = []
+    _strings_at(part, where, pieces, _is_payload, MAX_ANSWER_DEPTH)
+    return [(path, text) for path, text in pieces if path != read]
+
+
+# what an image, audio or file part holds as its content or address: not text to read (an
+# image's address is left as it is: a presigned one carries a credential by design)
+_PAYLOAD = frozenset({"type", "data", "url", "image_url", "file_data", "file_id"})
+
+
+def _is_payload(key: str, entry: Any) -> bool:
+    return key in _PAYLOAD and isinstance(entry, str)
+
+
 def _is_type(key: str, entry: Any) -> bool:
     return key == "type"
 
 
-def object_keys(request: Mapping[str, Any]) -> str:
-    """Every key of every object in the request, once each, a line each (in the order first
-    met, depth first). The provider receives keys as it receives values, and a client may use
-    any string as a key (in ``metadata``, a tool's parameters, a field the gateway does not
-    know): found 2026-11-28, ``"metadata": {"AKIA…": "v"}`` reached the provider unmasked with
-    data protection on. Data protection reads them as one text (``paths.KEYS``); what a rule
-    would redact there refuses the request, as a key cannot be redacted."""
+def unread_text(request: Mapping[str, Any], read: Container[str]) -> str:
+    """What data protection reads of a request as one text (``paths.KEYS``), a line each:
+    every key of every object, once each, then every string no segment holds (its path is not
+    in ``read``) but identifiers and what is passed on by design (``_passed_on``).
+
+    Keys: the provider receives them as it receives values, and a client may use any string as
+    a key (in ``metadata``, a tool's parameters, a field the gateway does not know): found
+    2026-11-28, ``"metadata": {"AKIA…": "v"}`` reached the provider unmasked with data
+    protection on. Strings: a tool's name where it is defined, chosen or called, an answer
+    schema's name, a field a client or provider adds to a message, an item or a part
+    (``cache_control``...), a setting; found 2026-11-28 by
+    tests/gateway/test_planted_secrets.py, a credential in a tool's name, a reasoning
+    summary's extra field or a predicted output's reached the provider unmasked, as each route
+    read the fields it knew and passed the rest on. Both are matched on (a call names a defined
+    tool) or mean what ztai cannot tell, so they are read but never rewritten: what a rule
+    would redact there refuses the request."""
     keys: dict[str, None] = {}
-    stack: list[Any] = [request]
-    while stack:  # no recursion: the parser's nesting limit is the only bound
-        node = stack.pop()
+    strings: list[str] = []
+    # (node, its path, whether its strings are passed on): no recursion, the parser's nesting
+    # limit is the only bound
+    stack: list[tuple[Any, str, bool]] = [(request, "", False)]
+    while stack:
+        node, at, passed = stack.pop()
         if isinstance(node, dict):
             keys.update(dict.fromkeys(node))
-            stack.extend(v for v in reversed(node.values()) if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend(v for v in reversed(node) if isinstance(v, dict | list))
-    return "\n".join(keys)
+            entries: Iterable[tuple[str | int, Any]] = node.items()
+        else:
+            entries = enumerate(node)
+        for key, value in entries:
+            if isinstance(key, int):
+                path, skip = f"{at}[{key}]", passed
+            else:
+                path = f"{at}{step(key)}" if at else step(key).removeprefix(".")
+                skip = passed or _passed_on(key, at)
+            if isinstance(value, str):
+                if value and not skip and path not in read and not value.startswith("data:"):
+                    strings.append(value)
+            elif isinstance(value, dict | list):
+                stack.append((value, path, skip))
+    return "\n".join((*keys, *strings))
+
+
+# what unread_text passes on: identifiers (the provider's, or matched on: masking one breaks
+# the conversation), content and addresses no detector reads (an image's address, presigned
+# ones carrying a credential by design; audio and file data; a reasoning item's encrypted
+# content), and at the top the provider's keys for abuse monitoring and caching (a pseudonym
+# there would break both) and the model's name
+_IDENTIFIERS = frozenset({"id", "conversation"})
+_CONTENT = frozenset({"url", "image_url", "data", "file_data", "encrypted_content"})
+_TOP_PASSED_ON = frozenset({"model", "user", "safety_identifier", "prompt_cache_key"})
+
+
+def _passed_on(key: str, at: str) -> bool:
+    return key in _IDENTIFIERS or key.endswith("_id") or key in _CONTENT or (
+        not at and key in _TOP_PASSED_ON)
 
 
 def _nothing(key: str, entry: Any) -> bool:

@@ -15,7 +15,8 @@ import orjson
 from ztai.core.errors import BadRequest, StageFailed
 from ztai.gateway.attachments import ENCODED, reencoded
 
-# the source of the segment that holds the request's object keys (``object_keys``)
+# the source of the segment that holds the request's object keys and the strings no other
+# segment holds (``fields.unread_text``)
 KEYS = "{keys}"
 
 _STEP = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d{1,6})\]|\[("(?:[^"\\]|\\.)*")\]')
@@ -56,9 +57,10 @@ def replace_strings(body: Mapping[str, Any], texts: Mapping[str, str]) -> dict[s
     result: dict[str, Any] = dict(body)
     if KEYS in texts:
         # the message names no key: it holds what a rule redacts, and goes to the audit log
-        raise BadRequest("a key of the request's objects holds content a DLP rule redacts; a "
-                         "key cannot be redacted without changing what the request means, so "
-                         "the request is refused")
+        raise BadRequest("a key of the request's objects, or a string ztai passes on as it "
+                         "is (a tool's name, a field it does not read), holds content a DLP "
+                         "rule redacts; it cannot be redacted without changing what the "
+                         "request means, so the request is refused")
     for path, text in texts.items():
         encoded = path.endswith(ENCODED)
         _set(result, steps(path.removesuffix(ENCODED) if encoded else path), text, path,

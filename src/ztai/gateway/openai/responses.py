@@ -27,6 +27,7 @@ from ztai.gateway.openai.fields import (
     definition_texts,
     definitions,
     hosted_tools,
+    known_part_texts,
     label_of,
     malformed_answer,
     metadata,
@@ -192,7 +193,7 @@ def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) 
                     for source, text in definitions(request))
     segments.extend(Segment(Role.DEVELOPER, text, source, unread=True)
                     for source, text in metadata(request))
-    segments.extend(unread_segments(request, _KNOWN))
+    segments.extend(unread_segments(request, _KNOWN, segments))
     target = catalog.route(model)
     exchange = Exchange(
         id=exchange_id,
@@ -343,11 +344,13 @@ def _parts(content: list[Any], role: Role, where: str, segments: list[Segment],
             segments.append(Segment(role, *attached, Provenance.UNTRUSTED, labels))
         else:
             unscanned += 1
-            if kind not in _BINARY_PARTS:
-                segments.extend(Segment(role, text, source, labels=labels)
-                                for source, text in unknown_part_texts(part, at))
+        # the part's other strings (as for chat: ``ztai.gateway.openai.chat``)
+        others = known_part_texts(part, at, at + ".text") if kind in _KNOWN_PARTS \
+            else unknown_part_texts(part, at)
+        segments.extend(Segment(role, text, source, labels=labels) for source, text in others)
     return unscanned
 
 
-# the parts no detector reads (as for chat: ``ztai.gateway.openai.chat``)
-_BINARY_PARTS = frozenset({"input_image", "input_file", "input_audio"})
+# the parts whose content the reader above knows (an image, audio and a file other than a text
+# file are not read, as for chat)
+_KNOWN_PARTS = frozenset({*_TEXT_PARTS, "input_image", "input_file", "input_audio"})
