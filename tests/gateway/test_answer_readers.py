@@ -30,8 +30,11 @@ def test_every_text_of_a_message_is_read() -> None:
         ("choices[0].message.content", "hello"),
         ("choices[0].message.refusal", "no"),
         ("choices[0].message.tool_calls[0].function.arguments", "{\"a\": 1}"),
+        ("choices[0].message.tool_calls[0].function.name", "f"),
         ("choices[0].message.tool_calls[1].custom.input", "raw"),
+        ("choices[0].message.tool_calls[1].custom.name", "g"),
         ("choices[0].message.function_call.arguments", "{}"),
+        ("choices[0].message.function_call.name", "h"),
     ]
 
 
@@ -78,7 +81,8 @@ def test_every_text_of_a_response_is_read() -> None:
     ]}
     assert ResponsesReader().pieces(body) == [
         ("output[0].content[0].text", "hello"), ("output[0].content[1].refusal", "no"),
-        ("output[1].arguments", "{}"), ("output[2].summary[0].text", "thinking")]
+        ("output[1].arguments", "{}"), ("output[1].name", "f"),
+        ("output[2].summary[0].text", "thinking")]
     assert ResponsesReader().delta_pieces(
         {"type": "response.output_text.delta", "delta": "he"}) == [("delta", "he")]
 
@@ -111,13 +115,14 @@ def test_a_text_delta_that_is_no_text_fails_closed() -> None:
 
 @pytest.mark.parametrize(("item", "expected"), [
     ({"type": "custom_tool_call", "call_id": "c", "name": "f", "input": "raw"},
-     [("output[0].input", "raw")]),
+     [("output[0].name", "f"), ("output[0].input", "raw")]),
     ({"type": "code_interpreter_call", "id": "ci", "code": "print(1)",
       "outputs": [{"type": "logs", "logs": "1"}, {"type": "image", "url": "https://e.test/i"}]},
      [("output[0].code", "print(1)"), ("output[0].outputs[0].logs", "1"),
       ("output[0].outputs[1].url", "https://e.test/i")]),
     ({"type": "mcp_call", "server_label": "s", "name": "f", "arguments": "{}", "output": "out",
-      "error": None}, [("output[0].arguments", "{}"), ("output[0].output", "out")]),
+      "error": None}, [("output[0].arguments", "{}"), ("output[0].name", "f"),
+                       ("output[0].output", "out")]),
     ({"type": "local_shell_call", "action": {"type": "exec", "command": ["echo", "hi"],
                                              "env": {"HOME": "/root"}}},
      [("output[0].action.command[0]", "echo"), ("output[0].action.command[1]", "hi"),
@@ -196,6 +201,7 @@ def test_every_text_of_a_message_besides_content_is_read() -> None:
         "reasoning": "so", "tool_calls": [{"index": 0, "id": "c", "function": {
             "name": "f", "arguments": "{"}}]}}]}) == [
         ("choices[0].delta.tool_calls[0].function.arguments", "{"),
+        ("choices[0].delta.tool_calls[0].function.name", "f"),
         ("choices[0].delta.reasoning", "so")]
 
 

@@ -1170,6 +1170,61 @@ async def test_a_credential_in_a_providers_own_field_blocks_the_answer(tmp_path:
     assert AWS_KEY not in response.text
 
 
+class CallsATool(ScriptedUpstream):
+    """A model that proposes a call of a tool whose name it made up."""
+
+    def __init__(self, tool: str) -> None:
+        super().__init__(lambda _: "")
+        self.tool = tool
+
+    def _call(self, data: dict[str, Any], field: str) -> dict[str, Any]:
+        call = {"index": 0, "id": "call_1", "type": "function",
+                "function": {"name": self.tool, "arguments": "{}"}}
+        choices = [{**c, field: {**c.get(field, {}), "tool_calls": [call]}}
+                   for c in data.get("choices", ())]
+        return {**data, "choices": choices}
+
+    async def send(self, call: UpstreamCall) -> UpstreamReply:
+        reply = await super().send(call)
+        return UpstreamReply(reply.status, self._call(dict(reply.body), "message"))
+
+    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
+        first = True
+        async for event in super().stream(call):
+            if event.data and first:
+                first = False
+                yield StreamEvent(self._call(event.data, "delta"))
+            else:
+                yield event
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+async def test_a_credential_as_a_proposed_tools_name_blocks_the_answer(
+        tmp_path: Path, stream: bool) -> None:
+    """Found 2026-11-28 by test_planted_answers.py: the name of the tool a model proposes to
+    call was not read (a tool's name was counted an identifier), so a model could hand the
+    client a credential there."""
+    async with harness(tmp_path, _options(CallsATool(AWS_KEY))) as h:
+        response = await _ask(h, "what happened?", stream=stream)
+    assert AWS_KEY not in response.text
+    if stream:
+        assert streamed_text(response.content)[1][0]["code"] == "dlp_blocked"
+    else:
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "dlp_blocked"
+
+
+async def test_a_credential_as_a_responses_calls_name_blocks_the_answer(tmp_path: Path) -> None:
+    upstream = ResponsesEvents({"id": "r", "object": "response", "output": [
+        {"type": "function_call", "id": "fc", "call_id": "c", "name": AWS_KEY,
+         "arguments": "{}", "status": "completed"}]})
+    async with harness(tmp_path, _options(upstream)) as h:
+        response = await h.client.post("/v1/responses", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", "input": "go"})
+    assert response.status_code == 403
+    assert AWS_KEY not in response.text
+
+
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
 async def test_a_responses_own_fields_are_protected(tmp_path: Path, stream: bool) -> None:
     """The same for a Responses answer, whole or in the stream's copies of the response; the

@@ -234,17 +234,17 @@ def _with_extras(rng: random.Random, node: Any) -> Any:
     return node
 
 
-def _places(node: Any, at: str = "") -> Iterator[tuple[str, tuple[Any, ...], bool]]:
+def places(node: Any, at: str = "") -> Iterator[tuple[str, tuple[Any, ...], bool]]:
     """Every string of ``node`` (a value, or a key when the flag is set) with its path, as
     (path text, path steps, is a key)."""
     if isinstance(node, dict):
         for key, value in node.items():
             path = f"{at}.{key}" if at else key
             yield path, (*_steps(at), key), True
-            yield from _places(value, path)
+            yield from places(value, path)
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            yield from _places(value, f"{at}[{i}]")
+            yield from places(value, f"{at}[{i}]")
     elif isinstance(node, str):
         yield at, tuple(_steps(at)), False
 
@@ -253,7 +253,7 @@ def _steps(path: str) -> list[str | int]:
     return [int(s) if s.isdigit() else s for s in re.findall(r"[^.\[\]]+", path)]
 
 
-def _plant(body: dict[str, Any], steps: tuple[Any, ...], key: bool) -> None:
+def plant(body: dict[str, Any], steps: tuple[Any, ...], key: bool) -> None:
     node: Any = body
     for step in steps[:-1]:
         node = node[step]
@@ -263,7 +263,7 @@ def _plant(body: dict[str, Any], steps: tuple[Any, ...], key: bool) -> None:
         node.clear()
         node.update((f"{k} {AWS_KEY}" if k == last else k, v) for k, v in items)
     elif isinstance(node[last], str):
-        node[last] = f"{node[last]} {AWS_KEY}"
+        node[last] = f"{node[last]} {AWS_KEY} "  # apart from what a stream adds after it
 
 
 def _passed_on(path: str) -> str | None:
@@ -290,11 +290,11 @@ async def test_a_planted_key_never_reaches_the_provider_unmasked(tmp_path: Path,
         async with harness(folder, options) as h:
             for _ in range(REQUESTS // len(ROUTES)):
                 body = _with_extras(rng, build(rng))
-                places = [p for p in _places(body) if p[1]]
-                path, steps, key = rng.choice(places)
+                spots = [p for p in places(body) if p[1]]
+                path, steps, key = rng.choice(spots)
                 if path == "model" or (not key and steps[-1] in ("type", "role")):
                     continue  # a value the route checks against a fixed set: a 400
-                _plant(body, steps, key)
+                plant(body, steps, key)
                 before = len(upstream.received)
                 with within(20):
                     response = await h.client.post(route, json=body,

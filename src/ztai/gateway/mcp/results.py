@@ -135,7 +135,9 @@ _TEXT = frozenset({"text"})
 def _other_strings(node: Mapping[str, Any], read: frozenset[str], path: str,
                    found: list[Piece]) -> None:
     for key, value in node.items():
-        if key not in read and key not in _NOT_TEXT:
+        if key not in read and (key not in _NOT_TEXT or key == "name"):
+            # a content item's own name (a resource link's) is shown where it has no title:
+            # found 2026-11-28, a credential there reached the client unread
             _strings_in(value, path + step(key), found, 1)
 
 

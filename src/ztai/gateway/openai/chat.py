@@ -142,9 +142,13 @@ _CALL_READ = frozenset({"function", "custom"})
 
 
 def _member(node: Any, name: str, where: str, pieces: list[Piece]) -> None:
+    """A proposed call's ``name`` text (its arguments or input), its tool's name (the model
+    writes it: found 2026-11-28 by tests/gateway/test_planted_answers.py, a credential there
+    reached the client) and anything else in it."""
     if not isinstance(node, dict):
         raise malformed_answer(where)
     answer_text(node, name, f"{where}.{name}", pieces)
+    answer_text(node, "name", f"{where}.name", pieces)
     other_texts(node, frozenset({name}), where, pieces)
 
 

@@ -142,11 +142,13 @@ def _output_pieces(body: Mapping[str, Any], prefix: str) -> list[Piece]:
 
 
 def _item_pieces(item: Mapping[str, Any], where: str) -> list[Piece]:
-    """A function call's arguments (the model proposes it), the text and refusal of each
+    """A function call's arguments and name (the model proposes it), the text and refusal of each
     content part, the text of each reasoning summary part, and every other text the item
     carries (``other_texts``); a content or summary of another shape fails closed."""
     pieces: list[Piece] = []
     answer_text(item, "arguments", f"{where}.arguments", pieces)
+    # the name of the tool a call proposes: the model writes it (as for chat's tool calls)
+    answer_text(item, "name", f"{where}.name", pieces)
     for name, keys in (("content", ("text", "refusal")), ("summary", ("text",))):
         parts = item.get(name)
         if parts is None:
