@@ -75,7 +75,7 @@ def _message(rng: random.Random) -> dict[str, Any]:
     return message
 
 
-def _request(rng: random.Random) -> tuple[str, dict[str, Any]]:
+def random_request(rng: random.Random) -> tuple[str, dict[str, Any]]:
     route = rng.choice(_ROUTES)
     if route != "/v1/chat/completions":
         body: dict[str, Any] = {
@@ -111,7 +111,7 @@ async def test_random_bodies_are_answered_without_a_server_error(tmp_path: Path,
     statuses: set[int] = set()
     async with harness(tmp_path, options) as h:
         for _ in range(BODIES):
-            route, body = _request(rng)
+            route, body = random_request(rng)
             raw = json.dumps(body)
             with within(20):
                 response = await h.client.post(
