@@ -15,7 +15,6 @@ import json
 import os
 import random
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import pytest
 
 from tests.deadline import within
 from tests.gateway.harness import Options, auth, chat, harness
+from tests.gateway.scripted import ResponsesEvents
 from tests.gateway.test_planted_secrets import AWS_KEY, places, plant
 from ztai.gateway.classify import Classifier
 from ztai.policy.bundled import starter_policies
@@ -30,7 +30,6 @@ from ztai.protection.encoded import EncodedContent
 from ztai.protection.labels import LabelScheme
 from ztai.protection.pii import structured_pii_detector
 from ztai.protection.secrets_detector import SecretDetector
-from ztai.upstream.interface import StreamEvent, UpstreamCall, UpstreamReply
 
 pytestmark = pytest.mark.anyio
 
@@ -51,27 +50,6 @@ PASSED_ON: dict[str, str] = {
     # content no detector reads (audio, encrypted reasoning)
     r"(^|\.)(data|encrypted_content)$": "binary content",
 }
-
-
-class Canned:
-    """An upstream that answers with the given body, or streams the given events."""
-
-    name = "canned"
-
-    def __init__(self) -> None:
-        self.body: dict[str, Any] = {}
-        self.events: list[dict[str, Any]] = []
-
-    async def send(self, call: UpstreamCall) -> UpstreamReply:
-        return UpstreamReply(200, self.body)
-
-    async def stream(self, call: UpstreamCall) -> AsyncIterator[StreamEvent]:
-        for event in self.events:
-            yield StreamEvent(event)
-        yield StreamEvent(None)
-
-    async def aclose(self) -> None:
-        return None
 
 
 _WORDS = ["Sure, here it is.", "The weather is mild.", "I cannot help with that.",
@@ -224,7 +202,7 @@ async def test_a_planted_key_never_reaches_the_client(tmp_path: Path, seed: int)
     rng = random.Random(seed)  # noqa: S311 -- reproducible test input
     detectors = (SecretDetector.build(), structured_pii_detector())
     dlp = Classifier((*detectors, EncodedContent(detectors)), LabelScheme())
-    upstream = Canned()
+    upstream = ResponsesEvents()  # answers with .body, or streams .events
     options = Options(upstream=upstream, dlp=dlp, policy_texts=starter_policies())
     leaks: list[tuple[str, str, int]] = []
     outcomes: dict[str, set[int]] = {}
