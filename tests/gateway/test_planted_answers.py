@@ -228,3 +228,88 @@ async def test_a_planted_key_never_reaches_the_client(tmp_path: Path, seed: int)
                 leaks.append((case, label, response.status_code))
     assert not leaks, sorted(set(leaks), key=lambda leak: ("(key)" in leak[1], leak))
     assert all(200 in statuses for statuses in outcomes.values()), outcomes
+
+
+def _pieces(rng: random.Random, text: str) -> list[str]:
+    """``text`` cut at random points, 1 to 7 characters a piece."""
+    cuts, at = [], 0
+    while at < len(text):
+        step = rng.randint(1, 7)
+        cuts.append(text[at:at + step])
+        at += step
+    return cuts
+
+
+def _split_stream(rng: random.Random, route: str, text: str) -> list[dict[str, Any]]:
+    """A stream whose model text (the content, or a tool call's arguments) is ``text`` in
+    random pieces."""
+    arguments = rng.random() < 0.3
+    if route == "/v1/chat/completions":
+        chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,
+                 "model": "demo-chat"}
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+        if arguments:
+            deltas.append({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                                           "function": {"name": "note", "arguments": ""}}]})
+            deltas += [{"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+                       for piece in _pieces(rng, text)]
+        else:
+            deltas += [{"content": piece} for piece in _pieces(rng, text)]
+        return [{**chunk, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                for delta in deltas]
+    kind = "response.function_call_arguments.delta" if arguments \
+        else "response.output_text.delta"
+    events = [{"type": "response.created", "response": {
+        "id": "resp_1", "object": "response", "status": "in_progress", "output": []}}]
+    events += [{"type": kind, "item_id": "item_1", "output_index": 0, "content_index": 0,
+                "delta": piece} for piece in _pieces(rng, text)]
+    return [{**event, "sequence_number": i} for i, event in enumerate(events)]
+
+
+def _client_text(route: str, body: str) -> str:
+    """Everything the client assembles from an SSE body: content, arguments and deltas."""
+    text = ""
+    for block in body.split("\n\n"):
+        if not block.startswith("data: ") or block == "data: [DONE]":
+            continue
+        data = json.loads(block[6:])
+        if route == "/v1/responses":
+            delta = data.get("delta")
+            text += delta if isinstance(delta, str) else ""
+            continue
+        for choice in data.get("choices") or ():
+            delta = choice.get("delta") or {}
+            text += delta.get("content") or ""
+            for call in delta.get("tool_calls") or ():
+                text += (call.get("function") or {}).get("arguments") or ""
+    return text
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+async def test_no_piece_of_a_key_streamed_in_random_pieces_reaches_the_client(
+        tmp_path: Path, seed: int) -> None:
+    """The model's text carries a key somewhere, streamed in pieces of 1 to 7 characters cut
+    at random (so the key is cut anywhere): the stream is blocked before any piece of the key
+    goes out, its first four characters included."""
+    rng = random.Random(seed)  # noqa: S311 -- reproducible test input
+    detectors = (SecretDetector.build(), structured_pii_detector())
+    dlp = Classifier((*detectors, EncodedContent(detectors)), LabelScheme())
+    upstream = ResponsesEvents()
+    options = Options(upstream=upstream, dlp=dlp, policy_texts=starter_policies())
+    leaks: list[tuple[str, str]] = []
+    async with harness(tmp_path, options) as h:
+        for _ in range(ANSWERS // 3):
+            route = rng.choice(["/v1/chat/completions", "/v1/responses"])
+            words = [_text(rng) for _ in range(rng.randint(0, 60))]
+            words.insert(rng.randint(0, len(words)), f"key {AWS_KEY} ")
+            text = " ".join(words)
+            upstream.events = _split_stream(rng, route, text)
+            body = chat(stream=True) if route == "/v1/chat/completions" else {
+                "model": "demo-chat", "input": "hello", "stream": True}
+            with within(20):
+                response = await h.client.post(route, json=body,
+                                               headers=auth(h.keys["alice"]))
+            got = _client_text(route, response.text)
+            if AWS_KEY[:4] in got:
+                leaks.append((route, got[-80:]))
+    assert not leaks, leaks[:3]
