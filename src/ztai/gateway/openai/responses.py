@@ -252,20 +252,24 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
         unscanned = _tool_output(item, where, segments, labels)
         if kind == "mcp_call":
             _said(item, "arguments", where, segments, labels)
+        _item_extras(item, where, Role.TOOL, Provenance.UNTRUSTED, segments, labels)
         return unscanned
     if kind in _PROPOSALS:  # the model's earlier words, sent back as history
         _said(item, _PROPOSALS[kind], where, segments, labels)
+        _item_extras(item, where, Role.ASSISTANT, Provenance.TRUSTED, segments, labels)
         return 0
     if kind == "reasoning":
         for j, part in enumerate(opt_list(item, "summary", where + ".")):
             _said(as_object(part, f"{where}.summary[{j}]"), "text", f"{where}.summary[{j}]",
                   segments, labels)
+        _item_extras(item, where, Role.ASSISTANT, Provenance.TRUSTED, segments, labels)
         return 0
     if kind != "message":
         return _other_item(item, kind, where, segments, labels)
     role = _ROLES.get(req_str(item, "role", where + "."))
     if role is None:
         raise BadRequest(f"'{where}.role' must be one of {sorted(_ROLES)}", param=where + ".role")
+    _item_extras(item, where, role, Provenance.TRUSTED, segments, labels)
     content = item.get("content")
     if isinstance(content, str):
         segments.append(Segment(role, content, where + ".content", labels=labels))
@@ -273,6 +277,22 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
     if not isinstance(content, list):
         raise BadRequest(f"'{where}.content' must be a string or an array", param=where)
     return _parts(content, role, where, segments, labels)
+
+
+def _item_extras(item: Mapping[str, Any], where: str, role: Role, provenance: Provenance,
+                 segments: list[Segment], labels: frozenset[str]) -> None:
+    """The strings an item carries besides the fields its reader takes (a provider's or a
+    client's own field, an MCP call's error), read as the item's (a tool's output fields
+    untrusted, as chat reads a message's other fields). Found 2026-11-28: such a field of a
+    ``function_call_output`` went to the model judged by data protection only, not by the
+    shield."""
+    pieces: list[Piece] = []
+    other_texts(item, _ITEM_READ_KEYS, where, pieces, fail=nested_too_deeply)
+    segments.extend(Segment(role, text, source, provenance, labels) for source, text in pieces)
+
+
+# what _item reads of an item itself (``other_texts`` leaves out identifiers and kinds)
+_ITEM_READ_KEYS = frozenset({"content", "output", "arguments", "input", "summary", LABEL_FIELD})
 
 
 def _other_item(item: dict[str, Any], kind: str, where: str, segments: list[Segment],
