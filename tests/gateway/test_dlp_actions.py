@@ -718,9 +718,12 @@ async def test_a_key_that_holds_a_credential_refuses_the_request(
         {"type": "reasoning", "id": "rs", "summary": [
             {"type": "summary_text", "text": "thinking", "label": f"key {AWS_KEY}"}]},
         {"role": "user", "content": "go on"}]}),
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "go", "data": f"key {AWS_KEY}"}]}),
 ], ids=["a chat tool's name", "the chat tool a request chooses", "a called tool's name",
         "an answer schema's name", "a predicted output's extra field",
-        "a responses function call's name", "a reasoning summary's extra field"])
+        "a responses function call's name", "a reasoning summary's extra field",
+        "a field named like audio data outside audio"])
 async def test_a_string_passed_on_as_it_is_that_holds_a_credential_refuses_the_request(
         tmp_path: Path, route: str, body: dict[str, Any]) -> None:
     """Found 2026-11-28 by test_planted_secrets.py: strings the routes pass on as they are (a

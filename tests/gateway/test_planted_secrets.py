@@ -53,11 +53,12 @@ PASSED_ON: dict[str, str] = {
     # the provider's keys for abuse monitoring and caching (a pseudonym there breaks both)
     r"^(user|safety_identifier|prompt_cache_key)$": "the provider's abuse and cache keys",
     # an image's address: a presigned one carries a credential by design
-    r"(^|\.)(url|image_url)$": "an image's or a file's address",
+    r"\.image_url(\.url)?$": "an image's address",
     # content no detector reads (audio, an image, a PDF, an attachment that does not decode,
     # a reasoning item's encrypted content): passed on and counted in ``unscanned_parts``,
     # which the starter rules keep from consumer-tier models
-    r"(^|\.)(data|file_data|encrypted_content)$": "binary content, counted as unscanned",
+    r"(\.input_audio\.data|\.file_data|\.encrypted_content)$":
+        "binary content, counted as unscanned",
 }
 
 
@@ -226,7 +227,8 @@ def _with_extras(rng: random.Random, node: Any) -> Any:
         for value in node.values():
             _with_extras(rng, value)
         if rng.random() < 0.15:
-            node[rng.choice(["cache_control", "x-trace", "annotations", "label"])] = rng.choice(
+            node[rng.choice(["cache_control", "x-trace", "annotations", "label", "data",
+                             "url"])] = rng.choice(
                 [_text(rng), {"type": "ephemeral", "note": _text(rng)}, [_text(rng)]])
     elif isinstance(node, list):
         for value in node:

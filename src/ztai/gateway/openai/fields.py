@@ -379,18 +379,23 @@ def unread_text(request: Mapping[str, Any], read: Container[str]) -> str:
 
 
 # what unread_text passes on: identifiers (the provider's, or matched on: masking one breaks
-# the conversation), content and addresses no detector reads (an image's address, presigned
-# ones carrying a credential by design; audio and file data; a reasoning item's encrypted
-# content), and at the top the provider's keys for abuse monitoring and caching (a pseudonym
-# there would break both) and the model's name
+# the conversation); content and addresses no detector reads, where a part or item holds them
+# (an image's address, presigned ones carrying a credential by design; audio and file data; a
+# reasoning item's encrypted content) — a field of the same name elsewhere is read; and at the
+# top the provider's keys for abuse monitoring and caching (a pseudonym there would break both)
+# and the model's name
 _IDENTIFIERS = frozenset({"id", "conversation"})
-_CONTENT = frozenset({"url", "image_url", "data", "file_data", "encrypted_content"})
+_CONTENT = frozenset({"image_url", "file_url", "file_data", "encrypted_content"})
+_CONTENT_IN = frozenset({("data", "input_audio"), ("data", "audio")})  # (key, its parent's)
 _TOP_PASSED_ON = frozenset({"model", "user", "safety_identifier", "prompt_cache_key"})
 
 
 def _passed_on(key: str, at: str) -> bool:
-    return key in _IDENTIFIERS or key.endswith("_id") or key in _CONTENT or (
-        not at and key in _TOP_PASSED_ON)
+    if key in _IDENTIFIERS or key.endswith("_id"):
+        return True
+    if not at:
+        return key in _TOP_PASSED_ON
+    return key in _CONTENT or (key, at.rsplit(".", 1)[-1]) in _CONTENT_IN
 
 
 def _nothing(key: str, entry: Any) -> bool:
