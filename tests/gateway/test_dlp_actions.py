@@ -629,6 +629,13 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
     ("/v1/responses", {"input": "go", "tools": [{"type": "web_search", "user_location": {
         "type": "approximate", "city": f"key {AWS_KEY}"}}]},
      ("tools", 0, "user_location", "city")),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}], "tools": [
+        {"type": "function", "function": {"name": AWS_KEY, "description": "deploys"}}]},
+     ("tools", 0, "function", "name")),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "response_format": {"type": "json_schema", "json_schema": {
+                                  "name": AWS_KEY, "schema": {"type": "object"}}}},
+     ("response_format", "json_schema", "name")),
 ], ids=["chat prediction", "chat custom tool input", "custom tool output",
         "tool output parts", "function call history", "reasoning history",
         "chat legacy function call", "chat reasoning history", "file search results history",
@@ -640,7 +647,7 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
         "a responses content part of a type ztai does not know",
         "a chat file's name", "a responses file's name", "an audio part's format",
         "a text part's extra field", "chat web search location",
-        "responses web search location"])
+        "responses web search location", "a chat tool's name", "an answer schema's name"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
     """Found 2026-11-27: these texts went to the model unscanned (a key unmasked, a tool's
@@ -696,8 +703,6 @@ async def test_a_key_that_holds_a_credential_refuses_the_request(
 
 @pytest.mark.parametrize(("route", "body"), [
     ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}], "tools": [
-        {"type": "function", "function": {"name": AWS_KEY, "description": "deploys"}}]}),
-    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}], "tools": [
         {"type": "function", "function": {"name": "deploy"}}],
         "tool_choice": {"type": "function", "function": {"name": AWS_KEY}}}),
     ("/v1/chat/completions", {"messages": [
@@ -705,9 +710,6 @@ async def test_a_key_that_holds_a_credential_refuses_the_request(
         {"role": "assistant", "content": None, "tool_calls": [{
             "id": "c", "type": "function", "function": {"name": AWS_KEY, "arguments": "{}"}}]},
         {"role": "tool", "tool_call_id": "c", "content": "done"}]}),
-    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
-                              "response_format": {"type": "json_schema", "json_schema": {
-                                  "name": AWS_KEY, "schema": {"type": "object"}}}}),
     ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
                               "prediction": {"type": "content", "content": "ok",
                                              "x-trace": f"key {AWS_KEY}"}}),
@@ -720,16 +722,17 @@ async def test_a_key_that_holds_a_credential_refuses_the_request(
         {"role": "user", "content": "go on"}]}),
     ("/v1/chat/completions", {"messages": [
         {"role": "user", "content": "go", "data": f"key {AWS_KEY}"}]}),
-], ids=["a chat tool's name", "the chat tool a request chooses", "a called tool's name",
-        "an answer schema's name", "a predicted output's extra field",
+], ids=["the chat tool a request chooses", "a called tool's name",
+        "a predicted output's extra field",
         "a responses function call's name", "a reasoning summary's extra field",
         "a field named like audio data outside audio"])
 async def test_a_string_passed_on_as_it_is_that_holds_a_credential_refuses_the_request(
         tmp_path: Path, route: str, body: dict[str, Any]) -> None:
     """Found 2026-11-28 by test_planted_secrets.py: strings the routes pass on as they are (a
-    tool's name where it is defined, chosen or called, an answer schema's name, a field added
-    where the reader knows none) went to the provider unread. A name is matched on, so like a
-    key it is read but not rewritten: the request is refused."""
+    tool's name where it is chosen or called, a field added where the reader knows none) went
+    to the provider unread. A name is matched on, so like a key it is read but not rewritten:
+    the request is refused. (A tool's and an answer schema's name where they are defined are
+    read with the definition: see test_every_text_a_request_sends_is_protected.)"""
     upstream = upstream_for(route)
     async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
         response = await h.client.post(route, headers=auth(h.keys["alice"]),

@@ -50,8 +50,9 @@ def digest_of(definition: Mapping[str, Any]) -> str:
 
 
 def definition_text(definition: Mapping[str, Any]) -> str:
-    """Every string a model reads in a definition: description, title and the schema's texts
-    (parameter descriptions are a known hiding place for instructions)."""
+    """Every string a model reads in a definition: its name, title, description and the
+    schema's texts (parameter descriptions are a known hiding place for instructions; a name
+    too, since 2026-11-28: "ignore_all_previous_instructions_and_…" went unjudged)."""
     texts: list[str] = []
 
     def walk(value: Any) -> None:
@@ -64,7 +65,7 @@ def definition_text(definition: Mapping[str, Any]) -> str:
             for item in value:
                 walk(item)
 
-    for key in ("title", "description", "inputSchema", "outputSchema", "arguments"):
+    for key in ("name", "title", "description", "inputSchema", "outputSchema", "arguments"):
         walk(definition.get(key))
     return "\n".join(texts)
 

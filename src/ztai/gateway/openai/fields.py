@@ -140,16 +140,19 @@ def _texts(value: Any, where: str, pieces: list[tuple[str, str]], depth: int,
             _texts(item, f"{where}[{i}]", pieces, depth + 1, fail)
 
 
-# in a tool's or answer format's definition, the strings that name or type something (a
-# property named "name" is a key: its schema is still read); "required" lists names too
-_DEFINITION_IDS = frozenset({"type", "name", "strict", "$ref", "$schema", "$id", "$anchor",
+# in a tool's or answer format's definition, the strings that type or refer to something
+# (a property named "name" is a key: its schema is still read); "required" lists names too. The
+# tool's and the format's own ``name`` is read since 2026-11-28: the model reads it (a poisoned
+# tool may be named "ignore_all_previous_instructions_and_…"), so the shield's rules judge it
+# with the rest of the definition, and data protection reads it (redacted in place)
+_DEFINITION_IDS = frozenset({"type", "strict", "$ref", "$schema", "$id", "$anchor",
                              "$dynamicRef", "format", "syntax"})
 
 
 def definition_texts(value: Any, where: str, pieces: list[tuple[str, str]]) -> None:
-    """Every string of a tool's or answer format's definition (its description, each
-    parameter's description, enum values, examples, a custom tool's grammar) but identifiers,
-    at its path: the model reads them like the system prompt."""
+    """Every string of a tool's or answer format's definition (its name and description, each
+    parameter's description, enum values, examples, a custom tool's grammar) but types and
+    references, at its path: the model reads them like the system prompt."""
     _strings_at(value, where, pieces, _names_something, MAX_ANSWER_DEPTH)
 
 
