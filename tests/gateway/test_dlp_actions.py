@@ -621,6 +621,10 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
     ("/v1/chat/completions", {"messages": [{"role": "user", "content": [
         {"type": "text", "text": "go", "cache_control": {"note": f"key {AWS_KEY}"}}]}]},
      ("messages", 0, "content", 0, "cache_control", "note")),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": "https://img.example/a.png",
+                                            "data": f"key {AWS_KEY}"}}]}]},
+     ("messages", 0, "content", 0, "image_url", "data")),
     ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
                               "web_search_options": {"user_location": {
                                   "type": "approximate",
@@ -646,7 +650,7 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
         "a chat content part of a type ztai does not know",
         "a responses content part of a type ztai does not know",
         "a chat file's name", "a responses file's name", "an audio part's format",
-        "a text part's extra field", "chat web search location",
+        "a text part's extra field", "an image's extra field", "chat web search location",
         "responses web search location", "a chat tool's name", "an answer schema's name"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:

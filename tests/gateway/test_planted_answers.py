@@ -47,6 +47,10 @@ PASSED_ON: dict[str, str] = {
     r"finish_reason|created|created_at|expires_at|index|output_index|content_index|"
     r"sequence_number)$": "set by the provider, not the model",
     r"(^|\.)usage\.": "set by the provider, not the model",
+    # the answer's tokens with their probabilities: the content token by token (judged as the
+    # content, and dropped where the content is redacted) and the alternatives not chosen,
+    # a token each
+    r"\.logprobs\.": "the content's tokens",
     # content no detector reads (audio, encrypted reasoning)
     r"(^|\.)(data|encrypted_content)$": "binary content",
 }

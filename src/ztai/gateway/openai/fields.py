@@ -316,23 +316,28 @@ def unknown_part_texts(part: Mapping[str, Any], where: str) -> list[tuple[str, s
 def known_part_texts(part: Mapping[str, Any], where: str,
                      read: str | None = None) -> list[tuple[str, str]]:
     """The strings of a content part of a known type besides its text (at ``read``, which its
-    route reads) and its content and address (an image's URL, audio data, a file's data and
-    id): a file's name, the audio's format, an image's detail, an answer's annotations,
-    anything a client adds. The model may read them (a file's name) and the provider receives
-    them; found 2026-11-28 by tests/gateway/test_planted_secrets.py, a credential in a file's
-    name or an audio part's format reached the provider unmasked."""
+    route reads) and its content and address (``is_content``: an image's URL, audio data, a
+    file's data and id): a file's name, the audio's format, an image's detail, an answer's
+    annotations, anything a client adds. The model may read them (a file's name) and the
+    provider receives them; found 2026-11-28 by tests/gateway/test_planted_secrets.py, a
+    credential in a file's name, an audio part's format or a field added to an image's
+    ``image_url`` reached the provider unmasked."""
     pieces: list[tuple[str, str]] = []
-    _strings_at(part, where, pieces, _is_payload, MAX_ANSWER_DEPTH)
-    return [(path, text) for path, text in pieces if path != read]
+    _strings_at(part, where, pieces, _is_type, MAX_ANSWER_DEPTH)
+    return [(path, text) for path, text in pieces if path != read and not is_content(path)]
 
 
-# what an image, audio or file part holds as its content or address: not text to read (an
-# image's address is left as it is: a presigned one carries a credential by design)
-_PAYLOAD = frozenset({"type", "data", "url", "image_url", "file_data", "file_id"})
+# where a part or item holds content or an address no detector reads (an image's address is
+# left as it is: a presigned one carries a credential by design; audio and file data; a file's
+# id; a reasoning item's encrypted content); a Responses ``image_url`` is the address itself
+_CONTENT_AT = (".image_url.url", ".input_audio.data", ".audio.data", ".file_data", ".file_url",
+               ".file_id", ".encrypted_content", ".image_url")
 
 
-def _is_payload(key: str, entry: Any) -> bool:
-    return key in _PAYLOAD and isinstance(entry, str)
+def is_content(path: str) -> bool:
+    """Whether the string at ``path`` is content or an address no detector reads, by where it
+    is (a field of the same name elsewhere, a message's own ``data``, is read)."""
+    return path.endswith(_CONTENT_AT)
 
 
 def _is_type(key: str, entry: Any) -> bool:
@@ -342,7 +347,8 @@ def _is_type(key: str, entry: Any) -> bool:
 def unread_text(request: Mapping[str, Any], read: Container[str]) -> str:
     """What data protection reads of a request as one text (``paths.KEYS``), a line each:
     every key of every object, once each, then every string no segment holds (its path is not
-    in ``read``) but identifiers and what is passed on by design (``_passed_on``).
+    in ``read``) but identifiers, content (``is_content``) and what is passed on by design
+    (``_passed_on``).
 
     Keys: the provider receives them as it receives values, and a client may use any string as
     a key (in ``metadata``, a tool's parameters, a field the gateway does not know): found
@@ -374,31 +380,24 @@ def unread_text(request: Mapping[str, Any], read: Container[str]) -> str:
                 path = f"{at}{step(key)}" if at else step(key).removeprefix(".")
                 skip = passed or _passed_on(key, at)
             if isinstance(value, str):
-                if value and not skip and path not in read and not value.startswith("data:"):
+                if value and not skip and path not in read and not value.startswith("data:") \
+                        and not is_content(path):
                     strings.append(value)
             elif isinstance(value, dict | list):
                 stack.append((value, path, skip))
     return "\n".join((*keys, *strings))
 
 
-# what unread_text passes on: identifiers (the provider's, or matched on: masking one breaks
-# the conversation); content and addresses no detector reads, where a part or item holds them
-# (an image's address, presigned ones carrying a credential by design; audio and file data; a
-# reasoning item's encrypted content) — a field of the same name elsewhere is read; and at the
-# top the provider's keys for abuse monitoring and caching (a pseudonym there would break both)
-# and the model's name
+# what unread_text passes on besides content (``is_content``): identifiers (the provider's, or
+# matched on: masking one breaks the conversation) with all they hold, and at the top the
+# provider's keys for abuse monitoring and caching (a pseudonym there would break both) and
+# the model's name
 _IDENTIFIERS = frozenset({"id", "conversation"})
-_CONTENT = frozenset({"image_url", "file_url", "file_data", "encrypted_content"})
-_CONTENT_IN = frozenset({("data", "input_audio"), ("data", "audio")})  # (key, its parent's)
 _TOP_PASSED_ON = frozenset({"model", "user", "safety_identifier", "prompt_cache_key"})
 
 
 def _passed_on(key: str, at: str) -> bool:
-    if key in _IDENTIFIERS or key.endswith("_id"):
-        return True
-    if not at:
-        return key in _TOP_PASSED_ON
-    return key in _CONTENT or (key, at.rsplit(".", 1)[-1]) in _CONTENT_IN
+    return key in _IDENTIFIERS or key.endswith("_id") or (not at and key in _TOP_PASSED_ON)
 
 
 def _nothing(key: str, entry: Any) -> bool:
