@@ -34,7 +34,7 @@ from ztai.protection.secrets_detector import SecretDetector
 pytestmark = pytest.mark.anyio
 
 ANSWERS = 120
-SEEDS = [int(s) for s in os.environ.get("ZTAI_FUZZ_SEEDS", "1,2").split(",")]
+SEEDS = [int(s) for s in os.environ.get("ZTAI_FUZZ_SEEDS", "1,2,3,4,5,6").split(",")]
 
 # Where a planted key may reach the client by design, as regular expressions over the planted
 # path (in a stream: the event's index, then the path in it), with the reason.

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.anyio
 
 AWS_KEY = "AKIAZ3MZQ7YWRT4XPLNV"
 REQUESTS = 150
-SEEDS = [int(s) for s in os.environ.get("ZTAI_FUZZ_SEEDS", "1,2").split(",")]
+SEEDS = [int(s) for s in os.environ.get("ZTAI_FUZZ_SEEDS", "1,2,3,4,5,6").split(",")]
 MASK_SECRETS = """
 @id("mask-secrets-in-requests")
 @dlp("redact") @kinds("secret.*") @method("mask")
