@@ -6,6 +6,8 @@ title (found unread on 2026-11-28); never binary data, identifiers or metadata."
 from __future__ import annotations
 
 import base64
+import random
+import re
 from typing import Any
 
 import pytest
@@ -83,3 +85,81 @@ def test_text_file_blobs_are_read_decoded_and_other_blobs_counted_unscanned() ->
         ("structuredContent.result[0].resource.blob#base64", "KEY=1\n"),
     ]
     assert unscanned_parts(body, pieces) == 3
+
+
+_KEY = "AKIAZ3MZQ7YWRT4XPLNV"
+_WORDS = ["hello", "Read the report.", "{\"ok\": true}", "https://docs.example/a"]
+# where a planted key may stay unread, by design: identifiers, media types, binary data that
+# does not decode as text, display hints and metadata for the client application
+_PASSED_ON = re.compile(r"(^|\.)(type|mimeType|data|blob|_meta|annotations|icons|size|"
+                        r"isError|resultType)(\.|\[|$)")
+
+
+def _result(rng: random.Random) -> dict[str, Any]:
+    def item() -> dict[str, Any]:
+        kind = rng.choice(["text", "text", "image", "audio", "resource_link", "resource"])
+        if kind == "text":
+            return {"type": "text", "text": rng.choice(_WORDS),
+                    "annotations": {"audience": ["user"], "priority": 0.5}}
+        if kind in ("image", "audio"):
+            return {"type": kind, "data": "iVBORw0KGgo=", "mimeType": f"{kind}/png"}
+        if kind == "resource_link":
+            return {"type": kind, "uri": "file:///r.txt", "name": "r", "title": "Report",
+                    "description": rng.choice(_WORDS), "mimeType": "text/plain"}
+        return {"type": kind, "resource": {"uri": "file:///a.md", "mimeType": "text/markdown",
+                                           "text": rng.choice(_WORDS)}}
+
+    body: dict[str, Any] = {"content": [item() for _ in range(rng.randint(1, 3))]}
+    if rng.random() < 0.4:
+        body["structuredContent"] = {"result": rng.choice(_WORDS), "rows": [rng.choice(_WORDS)]}
+    if rng.random() < 0.3:
+        body["_meta"] = {"trace": "t-1"}
+    if rng.random() < 0.3:  # a field a server adds to an item
+        rng.choice(body["content"])[rng.choice(["note", "x-source", "caption"])] = \
+            rng.choice(_WORDS)
+    return body
+
+
+def _strings(node: Any, at: str = "") -> list[tuple[str, list[Any], bool]]:
+    """Every string of ``node`` (a value, or a key with the flag set) with its path."""
+    found: list[tuple[str, list[Any], bool]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{at}.{key}" if at else key
+            found.append((path, [*_steps(at), key], True))
+            found += _strings(value, path)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _strings(value, f"{at}[{i}]")
+    elif isinstance(node, str):
+        found.append((at, _steps(at), False))
+    return found
+
+
+def _steps(path: str) -> list[Any]:
+    return [int(s) if s.isdigit() else s for s in re.findall(r"[^.\[\]]+", path)]
+
+
+@pytest.mark.parametrize("seed", range(1, 7))
+def test_a_key_planted_anywhere_in_a_result_is_read(seed: int) -> None:
+    """A credential in one string of random tool results: what the reader hands to the
+    shield and DLP holds it, unless it stands where ztai passes things on by design
+    (``_PASSED_ON``). Found 2026-11-28: a resource link's ``name``. (Keys are not planted: the
+    SDK's result model, which the answer is checked and sent through, drops the fields it does
+    not know, and the structured content's keys are read within its JSON text.)"""
+    rng = random.Random(seed)  # noqa: S311 -- reproducible test input
+    unread = []
+    for _ in range(200):
+        body = _result(rng)
+        path, steps, key = rng.choice([s for s in _strings(body) if s[1] and not s[2]])
+        node: Any = body
+        for step in steps[:-1]:
+            node = node[step]
+        if key:
+            node[f"{steps[-1]} {_KEY}"] = node.pop(steps[-1])
+        else:
+            node[steps[-1]] = f"{node[steps[-1]]} {_KEY}"
+        read = " ".join(text for _, text in ResultReader().pieces(body))
+        if _KEY not in read and not _PASSED_ON.search(path):
+            unread.append(f"{path} (key)" if key else path)
+    assert not unread, sorted(set(unread))
