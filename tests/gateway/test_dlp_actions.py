@@ -726,10 +726,15 @@ async def test_a_key_that_holds_a_credential_refuses_the_request(
         {"role": "user", "content": "go on"}]}),
     ("/v1/chat/completions", {"messages": [
         {"role": "user", "content": "go", "data": f"key {AWS_KEY}"}]}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "user": {"note": f"key {AWS_KEY}"}}),
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "go", "id": {"note": f"key {AWS_KEY}"}}]}),
 ], ids=["the chat tool a request chooses", "a called tool's name",
         "a predicted output's extra field",
         "a responses function call's name", "a reasoning summary's extra field",
-        "a field named like audio data outside audio"])
+        "a field named like audio data outside audio", "a user that is an object",
+        "an id that is an object"])
 async def test_a_string_passed_on_as_it_is_that_holds_a_credential_refuses_the_request(
         tmp_path: Path, route: str, body: dict[str, Any]) -> None:
     """Found 2026-11-28 by test_planted_secrets.py: strings the routes pass on as they are (a

@@ -12,6 +12,7 @@ leaks fails here with the request that showed it. Seeded, so a failure repeats; 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -25,6 +26,7 @@ import pytest
 from tests.deadline import within
 from tests.gateway.harness import Options, auth, harness
 from tests.gateway.scripted import ResponsesEvents, ScriptedUpstream
+from tests.gateway.test_random_bodies import random_request
 from ztai.gateway.classify import Classifier
 from ztai.policy.bundled import starter_policies
 from ztai.protection.encoded import EncodedContent
@@ -272,20 +274,28 @@ def _passed_on(path: str) -> str | None:
     return next((why for pattern, why in PASSED_ON.items() if re.search(pattern, path)), None)
 
 
+def _dlp() -> tuple[Classifier, dict[str, str]]:
+    """Secrets found (encoded too) and masked in every request."""
+    detectors = (SecretDetector.build(),)
+    texts = {"00-baseline.cedar": starter_policies()["00-baseline.cedar"],
+             "30-dlp.cedar": MASK_SECRETS}
+    return Classifier((*detectors, EncodedContent(detectors)), LabelScheme()), texts
+
+
+def _recording(route: str) -> Recording | RecordingResponses:
+    return RecordingResponses({"id": "r", "object": "response", "output": []}) \
+        if route == "/v1/responses" else Recording()
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_a_planted_key_never_reaches_the_provider_unmasked(tmp_path: Path,
                                                                  seed: int) -> None:
     rng = random.Random(seed)  # noqa: S311 -- reproducible test input
-    detectors = (SecretDetector.build(),)
-    dlp = Classifier((*detectors, EncodedContent(detectors)), LabelScheme())
-    texts = {"00-baseline.cedar": starter_policies()["00-baseline.cedar"],
-             "30-dlp.cedar": MASK_SECRETS}
+    dlp, texts = _dlp()
     leaks: list[tuple[str, str, int, str]] = []
     outcomes: dict[str, set[int]] = {}
     for route, build in ROUTES.items():
-        upstream: Recording | RecordingResponses = (
-            RecordingResponses({"id": "r", "object": "response", "output": []})
-            if route == "/v1/responses" else Recording())
+        upstream = _recording(route)
         options = Options(upstream=upstream, dlp=dlp, policy_texts=texts)
         folder = tmp_path / route.rsplit("/", 1)[1]
         folder.mkdir()
@@ -309,3 +319,37 @@ async def test_a_planted_key_never_reaches_the_provider_unmasked(tmp_path: Path,
     assert not leaks, sorted({(route, label, status) for route, label, status, _ in leaks})
     for route, statuses in outcomes.items():  # the requests were taken, not all refused
         assert 200 in statuses, (route, statuses)
+
+
+async def test_a_planted_key_in_a_request_of_any_shape_never_reaches_the_provider(
+        tmp_path: Path) -> None:
+    """The same with bodies of any shape (``test_random_bodies``): most are refused, and the
+    ones a route takes hold values where the routes expect other types. Found 2026-11-28: a
+    ``user`` or an ``id`` sent as an object (identifiers pass as they are) passed with a
+    credential inside; only their strings pass now."""
+    dlp, texts = _dlp()
+    leaks: list[tuple[str, str, int]] = []
+    taken = 0
+    for seed, route in itertools.product(SEEDS, ROUTES):
+        rng = random.Random(seed)  # noqa: S311 -- reproducible test input
+        upstream = _recording(route)
+        folder = tmp_path / f"{seed}-{route.rsplit('/', 1)[1]}"
+        folder.mkdir()
+        async with harness(folder, Options(upstream=upstream, dlp=dlp, policy_texts=texts)) as h:
+            for _ in range(REQUESTS * 2):  # a third of them are for this route
+                chosen, body = random_request(rng)
+                spots = [p for p in places(body) if p[1]]
+                if chosen != route or not spots:
+                    continue
+                path, steps, key = rng.choice(spots)
+                plant(body, steps, key)
+                before = len(upstream.received)
+                with within(20):
+                    response = await h.client.post(route, content=json.dumps(body), headers={
+                        **auth(h.keys["alice"]), "content-type": "application/json"})
+                taken += response.status_code == 200
+                sent = json.dumps(upstream.received[before:], ensure_ascii=False)
+                if AWS_KEY in sent and _passed_on(path) is None:
+                    leaks.append((route, f"{path} (key)" if key else path, response.status_code))
+    assert not leaks, sorted(set(leaks))
+    assert taken  # some were taken (most are refused)

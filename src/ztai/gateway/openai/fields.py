@@ -378,7 +378,7 @@ def unread_text(request: Mapping[str, Any], read: Container[str]) -> str:
                 path, skip = f"{at}[{key}]", passed
             else:
                 path = f"{at}{step(key)}" if at else step(key).removeprefix(".")
-                skip = passed or _passed_on(key, at)
+                skip = passed or _passed_on(key, at, value)
             if isinstance(value, str):
                 if value and not skip and path not in read and not value.startswith("data:") \
                         and not is_content(path):
@@ -389,15 +389,19 @@ def unread_text(request: Mapping[str, Any], read: Container[str]) -> str:
 
 
 # what unread_text passes on besides content (``is_content``): identifiers (the provider's, or
-# matched on: masking one breaks the conversation) with all they hold, and at the top the
+# matched on: masking one breaks the conversation), and at the top the
 # provider's keys for abuse monitoring and caching (a pseudonym there would break both) and
 # the model's name
 _IDENTIFIERS = frozenset({"id", "conversation"})
 _TOP_PASSED_ON = frozenset({"model", "user", "safety_identifier", "prompt_cache_key"})
 
 
-def _passed_on(key: str, at: str) -> bool:
-    return key in _IDENTIFIERS or key.endswith("_id") or (not at and key in _TOP_PASSED_ON)
+def _passed_on(key: str, at: str, value: Any) -> bool:
+    """Identifiers, and the top's keys for abuse monitoring and caching, as the strings they
+    are: an object or array there is read (found 2026-11-28 by sending random bodies, a
+    ``user`` or an ``id`` sent as an object passed with a credential inside)."""
+    return isinstance(value, str) and (
+        key in _IDENTIFIERS or key.endswith("_id") or (not at and key in _TOP_PASSED_ON))
 
 
 def _nothing(key: str, entry: Any) -> bool:
