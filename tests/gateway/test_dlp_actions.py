@@ -625,6 +625,10 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
         {"type": "image_url", "image_url": {"url": "https://img.example/a.png",
                                             "data": f"key {AWS_KEY}"}}]}]},
      ("messages", 0, "content", 0, "image_url", "data")),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "go"},
+        {"type": "x_note", "data": f"data:text/plain;base64,aGk= key {AWS_KEY}"}]}]},
+     ("messages", 0, "content", 1, "data")),
     ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
                               "web_search_options": {"user_location": {
                                   "type": "approximate",
@@ -650,7 +654,8 @@ async def test_labels_carried_by_tool_results(tmp_path: Path, label: str) -> Non
         "a chat content part of a type ztai does not know",
         "a responses content part of a type ztai does not know",
         "a chat file's name", "a responses file's name", "an audio part's format",
-        "a text part's extra field", "an image's extra field", "chat web search location",
+        "a text part's extra field", "an image's extra field",
+        "an unknown part's data URL that does not decode", "chat web search location",
         "responses web search location", "a chat tool's name", "an answer schema's name"])
 async def test_every_text_a_request_sends_is_protected(
         tmp_path: Path, route: str, body: dict[str, Any], where: tuple[str | int, ...]) -> None:
@@ -730,11 +735,14 @@ async def test_a_key_that_holds_a_credential_refuses_the_request(
                               "user": {"note": f"key {AWS_KEY}"}}),
     ("/v1/chat/completions", {"messages": [
         {"role": "user", "content": "go", "id": {"note": f"key {AWS_KEY}"}}]}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
+                              "prediction": {"type": "content", "content": "ok",
+                                             "x": f"data:image/png;base64,iVBO {AWS_KEY}"}}),
 ], ids=["the chat tool a request chooses", "a called tool's name",
         "a predicted output's extra field",
         "a responses function call's name", "a reasoning summary's extra field",
         "a field named like audio data outside audio", "a user that is an object",
-        "an id that is an object"])
+        "an id that is an object", "a data URL that does not decode"])
 async def test_a_string_passed_on_as_it_is_that_holds_a_credential_refuses_the_request(
         tmp_path: Path, route: str, body: dict[str, Any]) -> None:
     """Found 2026-11-28 by test_planted_secrets.py: strings the routes pass on as they are (a

@@ -68,6 +68,17 @@ def decoded_text(value: str, media_type: str | None = None,
         return None
 
 
+def is_binary_data_url(value: str) -> bool:
+    """A well-formed base64 ``data:`` URL of content that is not text (an image, audio, a
+    PDF): nothing in it a detector reads. A text one, or one that does not decode, is not."""
+    if not value.startswith("data:"):
+        return False
+    parsed = _data_url(value)
+    if parsed is None or not parsed[2] or _from_base64(parsed[3]) is None:
+        return False
+    return decoded_text(value) is None
+
+
 def reencoded(original: str, text: str) -> str:
     """``text`` encoded as ``original`` was (its data URL header, a byte order mark);
     StageFailed where ``original`` is no attachment ``decoded_text`` reads."""

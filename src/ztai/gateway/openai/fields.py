@@ -10,7 +10,7 @@ import orjson
 
 from ztai.core.errors import BadRequest, UpstreamError
 from ztai.core.model import Role, Segment
-from ztai.gateway.attachments import ENCODED, decoded_text
+from ztai.gateway.attachments import ENCODED, decoded_text, is_binary_data_url
 from ztai.gateway.openai.paths import KEYS, step
 
 
@@ -304,13 +304,14 @@ def other_fields(request: Mapping[str, Any], known: frozenset[str]) -> list[tupl
 
 def unknown_part_texts(part: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
     """The strings of a content part of a type ztai does not know, at their paths, but its
-    ``type`` and ``data:`` URLs. Found 2026-11-28: such a part (``{"type": "input_text",
-    "text": …}`` sent to chat, a provider's own part type) counted as unscanned and went to
-    the provider unread, so a key in it reached a model that takes such parts unmasked. The
-    part still counts as unscanned: what the provider makes of it is unknown."""
+    ``type`` and binary ``data:`` URLs (``is_binary_data_url``). Found 2026-11-28: such a
+    part (``{"type": "input_text", "text": …}`` sent to chat, a provider's own part type)
+    counted as unscanned and went to the provider unread, so a key in it reached a model that
+    takes such parts unmasked. The part still counts as unscanned: what the provider makes of
+    it is unknown."""
     pieces: list[tuple[str, str]] = []
     _strings_at(part, where, pieces, _is_type, MAX_ANSWER_DEPTH)
-    return [(path, text) for path, text in pieces if not text.startswith("data:")]
+    return [(path, text) for path, text in pieces if not is_binary_data_url(text)]
 
 
 def known_part_texts(part: Mapping[str, Any], where: str,
@@ -380,8 +381,8 @@ def unread_text(request: Mapping[str, Any], read: Container[str]) -> str:
                 path = f"{at}{step(key)}" if at else step(key).removeprefix(".")
                 skip = passed or _passed_on(key, at, value)
             if isinstance(value, str):
-                if value and not skip and path not in read and not value.startswith("data:") \
-                        and not is_content(path):
+                # a data: URL too, whatever it holds: here it is no part counted unscanned
+                if value and not skip and path not in read and not is_content(path):
                     strings.append(value)
             elif isinstance(value, dict | list):
                 stack.append((value, path, skip))

@@ -18,6 +18,7 @@ from ztai.core.model import (
     Role,
     Segment,
 )
+from ztai.gateway.attachments import is_binary_data_url
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
     LABEL_FIELD,
@@ -313,7 +314,7 @@ def _other_item(item: dict[str, Any], kind: str, where: str, segments: list[Segm
         other_texts(item, frozenset({LABEL_FIELD}), where, pieces, fail=nested_too_deeply)
     unscanned = 0
     for source, text in pieces:
-        if text.startswith("data:") or (kind in _IMAGES and source == f"{where}.result"):
+        if is_binary_data_url(text) or (kind in _IMAGES and source == f"{where}.result"):
             unscanned += 1
         else:
             segments.append(Segment(Role.TOOL, text, source, Provenance.UNTRUSTED, labels))
