@@ -30,6 +30,7 @@ from ztai.core.clock import FixedClock, SystemClock
 from ztai.core.model import PrincipalKind
 from ztai.gateway.app import create_app
 from ztai.gateway.build import build_parts
+from ztai.gateway.transport import http_protocol
 from ztai.identity.apikey import KeySpec, issue_key
 from ztai.knowledge.index import KnowledgeIndex
 from ztai.knowledge.model import Document, DocumentId
@@ -118,7 +119,7 @@ def _demo_keys(settings: Settings) -> dict[str, str]:
 
 async def _run(settings: Settings, keys: dict[str, str], port: int, serve_after: bool) -> None:
     config = uvicorn.Config(create_app(build_parts(settings)), host="127.0.0.1", port=port,
-                            log_level="warning", access_log=False)
+                            log_level="warning", access_log=False, http=http_protocol())
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -18,6 +18,7 @@ from ztai.core.errors import ZtaiError
 from ztai.gateway.app import create_app
 from ztai.gateway.build import build_parts
 from ztai.gateway.risk_setup import attach_monitor
+from ztai.gateway.transport import http_protocol
 from ztai.identity.signing import generate_signing_key_file
 from ztai.policy.bundled import starter_policies
 
@@ -77,4 +78,4 @@ def run_server(settings: Settings, host: str, port: int, access_log: bool = Fals
     gc.collect()
     gc.freeze()
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info",
-                loop="auto", http="auto", server_header=False)
+                loop="auto", http=http_protocol(), server_header=False)
