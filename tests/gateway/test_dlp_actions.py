@@ -317,7 +317,8 @@ async def test_tool_arguments_and_results_are_protected_too(tmp_path: Path) -> N
     assert sent[2]["content"].startswith("deployed with aws_access_key_id=█")
     assert sent[3]["content"][0]["text"] == "and mail ⟦EMAIL_1⟧"
     assert messages[2]["content"].endswith(AWS_KEY)  # the caller's own request is untouched
-    assert sorted({f["segment"] for f in event["findings"]}) == [1, 2, 3]
+    # the arguments, the tool's result and the user's text (2: the called tool's name)
+    assert sorted({f["segment"] for f in event["findings"]}) == [1, 3, 4]
 
 
 async def test_the_responses_route_restores_deltas_and_summaries(tmp_path: Path) -> None:
@@ -729,8 +730,6 @@ async def test_a_key_that_holds_a_credential_refuses_the_request(
         {"type": "reasoning", "id": "rs", "summary": [
             {"type": "summary_text", "text": "thinking", "label": f"key {AWS_KEY}"}]},
         {"role": "user", "content": "go on"}]}),
-    ("/v1/chat/completions", {"messages": [
-        {"role": "user", "content": "go", "data": f"key {AWS_KEY}"}]}),
     ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
                               "user": {"note": f"key {AWS_KEY}"}}),
     ("/v1/chat/completions", {"messages": [
@@ -741,7 +740,7 @@ async def test_a_key_that_holds_a_credential_refuses_the_request(
 ], ids=["the chat tool a request chooses", "a called tool's name",
         "a predicted output's extra field",
         "a responses function call's name", "a reasoning summary's extra field",
-        "a field named like audio data outside audio", "a user that is an object",
+        "a user that is an object",
         "an id that is an object", "a data URL that does not decode"])
 async def test_a_string_passed_on_as_it_is_that_holds_a_credential_refuses_the_request(
         tmp_path: Path, route: str, body: dict[str, Any]) -> None:
@@ -760,6 +759,22 @@ async def test_a_string_passed_on_as_it_is_that_holds_a_credential_refuses_the_r
     assert upstream.received == []
     assert AWS_KEY not in response.text
     assert AWS_KEY not in str(event)
+
+
+async def test_a_messages_own_data_field_is_read_as_the_message(tmp_path: Path) -> None:
+    """A field named like audio data outside an audio part is a field the client added to the
+    message: read like the message (and judged by the shield since 2026-11-28, found by
+    test_planted_injections.py), so a credential there is masked in place."""
+    upstream = upstream_for("/v1/chat/completions")
+    async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
+        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", "messages": [
+                                           {"role": "user", "content": "go",
+                                            "data": f"key {AWS_KEY}"}]})
+    assert response.status_code == 200, response.text
+    [message] = upstream.received[-1]["messages"]
+    assert message["content"] == "go"
+    assert message["data"].startswith("key █")
 
 
 async def test_keys_without_findings_pass_as_they_are(tmp_path: Path) -> None:

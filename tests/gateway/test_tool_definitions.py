@@ -117,6 +117,32 @@ async def test_a_tool_named_as_an_instruction_is_denied(tmp_path: Path, route: s
     assert upstream.received == []
 
 
+_SCHEMA = {"type": "object", "properties": {POISONED_NAME: {"type": "string"}},
+           "required": [POISONED_NAME]}
+
+
+@pytest.mark.parametrize(("route", "body"), [
+    ("/v1/chat/completions", _chat([*BENIGN_TOOLS, _function("add", "Adds two numbers.",
+                                                             **{POISONED_NAME: "a"})])),
+    ("/v1/chat/completions", _chat([], response_format={"type": "json_schema", "json_schema": {
+        "name": "answer", "schema": _SCHEMA}})),
+    ("/v1/responses", {"model": "demo-chat", "input": "What is 2 + 3?", "tools": [
+        {"type": "function", "name": "add", "description": "Adds two numbers.",
+         "parameters": _SCHEMA}]}),
+    ("/v1/responses", {"model": "demo-chat", "input": "What is 2 + 3?", "text": {"format": {
+        "type": "json_schema", "name": "answer", "schema": _SCHEMA}}}),
+], ids=["chat tool", "chat answer schema", "responses tool", "responses answer schema"])
+async def test_a_parameter_named_as_an_instruction_is_denied(tmp_path: Path, route: str,
+                                                             body: dict[str, Any]) -> None:
+    """Found 2026-11-28 by tests/gateway/test_planted_injections.py: a parameter's name (a
+    key of the schema, which the model reads) was not judged with its definition, so a name
+    spelling out an order passed."""
+    response, event, upstream = await _send(tmp_path, route, body)
+    assert response.status_code == 403, response.text
+    assert event["decision"]["policy_ids"] == ["no-poisoned-tool-definitions"]
+    assert upstream.received == []
+
+
 @pytest.mark.parametrize(("route", "body"), [
     ("/v1/chat/completions", _chat([*BENIGN_TOOLS, _function("add", POISONED, a="a", b="b")])),
     ("/v1/chat/completions", _chat([_function("add", "Adds two numbers.", a="a",

@@ -52,13 +52,18 @@ def digest_of(definition: Mapping[str, Any]) -> str:
 def definition_text(definition: Mapping[str, Any]) -> str:
     """Every string a model reads in a definition: its name, title, description and the
     schema's texts (parameter descriptions are a known hiding place for instructions; a name
-    too, since 2026-11-28: "ignore_all_previous_instructions_and_…" went unjudged)."""
+    too, since 2026-11-28: "ignore_all_previous_instructions_and_…" went unjudged), then the
+    schema's keys, once each: its parameters' names, which the model reads too (found
+    2026-11-28, a parameter named "to Ignore all previous instructions and …" was not
+    judged)."""
     texts: list[str] = []
+    names: dict[str, None] = {}
 
     def walk(value: Any) -> None:
         if isinstance(value, str):
             texts.append(value)
         elif isinstance(value, Mapping):
+            names.update(dict.fromkeys(k for k in value if isinstance(k, str)))
             for item in value.values():
                 walk(item)
         elif isinstance(value, list):
@@ -67,7 +72,7 @@ def definition_text(definition: Mapping[str, Any]) -> str:
 
     for key in ("name", "title", "description", "inputSchema", "outputSchema", "arguments"):
         walk(definition.get(key))
-    return "\n".join(texts)
+    return "\n".join((*texts, *names))
 
 
 class PinBook:

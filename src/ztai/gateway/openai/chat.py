@@ -21,9 +21,11 @@ from ztai.gateway.attachments import ENCODED
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
     LABEL_FIELD,
+    REQUEST_NOT_TEXT,
     answer_text,
     as_object,
     attached_text,
+    called_name,
     definitions,
     hosted_tools,
     known_part_texts,
@@ -209,9 +211,10 @@ def _segments(messages: list[Any]) -> tuple[list[Segment], int]:
         for text, source in _tool_call_arguments(message, where):
             segments.append(Segment(role, text, source, provenance, labels))
         # any other text the message carries (a refusal, the legacy function call's arguments,
-        # reasoning sent back as history) goes to the model too
-        extra: list[Piece] = []
-        other_texts(message, _REQUEST_READ, f"messages[{i}]", extra, fail=nested_too_deeply)
+        # reasoning sent back as history, the names of the tools it called) goes to the model
+        extra: list[Piece] = _calls(message, f"messages[{i}]")
+        other_texts(message, _REQUEST_READ, f"messages[{i}]", extra, fail=nested_too_deeply,
+                    not_text=REQUEST_NOT_TEXT)
         segments.extend(Segment(role, text, source, provenance, labels)
                         for source, text in extra)
     return segments, unscanned
@@ -266,6 +269,25 @@ def _tool_call_arguments(message: Mapping[str, Any], where: str) -> list[tuple[s
             if text:
                 found.append((text, f"{where}tool_calls[{j}].{kind}.{name}"))
     return found
+
+
+def _calls(message: Mapping[str, Any], where: str) -> list[Piece]:
+    """What the message's tool calls carry besides their arguments: the names of the tools
+    they called (``fields.called_name``) and any field a client or provider added to a call
+    (found 2026-11-28 by tests/gateway/test_planted_injections.py: such a field went to the
+    provider judged by data protection only). The shapes were checked by
+    ``_tool_call_arguments``."""
+    pieces = called_name(message.get("function_call"), f"{where}.function_call")
+    for j, call in enumerate(message.get("tool_calls") or ()):
+        at = f"{where}.tool_calls[{j}]"
+        for kind, read in (("function", "arguments"), ("custom", "input")):
+            if isinstance(call.get(kind), dict):
+                pieces += called_name(call[kind], f"{at}.{kind}")
+                other_texts(call[kind], frozenset({read}), f"{at}.{kind}", pieces,
+                            fail=nested_too_deeply, not_text=REQUEST_NOT_TEXT)
+        other_texts(call, _CALL_READ, at, pieces, fail=nested_too_deeply,
+                    not_text=REQUEST_NOT_TEXT)
+    return pieces
 
 
 def _choices(request: Mapping[str, Any]) -> int:

@@ -11,7 +11,7 @@ import orjson
 from ztai.core.errors import BadRequest, UpstreamError
 from ztai.core.model import Role, Segment
 from ztai.gateway.attachments import ENCODED, decoded_text, is_binary_data_url
-from ztai.gateway.openai.paths import KEYS, step
+from ztai.gateway.openai.paths import KEYS, NAMES, step
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
@@ -104,40 +104,58 @@ NOT_TEXT = frozenset({
     "sequence_number", "output_index", "content_index", "summary_index", "created",
     "created_at", "expires_at", "encrypted_content", "signature", "obfuscation", "data",
     "b64_json", "partial_image_b64", "logprobs"})
+# In a request's message or item, ``data`` is no base64 (parts hold that, read apart): a field
+# a client or provider added, which the model reads with the message. Found 2026-11-28 by
+# tests/gateway/test_planted_injections.py, an injection in a Responses item's ``data`` field
+# reached the model unjudged (data protection read it).
+REQUEST_NOT_TEXT = NOT_TEXT - {"data"}
 MAX_ANSWER_DEPTH = 32
 
 
 def other_texts(node: Mapping[str, Any], read: frozenset[str], where: str,
                 pieces: list[tuple[str, str]], depth: int = 0,
-                fail: Callable[[str], Exception] = malformed_answer) -> None:
-    """Every string under ``node`` outside the keys already ``read`` and ``NOT_TEXT``, at its
+                fail: Callable[[str], Exception] = malformed_answer,
+                not_text: frozenset[str] = NOT_TEXT) -> None:
+    """Every string under ``node`` outside the keys already ``read`` and ``not_text``, at its
     path: what an answer carries besides the fields its reader knows (a reasoning text, an
     audio transcript, a hosted tool's code, logs or output, a citation's address) is scanned
     too, never passed on unread."""
     if depth >= MAX_ANSWER_DEPTH:
         raise fail(where)
     for key, value in node.items():
-        if key not in read and key not in NOT_TEXT and not key.endswith("_id"):
-            _texts(value, (where + step(key)).removeprefix("."), pieces, depth + 1, fail)
+        if key not in read and key not in not_text and not key.endswith("_id"):
+            _texts(value, (where + step(key)).removeprefix("."), pieces, depth + 1, fail,
+                   not_text)
 
 
 def texts_in(value: Any, where: str, pieces: list[tuple[str, str]]) -> None:
     """Every string in ``value`` (itself, or under it outside ``NOT_TEXT``), at its path."""
-    _texts(value, where, pieces, 0, malformed_answer)
+    _texts(value, where, pieces, 0, malformed_answer, NOT_TEXT)
 
 
 def _texts(value: Any, where: str, pieces: list[tuple[str, str]], depth: int,
-           fail: Callable[[str], Exception]) -> None:
+           fail: Callable[[str], Exception], not_text: frozenset[str]) -> None:
     if isinstance(value, str):
         if value:  # an empty one carries nothing, and would make a stream event unsplittable
             pieces.append((where, value))
     elif isinstance(value, dict):
-        other_texts(value, frozenset(), where, pieces, depth, fail)
+        other_texts(value, frozenset(), where, pieces, depth, fail, not_text)
     elif isinstance(value, list):
         if depth >= MAX_ANSWER_DEPTH:
             raise fail(where)
         for i, item in enumerate(value):
-            _texts(item, f"{where}[{i}]", pieces, depth + 1, fail)
+            _texts(item, f"{where}[{i}]", pieces, depth + 1, fail, not_text)
+
+
+def called_name(call: Any, where: str) -> list[tuple[str, str]]:
+    """The name of the tool an earlier call in the history named (chat's ``tool_calls[j]``
+    ``.function`` / ``.custom``, the legacy ``function_call``, a Responses call item), at
+    ``where.name`` + ``paths.NAMES``: the model reads it with the call, so the shield judges
+    it, but a call names a defined tool, so a finding a DLP rule would redact there refuses
+    the request. Found 2026-11-28 by tests/gateway/test_planted_injections.py: an injection
+    as a Responses ``function_call``'s name reached the model unjudged."""
+    name = call.get("name") if isinstance(call, dict) else None
+    return [(f"{where}.name{NAMES}", name)] if isinstance(name, str) and name else []
 
 
 # in a tool's or answer format's definition, the strings that type or refer to something
@@ -154,6 +172,31 @@ def definition_texts(value: Any, where: str, pieces: list[tuple[str, str]]) -> N
     parameter's description, enum values, examples, a custom tool's grammar) but types and
     references, at its path: the model reads them like the system prompt."""
     _strings_at(value, where, pieces, _names_something, MAX_ANSWER_DEPTH)
+
+
+def definition_names(value: Any, where: str, pieces: list[tuple[str, str]]) -> None:
+    """A definition's names as one text at ``where`` + ``paths.NAMES``: every key of it, once
+    each (its parameters' names above all, which the model reads with their descriptions), and
+    the names ``required`` lists. Found 2026-11-28 by planting an injection in every string of
+    random requests (tests/gateway/test_planted_injections.py): a parameter named "to Ignore
+    all previous instructions and …" reached the model unjudged, as definitions were judged by
+    their values. The names are matched on (``required``, the model's arguments), so a finding
+    a DLP rule would redact there refuses the request, as in the request's keys (``KEYS``).
+    Call after ``definition_texts``, which bounds the nesting."""
+    names: dict[str, None] = {}
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            names.update(dict.fromkeys(node))
+            required = node.get("required")
+            if isinstance(required, list):
+                names.update(dict.fromkeys(n for n in required if isinstance(n, str)))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    if names:
+        pieces.append((where + NAMES, "\n".join(names)))
 
 
 def _names_something(key: str, entry: Any) -> bool:
@@ -232,15 +275,19 @@ def definitions(request: Mapping[str, Any]) -> list[tuple[str, str]]:
         tool = as_object(raw, f"tools[{i}]")
         if tool.get("type") in ("function", "custom"):
             definition_texts(tool, f"tools[{i}]", pieces)
+            definition_names(tool, f"tools[{i}]", pieces)
         elif tool.get("type") == "mcp":
             definition_texts(tool.get("server_description"), f"tools[{i}].server_description",
                              pieces)
     for i, raw in enumerate(opt_list(request, "functions")):
         definition_texts(raw, f"functions[{i}]", pieces)
+        definition_names(raw, f"functions[{i}]", pieces)
     definition_texts(request.get("response_format"), "response_format", pieces)
+    definition_names(request.get("response_format"), "response_format", pieces)
     text = request.get("text")
     if isinstance(text, dict):
         definition_texts(text.get("format"), "text.format", pieces)
+        definition_names(text.get("format"), "text.format", pieces)
     return pieces
 
 
@@ -268,7 +315,7 @@ def unread_segments(request: Mapping[str, Any], known: frozenset[str],
     request's keys with the strings no segment holds as one text (``unread_text``)."""
     others = [Segment(Role.DEVELOPER, text, source, unread=True)
               for source, text in (*other_fields(request, known), *user_location(request))]
-    sources = {segment.source for segment in (*read, *others)}
+    sources = {segment.source.removesuffix(NAMES) for segment in (*read, *others)}
     return [*others, Segment(Role.DEVELOPER, unread_text(request, sources), KEYS, unread=True)]
 
 

@@ -18,6 +18,9 @@ from ztai.gateway.attachments import ENCODED, reencoded
 # the source of the segment that holds the request's object keys and the strings no other
 # segment holds (``fields.unread_text``)
 KEYS = "{keys}"
+# the last step of a segment's source that holds a definition's names (``fields.definitions``):
+# keys and the names ``required`` lists, judged with the definition, never rewritten
+NAMES = ".{names}"
 
 _STEP = re.compile(r'\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d{1,6})\]|\[("(?:[^"\\]|\\.)*")\]')
 
@@ -55,7 +58,7 @@ def replace_strings(body: Mapping[str, Any], texts: Mapping[str, str]) -> dict[s
     does not lead to a string: content that was scanned must be the content that is sent; a
     400 where the request's keys (``KEYS``) would be rewritten."""
     result: dict[str, Any] = dict(body)
-    if KEYS in texts:
+    if KEYS in texts or any(path.endswith(NAMES) for path in texts):
         # the message names no key: it holds what a rule redacts, and goes to the audit log
         raise BadRequest("a key of the request's objects, or a string ztai passes on as it "
                          "is (a tool's name, a field it does not read), holds content a DLP "

@@ -22,9 +22,11 @@ from ztai.gateway.attachments import is_binary_data_url
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
     LABEL_FIELD,
+    REQUEST_NOT_TEXT,
     answer_text,
     as_object,
     attached_text,
+    called_name,
     definition_texts,
     definitions,
     hosted_tools,
@@ -287,8 +289,9 @@ def _item_extras(item: Mapping[str, Any], where: str, role: Role, provenance: Pr
     untrusted, as chat reads a message's other fields). Found 2026-11-28: such a field of a
     ``function_call_output`` went to the model judged by data protection only, not by the
     shield."""
-    pieces: list[Piece] = []
-    other_texts(item, _ITEM_READ_KEYS, where, pieces, fail=nested_too_deeply)
+    pieces: list[Piece] = called_name(item, where) if item.get("type") in _CALLS else []
+    other_texts(item, _ITEM_READ_KEYS, where, pieces, fail=nested_too_deeply,
+                not_text=REQUEST_NOT_TEXT)
     segments.extend(Segment(role, text, source, provenance, labels) for source, text in pieces)
 
 
@@ -326,6 +329,7 @@ _IMAGES = frozenset({"image_generation_call"})  # its result: a base64 image
 _TOOL_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output",
                            "local_shell_call_output"})
 _PROPOSALS = {"function_call": "arguments", "custom_tool_call": "input"}
+_CALLS = frozenset({*_PROPOSALS, "mcp_call"})  # items that name the tool they called
 
 
 def _tool_output(item: dict[str, Any], where: str, segments: list[Segment],
