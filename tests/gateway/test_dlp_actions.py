@@ -726,22 +726,15 @@ async def test_a_key_that_holds_a_credential_refuses_the_request(
     ("/v1/responses", {"input": [
         {"type": "function_call", "call_id": "c", "name": AWS_KEY, "arguments": "{}"},
         {"type": "function_call_output", "call_id": "c", "output": "done"}]}),
-    ("/v1/responses", {"input": [
-        {"type": "reasoning", "id": "rs", "summary": [
-            {"type": "summary_text", "text": "thinking", "label": f"key {AWS_KEY}"}]},
-        {"role": "user", "content": "go on"}]}),
     ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
                               "user": {"note": f"key {AWS_KEY}"}}),
-    ("/v1/chat/completions", {"messages": [
-        {"role": "user", "content": "go", "id": {"note": f"key {AWS_KEY}"}}]}),
     ("/v1/chat/completions", {"messages": [{"role": "user", "content": "go"}],
                               "prediction": {"type": "content", "content": "ok",
                                              "x": f"data:image/png;base64,iVBO {AWS_KEY}"}}),
 ], ids=["the chat tool a request chooses", "a called tool's name",
         "a predicted output's extra field",
-        "a responses function call's name", "a reasoning summary's extra field",
-        "a user that is an object",
-        "an id that is an object", "a data URL that does not decode"])
+        "a responses function call's name", "a user that is an object",
+        "a data URL that does not decode"])
 async def test_a_string_passed_on_as_it_is_that_holds_a_credential_refuses_the_request(
         tmp_path: Path, route: str, body: dict[str, Any]) -> None:
     """Found 2026-11-28 by test_planted_secrets.py: strings the routes pass on as they are (a
@@ -761,20 +754,34 @@ async def test_a_string_passed_on_as_it_is_that_holds_a_credential_refuses_the_r
     assert AWS_KEY not in str(event)
 
 
-async def test_a_messages_own_data_field_is_read_as_the_message(tmp_path: Path) -> None:
-    """A field named like audio data outside an audio part is a field the client added to the
-    message: read like the message (and judged by the shield since 2026-11-28, found by
-    test_planted_injections.py), so a credential there is masked in place."""
-    upstream = upstream_for("/v1/chat/completions")
+@pytest.mark.parametrize(("route", "body", "field"), [
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "go", "data": f"key {AWS_KEY}"}]}, ("messages", 0, "data")),
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "go", "id": {"note": f"key {AWS_KEY}"}}]},
+     ("messages", 0, "id", "note")),
+    ("/v1/responses", {"input": [
+        {"type": "reasoning", "id": "rs", "summary": [
+            {"type": "summary_text", "text": "thinking", "label": f"key {AWS_KEY}"}]},
+        {"role": "user", "content": "go on"}]}, ("input", 0, "summary", 0, "label")),
+], ids=["a field named like audio data outside audio", "an id that is an object",
+        "a reasoning summary's extra field"])
+async def test_a_field_added_to_a_message_is_read_as_the_message(
+        tmp_path: Path, route: str, body: dict[str, Any], field: tuple[Any, ...]) -> None:
+    """A field the client added to a message, an item or a summary's part (one named like
+    audio data, an identifier sent as an object) is read like the message — and judged by
+    the shield since 2026-11-28 (found by test_planted_injections.py) —, so a credential
+    there is masked in place (before, it refused the request as a string ztai passes on)."""
+    upstream = upstream_for(route)
     async with harness(tmp_path, _options(upstream)) as h:  # type: ignore[arg-type]
-        response = await h.client.post("/v1/chat/completions", headers=auth(h.keys["alice"]),
-                                       json={"model": "demo-chat", "messages": [
-                                           {"role": "user", "content": "go",
-                                            "data": f"key {AWS_KEY}"}]})
+        response = await h.client.post(route, headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", **body})
     assert response.status_code == 200, response.text
-    [message] = upstream.received[-1]["messages"]
-    assert message["content"] == "go"
-    assert message["data"].startswith("key █")
+    sent: Any = upstream.received[-1]
+    for step in field:
+        sent = sent[step]
+    assert sent.startswith("key █")
+    assert AWS_KEY not in str(upstream.received)
 
 
 async def test_keys_without_findings_pass_as_they_are(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ seeds: ``ZTAI_FUZZ_SEEDS=3,4,5 pytest tests/gateway/test_planted_injections.py``
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -24,6 +25,8 @@ import pytest
 from tests.deadline import within
 from tests.gateway.harness import Options, auth, harness
 from tests.gateway.test_planted_secrets import ROUTES, _recording, _with_extras, places
+from tests.gateway.test_random_bodies import random_request
+from ztai.gateway.openai.fields import HOSTED_KINDS
 from ztai.policy.bundled import starter_policies
 from ztai.threats.shield import Shield
 
@@ -56,6 +59,10 @@ NOT_JUDGED: dict[str, str] = {
                        "tool's name (the definition is judged)",
     r"^text\.(?!format)": "a setting of the answer's text besides its format (the verbosity, "
                           "a field the route does not know)",
+    r"^(user|max_tokens|n|stream_options|encoding_format|prediction\.type)([.\[]|$)":
+        "a setting, of any shape (the provider checks it; the model does not read it)",
+    r"^prediction\.(?!content)": "a predicted output's other fields (its content is judged)",
+    r"(^|\.)(type|role)$": "a kind, which the provider matches against a fixed set",
     r"\.image_url(\.url)?$": "an image's address (the model sees the image)",
     r"(\.input_audio\.data|\.file_data|\.encrypted_content)$": "binary content",
 }
@@ -74,7 +81,17 @@ def plant(body: dict[str, Any], steps: tuple[Any, ...], key: bool) -> None:
         node[last] = f"{node[last]} {ATTACK}"
 
 
-def _not_judged(label: str) -> str | None:
+def _not_judged(label: str, route: str = "", body: Any = None) -> str | None:
+    if route == "/v1/embeddings" and not label.startswith("input"):
+        return "a field besides the embeddings' input: no model reads it"
+    if route == "/v1/chat/completions" and re.match(r"(prompt|instructions|text)([.\[]|$)", label):
+        return "a field chat does not know (the Responses API's)"
+    tool = re.match(r"tools\[(\d+)\]", label)
+    if route == "/v1/responses" and tool and isinstance(body, dict):
+        kind = body["tools"][int(tool.group(1))].get("type")
+        description = kind == "mcp" and label.startswith(f"{tool.group()}.server_description")
+        if kind in HOSTED_KINDS and not description:
+            return "a setting of a tool the provider runs (web search, a remote MCP server...)"
     if label.endswith(" (key)") and re.search(DEFINITION, label):
         return None
     return next((why for pattern, why in NOT_JUDGED.items() if re.search(pattern, label)), None)
@@ -106,7 +123,7 @@ async def test_a_planted_injection_is_judged_wherever_the_model_reads_it(
                 if response.status_code == 403:
                     refused[route] = refused.get(route, 0) + 1
                 sent = json.dumps(upstream.received[before:], ensure_ascii=False)
-                if MARK in sent and _not_judged(label) is None:
+                if MARK in sent and _not_judged(label, route, body) is None:
                     unjudged.append((route, label, response.status_code, json.dumps(body)[:400]))
     assert not unjudged, sorted({(route, label, status) for route, label, status, _ in unjudged})
     assert set(refused) == set(ROUTES), refused  # the shield is at work on every route
@@ -128,3 +145,35 @@ async def test_the_same_requests_without_an_injection_pass(tmp_path: Path) -> No
                                                     headers=auth(h.keys["alice"]))
                 statuses.setdefault(route, set()).add(response.status_code)
     assert statuses == {key: {200} for key in ROUTES}, statuses
+
+
+async def test_a_planted_injection_in_a_request_of_any_shape_is_judged(tmp_path: Path) -> None:
+    """The same with bodies of any shape (``test_random_bodies``): most are refused, and the
+    ones a route takes hold values where the routes expect other types."""
+    unjudged: list[tuple[str, str, int]] = []
+    taken = 0
+    for seed, route in itertools.product(SEEDS, ROUTES):
+        rng = random.Random(seed)  # noqa: S311 -- reproducible test input
+        upstream = _recording(route)
+        folder = tmp_path / f"{seed}-{route.rsplit('/', 1)[1]}"
+        folder.mkdir()
+        options = Options(upstream=upstream, shield=SHIELD, policy_texts=starter_policies())
+        async with harness(folder, options) as h:
+            for _ in range(REQUESTS * 2):  # a third of them are for this route
+                chosen, body = random_request(rng)
+                spots = [p for p in places(body) if p[1]]
+                if chosen != route or not spots:
+                    continue
+                path, steps, key = rng.choice(spots)
+                plant(body, steps, key)
+                before = len(upstream.received)
+                with within(20):
+                    response = await h.client.post(route, content=json.dumps(body), headers={
+                        **auth(h.keys["alice"]), "content-type": "application/json"})
+                taken += response.status_code == 200
+                label = f"{path} (key)" if key else path
+                sent = json.dumps(upstream.received[before:], ensure_ascii=False)
+                if MARK in sent and _not_judged(label, route, body) is None:
+                    unjudged.append((route, label, response.status_code))
+    assert not unjudged, "\n".join(map(str, sorted(set(unjudged))))
+    assert taken  # some were taken (most are refused)

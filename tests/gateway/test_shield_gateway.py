@@ -117,6 +117,35 @@ async def test_an_injection_beside_what_a_call_or_message_says_is_judged(
     assert plain.status_code == 200, plain.text
 
 
+@pytest.mark.parametrize(("route", "body"), [
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "tools": [
+        {"type": "retrieval", "note": _ORDER}]}),
+    ("/v1/responses", {"input": "hi", "tools": [{"type": "retrieval", "note": _ORDER}]}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "tools": [
+        {"type": "function", "function": {"name": "f", "parameters": {
+            "type": "object", "required": _ORDER}}}]}),
+    ("/v1/responses", {"input": [{"type": "reasoning", "id": "rs", "summary": [
+        {"type": "summary_text", "text": "thinking", "note": _ORDER}]},
+        {"role": "user", "content": "go on"}]}),
+    ("/v1/responses", {"input": [{"role": "user", "content": "hi", "summary": _ORDER}]}),
+    ("/v1/responses", {"input": [{"role": "user", "content": [
+        {"type": "input_file", "file_id": "file-1", "text": _ORDER}]}]}),
+    ("/v1/chat/completions", {"messages": [
+        {"role": "user", "content": "hi", "type": {"note": _ORDER}}]}),
+], ids=["chat tool of a kind ztai does not know", "responses tool of a kind ztai does not know",
+        "a schema's required that is no list", "a reasoning summary part's own field",
+        "a message item's field another kind of item reads", "a file part's own text field",
+        "a message's type that is an object"])
+async def test_an_injection_where_a_reader_looked_past_is_judged(
+        tmp_path: Path, route: str, body: dict[str, Any]) -> None:
+    """Found 2026-11-28 by tests/gateway/test_planted_injections.py (bodies of any shape):
+    each of these reached the model judged by data protection only."""
+    async with harness(tmp_path, _options()) as h:
+        response = await h.client.post(route, headers=auth(h.keys["alice"]),
+                                       json={"model": "demo-chat", **body})
+    assert response.status_code == 403, response.text
+
+
 async def test_an_injection_beside_a_responses_tool_output_is_judged(tmp_path: Path) -> None:
     """Found 2026-11-28: a field a client adds to a Responses ``function_call_output`` (or a
     message, a call) was read by data protection only, never judged by the shield; it is read

@@ -19,7 +19,7 @@ from tests.gateway.harness import Options, auth, harness
 from tests.gateway.scripted import ResponsesEvents, ScriptedUpstream, sent_at, upstream_for
 from ztai.core.errors import StageFailed
 from ztai.gateway.classify import Classifier
-from ztai.gateway.openai.fields import definitions
+from ztai.gateway.openai.fields import HOSTED_KINDS, definitions
 from ztai.gateway.openai.paths import replace_strings, step, steps
 from ztai.policy.bundled import starter_policies
 from ztai.protection.labels import LabelScheme
@@ -169,7 +169,8 @@ async def test_a_poisoned_tool_definition_is_denied_by_its_own_rule(
     assert "threat.agent_instruction" in {f["kind"] for f in threats}
     # the definitions are judged as one text; each rule's finding is told on the poisoned
     # string (after the one segment of the user's input), its span within that string
-    poisoned = 1 + [text for _, text in definitions(body)].index(POISONED)
+    hosted = HOSTED_KINDS if route == "/v1/responses" else frozenset()
+    poisoned = 1 + [text for _, text in definitions(body, hosted)].index(POISONED)
     rules = [f for f in threats if f["detector"].startswith("threats.heuristics")]
     assert rules
     assert {f["segment"] for f in rules} == {poisoned}

@@ -21,7 +21,7 @@ from ztai.gateway.attachments import ENCODED
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
     LABEL_FIELD,
-    REQUEST_NOT_TEXT,
+    REQUEST_SKIP,
     answer_text,
     as_object,
     attached_text,
@@ -214,7 +214,7 @@ def _segments(messages: list[Any]) -> tuple[list[Segment], int]:
         # reasoning sent back as history, the names of the tools it called) goes to the model
         extra: list[Piece] = _calls(message, f"messages[{i}]")
         other_texts(message, _REQUEST_READ, f"messages[{i}]", extra, fail=nested_too_deeply,
-                    not_text=REQUEST_NOT_TEXT)
+                    skip=REQUEST_SKIP)
         segments.extend(Segment(role, text, source, provenance, labels)
                         for source, text in extra)
     return segments, unscanned
@@ -284,9 +284,9 @@ def _calls(message: Mapping[str, Any], where: str) -> list[Piece]:
             if isinstance(call.get(kind), dict):
                 pieces += called_name(call[kind], f"{at}.{kind}")
                 other_texts(call[kind], frozenset({read}), f"{at}.{kind}", pieces,
-                            fail=nested_too_deeply, not_text=REQUEST_NOT_TEXT)
+                            fail=nested_too_deeply, skip=REQUEST_SKIP)
         other_texts(call, _CALL_READ, at, pieces, fail=nested_too_deeply,
-                    not_text=REQUEST_NOT_TEXT)
+                    skip=REQUEST_SKIP)
     return pieces
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -104,47 +105,61 @@ NOT_TEXT = frozenset({
     "sequence_number", "output_index", "content_index", "summary_index", "created",
     "created_at", "expires_at", "encrypted_content", "signature", "obfuscation", "data",
     "b64_json", "partial_image_b64", "logprobs"})
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """The keys ``other_texts`` passes over; with ``scalars_only``, only where they hold no
+    object or array (a request's ``type`` or ``id`` that is an object carries text)."""
+
+    keys: frozenset[str]
+    scalars_only: bool = False
+
+
+ANSWER_SKIP = Skip(NOT_TEXT)
 # In a request's message or item, ``data`` is no base64 (parts hold that, read apart): a field
-# a client or provider added, which the model reads with the message. Found 2026-11-28 by
-# tests/gateway/test_planted_injections.py, an injection in a Responses item's ``data`` field
-# reached the model unjudged (data protection read it).
-REQUEST_NOT_TEXT = NOT_TEXT - {"data"}
+# a client or provider added, which the model reads with the message; and a kind or an
+# identifier sent as an object or array holds text too. Found 2026-11-28 by
+# tests/gateway/test_planted_injections.py: an injection in a Responses item's ``data`` field,
+# or in an object under a chat message's ``type``, reached the model unjudged.
+REQUEST_SKIP = Skip(NOT_TEXT - {"data"}, scalars_only=True)
 MAX_ANSWER_DEPTH = 32
 
 
 def other_texts(node: Mapping[str, Any], read: frozenset[str], where: str,
                 pieces: list[tuple[str, str]], depth: int = 0,
                 fail: Callable[[str], Exception] = malformed_answer,
-                not_text: frozenset[str] = NOT_TEXT) -> None:
-    """Every string under ``node`` outside the keys already ``read`` and ``not_text``, at its
-    path: what an answer carries besides the fields its reader knows (a reasoning text, an
-    audio transcript, a hosted tool's code, logs or output, a citation's address) is scanned
-    too, never passed on unread."""
+                skip: Skip = ANSWER_SKIP) -> None:
+    """Every string under ``node`` outside the keys already ``read`` and those ``skip`` names
+    (and every ``*_id``), at its path: what an answer carries besides the fields its reader
+    knows (a reasoning text, an audio transcript, a hosted tool's code, logs or output, a
+    citation's address) is scanned too, never passed on unread."""
     if depth >= MAX_ANSWER_DEPTH:
         raise fail(where)
     for key, value in node.items():
-        if key not in read and key not in not_text and not key.endswith("_id"):
-            _texts(value, (where + step(key)).removeprefix("."), pieces, depth + 1, fail,
-                   not_text)
+        if key in read or ((key in skip.keys or key.endswith("_id")) and not (
+                skip.scalars_only and isinstance(value, dict | list))):
+            continue
+        _texts(value, (where + step(key)).removeprefix("."), pieces, depth + 1, fail, skip)
 
 
 def texts_in(value: Any, where: str, pieces: list[tuple[str, str]]) -> None:
     """Every string in ``value`` (itself, or under it outside ``NOT_TEXT``), at its path."""
-    _texts(value, where, pieces, 0, malformed_answer, NOT_TEXT)
+    _texts(value, where, pieces, 0, malformed_answer, ANSWER_SKIP)
 
 
 def _texts(value: Any, where: str, pieces: list[tuple[str, str]], depth: int,
-           fail: Callable[[str], Exception], not_text: frozenset[str]) -> None:
+           fail: Callable[[str], Exception], skip: Skip) -> None:
     if isinstance(value, str):
         if value:  # an empty one carries nothing, and would make a stream event unsplittable
             pieces.append((where, value))
     elif isinstance(value, dict):
-        other_texts(value, frozenset(), where, pieces, depth, fail, not_text)
+        other_texts(value, frozenset(), where, pieces, depth, fail, skip)
     elif isinstance(value, list):
         if depth >= MAX_ANSWER_DEPTH:
             raise fail(where)
         for i, item in enumerate(value):
-            _texts(item, f"{where}[{i}]", pieces, depth + 1, fail, not_text)
+            _texts(item, f"{where}[{i}]", pieces, depth + 1, fail, skip)
 
 
 def called_name(call: Any, where: str) -> list[tuple[str, str]]:
@@ -174,7 +189,8 @@ def definition_texts(value: Any, where: str, pieces: list[tuple[str, str]]) -> N
     _strings_at(value, where, pieces, _names_something, MAX_ANSWER_DEPTH)
 
 
-def definition_names(value: Any, where: str, pieces: list[tuple[str, str]]) -> None:
+def definition_names(value: Any, where: str, pieces: list[tuple[str, str]],
+                     also: Iterable[str] = ()) -> None:
     """A definition's names as one text at ``where`` + ``paths.NAMES``: every key of it, once
     each (its parameters' names above all, which the model reads with their descriptions), and
     the names ``required`` lists. Found 2026-11-28 by planting an injection in every string of
@@ -183,7 +199,7 @@ def definition_names(value: Any, where: str, pieces: list[tuple[str, str]]) -> N
     their values. The names are matched on (``required``, the model's arguments), so a finding
     a DLP rule would redact there refuses the request, as in the request's keys (``KEYS``).
     Call after ``definition_texts``, which bounds the nesting."""
-    names: dict[str, None] = {}
+    names: dict[str, None] = dict.fromkeys(also)
     stack = [value]
     while stack:
         node = stack.pop()
@@ -200,7 +216,9 @@ def definition_names(value: Any, where: str, pieces: list[tuple[str, str]]) -> N
 
 
 def _names_something(key: str, entry: Any) -> bool:
-    return (isinstance(entry, str) and key in _DEFINITION_IDS) or key == "required"
+    names = key == "required" and isinstance(entry, list) and all(
+        isinstance(name, str) for name in entry)  # read by definition_names
+    return (isinstance(entry, str) and key in _DEFINITION_IDS) or names
 
 
 def _strings_at(value: Any, where: str, pieces: list[tuple[str, str]],
@@ -265,20 +283,28 @@ def unlabelled(items: list[Any]) -> list[Any]:
             for i in items]
 
 
-def definitions(request: Mapping[str, Any]) -> list[tuple[str, str]]:
+def definitions(request: Mapping[str, Any],
+                hosted: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """What the model is told about its tools and the answer's format, at their paths: the
     client's function and custom tools (chat's ``tools[i].function`` / ``.custom``, the
     Responses tool itself), chat's legacy ``functions``, a remote MCP server's description,
-    and the answer's schema (chat ``response_format``, Responses ``text.format``)."""
+    a tool of a kind the route does not know (every kind but ``hosted``, the provider's own
+    tools), and the answer's schema (chat ``response_format``, Responses ``text.format``)."""
     pieces: list[tuple[str, str]] = []
     for i, raw in enumerate(opt_list(request, "tools")):
         tool = as_object(raw, f"tools[{i}]")
-        if tool.get("type") in ("function", "custom"):
+        kind = tool.get("type")
+        kind = kind if isinstance(kind, str) else None  # (another type's strings are read)
+        if kind == "mcp" and kind in hosted:
+            description = tool.get("server_description")
+            definition_texts(description, f"tools[{i}].server_description", pieces)
+            definition_names(description, f"tools[{i}].server_description", pieces)
+        elif kind in ("function", "custom") or kind not in hosted:
+            # a tool of a kind ztai does not know may be shown to the model: judged whole, its
+            # kind with its names (found 2026-11-28 by test_planted_injections.py)
             definition_texts(tool, f"tools[{i}]", pieces)
-            definition_names(tool, f"tools[{i}]", pieces)
-        elif tool.get("type") == "mcp":
-            definition_texts(tool.get("server_description"), f"tools[{i}].server_description",
-                             pieces)
+            definition_names(tool, f"tools[{i}]", pieces,
+                             () if kind in (None, "function", "custom") else (kind,))
     for i, raw in enumerate(opt_list(request, "functions")):
         definition_texts(raw, f"functions[{i}]", pieces)
         definition_names(raw, f"functions[{i}]", pieces)
@@ -291,6 +317,13 @@ def definitions(request: Mapping[str, Any]) -> list[tuple[str, str]]:
     return pieces
 
 
+# the Responses API's tools the provider runs itself, configured by settings the model does
+# not read (a remote MCP server's description excepted); chat has none (its web search is
+# ``web_search_options``)
+HOSTED_KINDS = frozenset({
+    "web_search", "web_search_preview", "web_search_preview_2025_03_11", "file_search",
+    "code_interpreter", "computer_use_preview", "computer_use", "image_generation",
+    "local_shell", "shell", "apply_patch", "mcp"})
 MAX_METADATA_DEPTH = 9  # levels below ``metadata`` itself (its values are at level 1)
 
 

@@ -21,8 +21,9 @@ from ztai.core.model import (
 from ztai.gateway.attachments import is_binary_data_url
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.openai.fields import (
+    HOSTED_KINDS,
     LABEL_FIELD,
-    REQUEST_NOT_TEXT,
+    REQUEST_SKIP,
     answer_text,
     as_object,
     attached_text,
@@ -195,7 +196,7 @@ def translate_responses(body: bytes, catalog: Catalog, exchange_id: ExchangeId) 
     if request.get("input") is not None or request.get("prompt") is None:  # a stored
         unscanned += _input_segments(request.get("input"), segments)  # prompt may stand alone
     segments.extend(Segment(Role.DEVELOPER, text, source, definition=True)
-                    for source, text in definitions(request))
+                    for source, text in definitions(request, HOSTED_KINDS))
     segments.extend(Segment(Role.DEVELOPER, text, source, unread=True)
                     for source, text in metadata(request))
     segments.extend(unread_segments(request, _KNOWN, segments))
@@ -255,24 +256,29 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
         unscanned = _tool_output(item, where, segments, labels)
         if kind == "mcp_call":
             _said(item, "arguments", where, segments, labels)
-        _item_extras(item, where, Role.TOOL, Provenance.UNTRUSTED, segments, labels)
+        _item_extras(item, where, Role.TOOL, Provenance.UNTRUSTED, segments, labels,
+                     frozenset({"output", "arguments"} if kind == "mcp_call" else {"output"}))
         return unscanned
     if kind in _PROPOSALS:  # the model's earlier words, sent back as history
         _said(item, _PROPOSALS[kind], where, segments, labels)
-        _item_extras(item, where, Role.ASSISTANT, Provenance.TRUSTED, segments, labels)
+        _item_extras(item, where, Role.ASSISTANT, Provenance.TRUSTED, segments, labels,
+                     frozenset({_PROPOSALS[kind]}))
         return 0
     if kind == "reasoning":
-        for j, part in enumerate(opt_list(item, "summary", where + ".")):
-            _said(as_object(part, f"{where}.summary[{j}]"), "text", f"{where}.summary[{j}]",
-                  segments, labels)
-        _item_extras(item, where, Role.ASSISTANT, Provenance.TRUSTED, segments, labels)
+        for j, raw in enumerate(opt_list(item, "summary", where + ".")):
+            part = as_object(raw, f"{where}.summary[{j}]")
+            _said(part, "text", f"{where}.summary[{j}]", segments, labels)
+            _item_extras(part, f"{where}.summary[{j}]", Role.ASSISTANT, Provenance.TRUSTED,
+                         segments, labels, frozenset({"text"}))
+        _item_extras(item, where, Role.ASSISTANT, Provenance.TRUSTED, segments, labels,
+                     frozenset({"summary"}))
         return 0
     if kind != "message":
         return _other_item(item, kind, where, segments, labels)
     role = _ROLES.get(req_str(item, "role", where + "."))
     if role is None:
         raise BadRequest(f"'{where}.role' must be one of {sorted(_ROLES)}", param=where + ".role")
-    _item_extras(item, where, role, Provenance.TRUSTED, segments, labels)
+    _item_extras(item, where, role, Provenance.TRUSTED, segments, labels, frozenset({"content"}))
     content = item.get("content")
     if isinstance(content, str):
         segments.append(Segment(role, content, where + ".content", labels=labels))
@@ -283,20 +289,20 @@ def _item(item: dict[str, Any], where: str, segments: list[Segment]) -> int:
 
 
 def _item_extras(item: Mapping[str, Any], where: str, role: Role, provenance: Provenance,
-                 segments: list[Segment], labels: frozenset[str]) -> None:
-    """The strings an item carries besides the fields its reader takes (a provider's or a
-    client's own field, an MCP call's error), read as the item's (a tool's output fields
-    untrusted, as chat reads a message's other fields). Found 2026-11-28: such a field of a
-    ``function_call_output`` went to the model judged by data protection only, not by the
-    shield."""
+                 segments: list[Segment], labels: frozenset[str], read: frozenset[str]) -> None:
+    """The strings an item (or a reasoning summary's part) carries besides the fields its
+    reader took (``read``): a provider's or a client's own field, an MCP call's error, read as
+    the item's (a tool's output fields untrusted, as chat reads a message's other fields).
+    Found 2026-11-28: such a field of a ``function_call_output`` went to the model judged by
+    data protection only, not by the shield; and (tests/gateway/test_planted_injections.py)
+    a reasoning summary part's own field, and a field one kind of item reads but another does
+    not (a message's ``summary``)."""
     pieces: list[Piece] = called_name(item, where) if item.get("type") in _CALLS else []
-    other_texts(item, _ITEM_READ_KEYS, where, pieces, fail=nested_too_deeply,
-                not_text=REQUEST_NOT_TEXT)
+    other_texts(item, read | {LABEL_FIELD}, where, pieces, fail=nested_too_deeply,
+                skip=REQUEST_SKIP)
     segments.extend(Segment(role, text, source, provenance, labels) for source, text in pieces)
 
 
-# what _item reads of an item itself (``other_texts`` leaves out identifiers and kinds)
-_ITEM_READ_KEYS = frozenset({"content", "output", "arguments", "input", "summary", LABEL_FIELD})
 
 
 def _other_item(item: dict[str, Any], kind: str, where: str, segments: list[Segment],
@@ -372,8 +378,10 @@ def _parts(content: list[Any], role: Role, where: str, segments: list[Segment],
         else:
             unscanned += 1
         # the part's other strings (as for chat: ``ztai.gateway.openai.chat``)
-        others = known_part_texts(part, at, at + ".text") if kind in _KNOWN_PARTS \
-            else unknown_part_texts(part, at)
+        # (a file's or an image's own ``text`` field is one: found 2026-11-28 by
+        # tests/gateway/test_planted_injections.py, it was taken for the part's text, read)
+        others = known_part_texts(part, at, at + ".text" if kind in _TEXT_PARTS else None) \
+            if kind in _KNOWN_PARTS else unknown_part_texts(part, at)
         segments.extend(Segment(role, text, source, labels=labels) for source, text in others)
     return unscanned
 
