@@ -16,7 +16,6 @@ import os
 import random
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,7 +23,7 @@ from tests.deadline import within
 from tests.gateway.harness import Options, auth, chat, harness
 from tests.gateway.scripted import ResponsesEvents
 from tests.gateway.test_planted_answers import CASES, PASSED_ON, _answer
-from tests.gateway.test_planted_secrets import places
+from tests.gateway.test_planted_secrets import places, plant
 from ztai.gateway.classify import Classifier
 from ztai.policy.bundled import starter_policies
 from ztai.protection.labels import LabelScheme
@@ -42,17 +41,6 @@ SHIELD = Shield()
 # found, a debug note): the provider's words, not the model's
 PROVIDER = r"(^|[.\]])(citations|x_debug|search_results)([.\[]|$)"
 
-
-def plant(node: Any, steps: tuple[Any, ...], key: bool) -> None:
-    for step in steps[:-1]:
-        node = node[step]
-    last = steps[-1]
-    if key:  # rename the key, keeping its value and the object's order
-        items = list(node.items())
-        node.clear()
-        node.update((f"{k} {LEAK}" if k == last else k, v) for k, v in items)
-    elif isinstance(node[last], str):
-        node[last] = f"{node[last]} {LEAK} "  # apart from what a stream adds after it
 
 
 def _passed(label: str) -> bool:
@@ -74,7 +62,7 @@ async def test_a_planted_exfiltration_never_reaches_the_client(tmp_path: Path,
             route, stream = CASES[case]
             answer = _answer(rng, route, stream)
             path, steps, key = rng.choice([p for p in places(answer) if p[1]])
-            plant(answer, steps, key)
+            plant(answer, steps, key, LEAK)
             if stream:
                 upstream.events = answer
             else:

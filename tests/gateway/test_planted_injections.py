@@ -24,7 +24,7 @@ import pytest
 
 from tests.deadline import within
 from tests.gateway.harness import Options, auth, harness
-from tests.gateway.test_planted_secrets import ROUTES, _recording, _with_extras, places
+from tests.gateway.test_planted_secrets import ROUTES, _recording, _with_extras, places, plant
 from tests.gateway.test_random_bodies import random_request
 from ztai.gateway.openai.fields import HOSTED_KINDS
 from ztai.policy.bundled import starter_policies
@@ -68,18 +68,6 @@ NOT_JUDGED: dict[str, str] = {
 }
 
 
-def plant(body: dict[str, Any], steps: tuple[Any, ...], key: bool) -> None:
-    node: Any = body
-    for step in steps[:-1]:
-        node = node[step]
-    last = steps[-1]
-    if key:  # rename the key, keeping its value and the object's order
-        items = list(node.items())
-        node.clear()
-        node.update((f"{k} {ATTACK}" if k == last else k, v) for k, v in items)
-    elif isinstance(node[last], str):
-        node[last] = f"{node[last]} {ATTACK}"
-
 
 def _not_judged(label: str, route: str = "", body: Any = None) -> str | None:
     if route == "/v1/embeddings" and not label.startswith("input"):
@@ -114,7 +102,7 @@ async def test_a_planted_injection_is_judged_wherever_the_model_reads_it(
                 path, steps, key = rng.choice([p for p in places(body) if p[1]])
                 if path == "model" or (not key and steps[-1] in ("type", "role")):
                     continue  # a value the route checks against a fixed set: a 400
-                plant(body, steps, key)
+                plant(body, steps, key, ATTACK)
                 before = len(upstream.received)
                 with within(20):
                     response = await h.client.post(route, json=body,
@@ -165,7 +153,7 @@ async def test_a_planted_injection_in_a_request_of_any_shape_is_judged(tmp_path:
                 if chosen != route or not spots:
                     continue
                 path, steps, key = rng.choice(spots)
-                plant(body, steps, key)
+                plant(body, steps, key, ATTACK)
                 before = len(upstream.received)
                 with within(20):
                     response = await h.client.post(route, content=json.dumps(body), headers={

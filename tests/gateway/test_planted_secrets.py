@@ -257,7 +257,8 @@ def _steps(path: str) -> list[str | int]:
     return [int(s) if s.isdigit() else s for s in re.findall(r"[^.\[\]]+", path)]
 
 
-def plant(body: dict[str, Any], steps: tuple[Any, ...], key: bool) -> None:
+def plant(body: Any, steps: tuple[Any, ...], key: bool, payload: str = AWS_KEY) -> None:
+    """``payload`` added to the string at ``steps`` (to the key there, with ``key``)."""
     node: Any = body
     for step in steps[:-1]:
         node = node[step]
@@ -265,9 +266,9 @@ def plant(body: dict[str, Any], steps: tuple[Any, ...], key: bool) -> None:
     if key:  # rename the key, keeping its value and the object's order
         items = list(node.items())
         node.clear()
-        node.update((f"{k} {AWS_KEY}" if k == last else k, v) for k, v in items)
+        node.update((f"{k} {payload}" if k == last else k, v) for k, v in items)
     elif isinstance(node[last], str):
-        node[last] = f"{node[last]} {AWS_KEY} "  # apart from what a stream adds after it
+        node[last] = f"{node[last]} {payload} "  # apart from what a stream adds after it
 
 
 def _passed_on(path: str) -> str | None:

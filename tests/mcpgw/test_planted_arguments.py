@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.gateway.test_planted_secrets import places
+from tests.gateway.test_planted_secrets import places, plant
 from tests.mcpgw.servers import MailState, mail_server
 from tests.mcpgw.test_mcp_gateway import AWS_KEY, masking_gateway
 
@@ -36,17 +36,6 @@ def _value(rng: random.Random, depth: int = 0) -> Any:
             for i in range(rng.randint(1, 3))}
 
 
-def _plant(node: Any, steps: tuple[Any, ...], key: bool) -> None:
-    for step in steps[:-1]:
-        node = node[step]
-    last = steps[-1]
-    if key:
-        items = list(node.items())
-        node.clear()
-        node.update((f"{k} {AWS_KEY}" if k == last else k, v) for k, v in items)
-    elif isinstance(node[last], str):
-        node[last] = f"{node[last]} {AWS_KEY}"
-
 
 @pytest.mark.parametrize("seed", SEEDS)
 async def test_a_planted_key_in_any_argument_never_reaches_the_server(tmp_path: Path,
@@ -65,7 +54,7 @@ async def test_a_planted_key_in_any_argument_never_reaches_the_server(tmp_path: 
         for _ in range(CALLS):
             arguments = {"data": {"k0": _value(rng), "k1": _value(rng)}}
             path, steps, key = rng.choice([p for p in places(arguments) if len(p[1]) > 1])
-            _plant(arguments, steps, key)
+            plant(arguments, steps, key, AWS_KEY)
             before = len(stored)
             result = await client.call_tool("store", arguments)
             outcomes["refused" if result.is_error else "taken"] += 1
