@@ -15,6 +15,7 @@ from ztai.protection.normalize import (
     Normalizer,
     _fold_confusables,
     _is_mixed_script,
+    _pieces,
     normalize,
 )
 
@@ -220,3 +221,25 @@ def _fold_every_word(text: str) -> str:
                                          "ж", "日", "²", "\ud800"]), max_size=40))
 def test_folding_only_words_around_look_alikes_folds_as_every_word(text: str) -> None:
     assert _fold_confusables(text) == _fold_every_word(text)
+
+
+
+_NO_MARKS = st.text(
+    alphabet=st.sampled_from([*"aZ09 -.", "ﬁ", "Ａ", "\u200b", "\u00ad", "ß", "\ufdfa", "€",
+                              "\u2013"]),
+    max_size=60,
+)
+
+
+@given(_NO_MARKS)
+def test_each_piece_maps_to_the_character_it_came_from(text: str) -> None:
+    """Text without combining marks is normalised a character at a time: each output
+    character maps to exactly the character whose piece holds it (the runs of one-character
+    pieces are mapped as ranges since 2026-11-28; checked against a plain loop)."""
+    result = normalize(text)
+    pieces = _pieces(text)
+    if "".join(pieces) != result.text:
+        return  # look-alikes folded after the pieces: the same length, mapped alike
+    starts = [i for i, piece in enumerate(pieces) for _ in piece]
+    assert list(result.to_original) == [*starts, len(text)]
+    assert list(result.ends) == [i + 1 for i in starts]

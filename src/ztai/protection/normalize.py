@@ -188,9 +188,27 @@ def _alone(pieces: list[str], start: int, end: int, out: list[str], starts: list
         starts.extend(range(start, end))
         ends.extend(range(start + 1, end + 1))
         return
-    for first, length in enumerate(lengths, start):
-        starts.extend([first] * length)
-        ends.extend([first + 1] * length)
+    # the runs of one-character pieces as ranges, the others one by one: a loop over every
+    # character took ~0.8 ms for 4 KB of text with a few changed characters
+    try:
+        others = bytes(lengths).translate(_OTHER_THAN_ONE)  # 1 where a piece is not 1 long
+    except ValueError:  # a piece longer than 255 characters (none is, in NFKC)
+        others = bytes(int(n != 1) for n in lengths)
+    position = start
+    index = others.find(1)
+    while index >= 0:
+        at, length = start + index, lengths[index]
+        starts.extend(range(position, at))
+        ends.extend(range(position + 1, at + 1))
+        starts.extend([at] * length)
+        ends.extend([at + 1] * length)
+        position = at + 1
+        index = others.find(1, index + 1)
+    starts.extend(range(position, end))
+    ends.extend(range(position + 1, end + 1))
+
+
+_OTHER_THAN_ONE = bytes(int(n != 1) for n in range(256))
 
 
 # one look-alike letter (a character class: linear, whatever the text)
