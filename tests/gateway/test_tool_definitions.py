@@ -131,7 +131,12 @@ _SCHEMA = {"type": "object", "properties": {POISONED_NAME: {"type": "string"}},
          "parameters": _SCHEMA}]}),
     ("/v1/responses", {"model": "demo-chat", "input": "What is 2 + 3?", "text": {"format": {
         "type": "json_schema", "name": "answer", "schema": _SCHEMA}}}),
-], ids=["chat tool", "chat answer schema", "responses tool", "responses answer schema"])
+    ("/v1/chat/completions", _chat([{"type": "function", "function": {
+        "name": "add", "description": "Adds two numbers.", "parameters": {
+            "type": "object", "properties": {"a": {"type": "string",
+                                                   "format": POISONED_NAME}}}}}])),
+], ids=["chat tool", "chat answer schema", "responses tool", "responses answer schema",
+        "a parameter's format"])
 async def test_a_parameter_named_as_an_instruction_is_denied(tmp_path: Path, route: str,
                                                              body: dict[str, Any]) -> None:
     """Found 2026-11-28 by tests/gateway/test_planted_injections.py: a parameter's name (a

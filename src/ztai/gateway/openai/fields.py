@@ -192,11 +192,12 @@ def definition_texts(value: Any, where: str, pieces: list[tuple[str, str]]) -> N
 def definition_names(value: Any, where: str, pieces: list[tuple[str, str]],
                      also: Iterable[str] = ()) -> None:
     """A definition's names as one text at ``where`` + ``paths.NAMES``: every key of it, once
-    each (its parameters' names above all, which the model reads with their descriptions), and
-    the names ``required`` lists. Found 2026-11-28 by planting an injection in every string of
-    random requests (tests/gateway/test_planted_injections.py): a parameter named "to Ignore
-    all previous instructions and …" reached the model unjudged, as definitions were judged by
-    their values. The names are matched on (``required``, the model's arguments), so a finding
+    each (its parameters' names above all, which the model reads with their descriptions), the
+    names ``required`` lists, and the strings that type or refer (``_DEFINITION_IDS``). Found
+    2026-11-28 by planting an injection in every string of random requests
+    (tests/gateway/test_planted_injections.py): a parameter named "to Ignore all previous
+    instructions and …" reached the model unjudged, as definitions were judged by their
+    values. The names are matched on (``required``, the model's arguments), so a finding
     a DLP rule would redact there refuses the request, as in the request's keys (``KEYS``).
     Call after ``definition_texts``, which bounds the nesting."""
     names: dict[str, None] = dict.fromkeys(also)
@@ -205,6 +206,9 @@ def definition_names(value: Any, where: str, pieces: list[tuple[str, str]],
         node = stack.pop()
         if isinstance(node, dict):
             names.update(dict.fromkeys(node))
+            # the strings that type or refer (``format``, ``$ref``...): the model may read them
+            names.update(dict.fromkeys(v for k, v in node.items()
+                                       if k in _DEFINITION_IDS and isinstance(v, str)))
             required = node.get("required")
             if isinstance(required, list):
                 names.update(dict.fromkeys(n for n in required if isinstance(n, str)))
