@@ -303,8 +303,6 @@ def _item_extras(item: Mapping[str, Any], where: str, role: Role, provenance: Pr
     segments.extend(Segment(role, text, source, provenance, labels) for source, text in pieces)
 
 
-
-
 def _other_item(item: dict[str, Any], kind: str, where: str, segments: list[Segment],
                 labels: frozenset[str]) -> int:
     """Any other item sent back as history (a hosted tool's call with its results: web or file
