@@ -208,11 +208,9 @@ def _segments(messages: list[Any]) -> tuple[list[Segment], int]:
             else:  # an attached file: someone else may have written it
                 segments.append(Segment(role, text, source, Provenance.UNTRUSTED
                                         if source.endswith(ENCODED) else provenance, labels))
-        for text, source in _tool_call_arguments(message, where):
-            segments.append(Segment(role, text, source, provenance, labels))
-        # any other text the message carries (a refusal, the legacy function call's arguments,
-        # reasoning sent back as history, the names of the tools it called) goes to the model
-        extra: list[Piece] = _calls(message, f"messages[{i}]")
+        # what its tool calls carry, and any other text the message carries (a refusal, the
+        # legacy function call's arguments, reasoning sent back as history) go to the model too
+        extra = _tool_calls(message, where)
         other_texts(message, _REQUEST_READ, f"messages[{i}]", extra, fail=nested_too_deeply,
                     skip=REQUEST_SKIP)
         segments.extend(Segment(role, text, source, provenance, labels)
@@ -255,38 +253,30 @@ def _content(content: Any, where: str) -> list[tuple[str | None, str]]:
 _KNOWN_PARTS = frozenset({"text", "refusal", "image_url", "input_audio", "file"})
 
 
-def _tool_call_arguments(message: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
+def _tool_calls(message: Mapping[str, Any], where: str) -> list[Piece]:
+    """What the message's tool calls carry, at their paths: each call's arguments (or a custom
+    tool's input), the name of the tool it called (``fields.called_name``; the legacy
+    ``function_call``'s too) and any field a client or provider added to a call (found
+    2026-11-28 by tests/gateway/test_planted_injections.py: such a name or field went to the
+    model judged by data protection only)."""
+    pieces = called_name(message.get("function_call"), f"{where}function_call")
     calls = message.get("tool_calls")
     if calls is None:
-        return []
+        return pieces
     if not isinstance(calls, list):
         raise BadRequest(f"'{where}tool_calls' must be an array", param=where + "tool_calls")
-    found = []
     for j, raw in enumerate(calls):
-        call = as_object(raw, f"{where}tool_calls[{j}]")
-        for kind, name in (("function", "arguments"), ("custom", "input")):
-            text = opt_str(opt_object(call, kind), name, f"{where}tool_calls[{j}].{kind}.")
-            if text:
-                found.append((text, f"{where}tool_calls[{j}].{kind}.{name}"))
-    return found
-
-
-def _calls(message: Mapping[str, Any], where: str) -> list[Piece]:
-    """What the message's tool calls carry besides their arguments: the names of the tools
-    they called (``fields.called_name``) and any field a client or provider added to a call
-    (found 2026-11-28 by tests/gateway/test_planted_injections.py: such a field went to the
-    provider judged by data protection only). The shapes were checked by
-    ``_tool_call_arguments``."""
-    pieces = called_name(message.get("function_call"), f"{where}.function_call")
-    for j, call in enumerate(message.get("tool_calls") or ()):
-        at = f"{where}.tool_calls[{j}]"
+        at = f"{where}tool_calls[{j}]"
+        call = as_object(raw, at)
         for kind, read in (("function", "arguments"), ("custom", "input")):
-            if isinstance(call.get(kind), dict):
-                pieces += called_name(call[kind], f"{at}.{kind}")
-                other_texts(call[kind], frozenset({read}), f"{at}.{kind}", pieces,
-                            fail=nested_too_deeply, skip=REQUEST_SKIP)
-        other_texts(call, _CALL_READ, at, pieces, fail=nested_too_deeply,
-                    skip=REQUEST_SKIP)
+            member = opt_object(call, kind, f"{at}.")
+            text = opt_str(member, read, f"{at}.{kind}.")
+            if text:
+                pieces.append((f"{at}.{kind}.{read}", text))
+            pieces += called_name(member, f"{at}.{kind}")
+            other_texts(member, frozenset({read}), f"{at}.{kind}", pieces,
+                        fail=nested_too_deeply, skip=REQUEST_SKIP)
+        other_texts(call, _CALL_READ, at, pieces, fail=nested_too_deeply, skip=REQUEST_SKIP)
     return pieces
 
 
