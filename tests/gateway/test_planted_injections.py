@@ -74,6 +74,8 @@ def _not_judged(label: str, route: str = "", body: Any = None) -> str | None:
         return "a field besides the embeddings' input: no model reads it"
     if route == "/v1/chat/completions" and re.match(r"(prompt|instructions|text)([.\[]|$)", label):
         return "a field chat does not know (the Responses API's)"
+    if route == "/v1/responses" and re.match(r"(messages|prediction)([.\[]|$)", label):
+        return "a field the Responses API does not know (chat's)"
     tool = re.match(r"tools\[(\d+)\]", label)
     if route == "/v1/responses" and tool and isinstance(body, dict):
         kind = body["tools"][int(tool.group(1))].get("type")

@@ -132,10 +132,14 @@ async def test_an_injection_beside_what_a_call_or_message_says_is_judged(
         {"type": "input_file", "file_id": "file-1", "text": _ORDER}]}]}),
     ("/v1/chat/completions", {"messages": [
         {"role": "user", "content": "hi", "type": {"note": _ORDER}}]}),
+    ("/v1/chat/completions", {"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "what is this?"},
+        {"type": "image_url", "image_url": {"url": "https://img.example/a.png",
+                                            "type": {"note": _ORDER}}}]}]}),
 ], ids=["chat tool of a kind ztai does not know", "responses tool of a kind ztai does not know",
         "a schema's required that is no list", "a reasoning summary part's own field",
         "a message item's field another kind of item reads", "a file part's own text field",
-        "a message's type that is an object"])
+        "a message's type that is an object", "an image's type that is an object"])
 async def test_an_injection_where_a_reader_looked_past_is_judged(
         tmp_path: Path, route: str, body: dict[str, Any]) -> None:
     """Found 2026-11-28 by tests/gateway/test_planted_injections.py (bodies of any shape):

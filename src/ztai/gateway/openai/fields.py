@@ -426,7 +426,10 @@ def is_content(path: str) -> bool:
 
 
 def _is_type(key: str, entry: Any) -> bool:
-    return key == "type"
+    """A part's kind, as the string it is: an object or array under ``type`` holds text
+    (found 2026-11-28 by tests/gateway/test_planted_injections.py, unjudged in an image's
+    ``image_url``)."""
+    return key == "type" and isinstance(entry, str)
 
 
 def unread_text(request: Mapping[str, Any], read: Container[str]) -> str:
