@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from ztai.audit.signing import CheckpointSigner
 from ztai.audit.writer import AuditWriter
 from ztai.cli.main import app
-from ztai.config.settings import load_settings
+from ztai.config.settings import check_host, load_settings
 from ztai.core.audit import AuditEvent
 from ztai.core.clock import SystemClock
 from ztai.core.model import Decision
@@ -145,6 +145,65 @@ def test_a_bad_config_names_the_field(config: Path) -> None:
     code, out = ztai(config, "keys", "list")
     assert code == 1
     assert "server.port" in out
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    # before 2026-11-28 the first reached uvicorn and ended in a traceback (the IDNA codec)
+    ("host: '../../etc/passwd'", "server.host: Value error, '../../etc/passwd' is neither"),
+    ("host: 'a..b'", "is neither an IP address nor a host name"),
+    ("host: '-a.example'", "is neither an IP address nor a host name"),
+    # a non-finite timeout was taken as "never"
+    ("stage_timeout_s: .inf", "server.stage_timeout_s: Input should be a finite number"),
+    ("stage_timeout_s: .nan", "server.stage_timeout_s: Input should be a finite number"),
+])
+def test_a_bad_server_setting_stops_the_start_with_its_name(
+        config: Path, monkeypatch: pytest.MonkeyPatch, line: str, says: str) -> None:
+    started: list[object] = []
+    monkeypatch.setattr("ztai.cli.serve.uvicorn.run", lambda *a, **k: started.append(a))
+    text = config.read_text()
+    field = line.split(":")[0]
+    config.write_text("\n".join(f"  {line}" if row.startswith(f"  {field}:") else row
+                                for row in text.splitlines()))
+    code, out = ztai(config, "serve")
+    assert (code, started) == (1, [])
+    assert says in " ".join(out.split())
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "0.0.0.0", "localhost", "gw.corp.example",
+                                  "gw.corp.example.", "xn--bcher-kva.example"])
+def test_addresses_and_host_names_are_bind_addresses(config: Path, host: str) -> None:
+    assert check_host(host) == host
+    config.write_text(config.read_text().replace("host: 127.0.0.1", f"host: '{host}'"))
+    assert load_settings(config).server.host == host
+
+
+def test_the_command_line_host_and_port_are_checked_as_the_file_is(
+        config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[tuple[str, int]] = []
+    monkeypatch.setattr("ztai.cli.serve.uvicorn.run",
+                        lambda app, host, port, **k: started.append((host, port)))
+    try:
+        assert ztai(config, "serve", "--port", "99999")[0] == 1
+        code, out = ztai(config, "serve", "--host", "not a host")
+        assert code == 1
+        assert "command line: server.host: Value error, 'not a host'" in " ".join(out.split())
+        assert started == []
+        assert ztai(config, "serve", "--host", "::1", "--port", "0")[0] == 0
+    finally:
+        gc.unfreeze()
+    assert started == [("::1", 0)]
+
+
+def test_an_override_that_is_no_yaml_is_named_not_echoed(
+        config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before 2026-11-28: a traceback holding the value (which may be a secret)."""
+    monkeypatch.setenv("ZTAI_SERVER__HOST", "[s3cr3t")
+    code, out = ztai(config, "keys", "list")
+    assert code == 1
+    assert "ZTAI_SERVER__HOST: not a YAML value" in " ".join(out.split())
+    assert "s3cr3t" not in out
+    assert "Traceback" not in out
 
 
 def test_environment_overrides_config(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ import uvicorn
 from ztai.audit.signing import generate_key_file
 from ztai.cli.context import ConfigOption, console, fail, settings_from
 from ztai.cli.templates import CONFIG_TEMPLATE
-from ztai.config.settings import Settings
+from ztai.config.settings import Settings, with_server
 from ztai.core.errors import ZtaiError
 from ztai.gateway.app import create_app
 from ztai.gateway.build import build_parts
@@ -61,7 +61,12 @@ def serve(
 ) -> None:
     """Run the gateway."""
     settings = settings_from(config)
-    run_server(settings, host or settings.server.host, port or settings.server.port, access_log)
+    changes = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    try:
+        settings = with_server(settings, **changes)
+    except ZtaiError as exc:
+        fail(f"command line: {exc.message}")
+    run_server(settings, settings.server.host, settings.server.port, access_log)
 
 
 def run_server(settings: Settings, host: str, port: int, access_log: bool = False) -> None:

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ztai.core.errors import ZtaiError
 
@@ -21,7 +29,26 @@ class ConfigError(ZtaiError):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # a timeout, interval or threshold of .inf or .nan is a mistake, not "never"
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+# a host name as RFC 1123 spells one: dot-separated labels of letters, digits and inner hyphens
+_HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def check_host(host: str) -> str:
+    """``host`` if it is an IP address or a host name; ``ValueError`` otherwise (before, a bad
+    bind address reached the server and failed there with a traceback)."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    labels = host.removesuffix(".").split(".")
+    if len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels):
+        return host
+    raise ValueError(f"{host!r} is neither an IP address nor a host name")
 
 
 class ServerSettings(_Frozen):
@@ -29,6 +56,11 @@ class ServerSettings(_Frozen):
     port: int = Field(8080, ge=0, le=65535)
     max_body_bytes: int = Field(1_048_576, gt=0)
     stage_timeout_s: float = Field(2.0, gt=0)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        return check_host(value)
 
 
 class StorageSettings(_Frozen):
@@ -485,12 +517,27 @@ def apply_overrides(raw: dict[str, Any], environ: dict[str, str] | os._Environ[s
         target = raw.setdefault(section, {})
         if not isinstance(target, dict):
             raise ConfigError(f"{name}: section {section!r} is not a mapping")
-        target[field] = yaml.safe_load(value)
+        try:
+            target[field] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:  # the value is not echoed: it may be a secret
+            problem = getattr(exc, "problem", None) or "unreadable"
+            raise ConfigError(f"{name}: not a YAML value ({problem}); quote a string that "
+                              "starts with [, {, or holds ': '") from None
 
 
-def describe(exc: ValidationError) -> str:
+def with_server(settings: Settings, **changes: object) -> Settings:
+    """``settings`` with ``server`` fields changed (the command line's ``--host``, ``--port``),
+    validated as the file's are; raises ``ConfigError``."""
+    try:
+        server = ServerSettings.model_validate({**settings.server.model_dump(), **changes})
+    except ValidationError as exc:
+        raise ConfigError(describe(exc, "server.")) from exc
+    return settings.model_copy(update={"server": server})
+
+
+def describe(exc: ValidationError, prefix: str = "") -> str:
     parts = []
     for error in exc.errors():
-        location = ".".join(str(p) for p in error["loc"]) or "(top level)"
+        location = prefix + ".".join(str(p) for p in error["loc"]) or "(top level)"
         parts.append(f"{location}: {error['msg']}")
     return "; ".join(parts)
