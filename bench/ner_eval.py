@@ -47,7 +47,7 @@ def main() -> None:
         os.environ.setdefault(var, "1")
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    rows = parse_rows(args.file.read_text("utf-8").splitlines())
+    rows = parse_rows(args.file.read_text("utf-8").split("\n"))
     texts = [row.text for row in rows]
     workloads = {"rows": texts, "joined": joined(texts, JOINED_BYTES)}
     detectors: dict[str, Detector] = {}

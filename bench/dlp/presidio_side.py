@@ -50,7 +50,7 @@ OFFLINE_SINGLE_THREAD_ENV = {
 
 def read_texts(path: Path, rows: int | None) -> list[str]:
     """The ``text`` of each non-blank JSONL row, the first ``rows`` of them when given."""
-    lines = [line for line in path.read_text("utf-8").splitlines() if line.strip()]
+    lines = [line for line in path.read_text("utf-8").split("\n") if line.strip()]
     return [json.loads(line)["text"] for line in lines[:rows]]
 
 

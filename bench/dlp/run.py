@@ -250,7 +250,7 @@ def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     started = time.monotonic()
     core = pin(args.core, args.no_pin)
-    every_row = parse_rows(args.data.read_text("utf-8").splitlines())
+    every_row = parse_rows(args.data.read_text("utf-8").split("\n"))
     rows = every_row[: args.rows]
     labels = dataset_types(every_row)
     prompts = read_prompts(args.prompts, args.rows) if args.prompts else []

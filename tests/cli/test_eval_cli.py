@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from ztai.cli.main import app
@@ -46,7 +47,30 @@ def test_eval_pii_on_the_fixture_rows() -> None:
 
 def test_eval_pii_rejects_a_malformed_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"text": 3}\n')
+    bad.write_text('{"text": "ok"}\n{"text": "a", "spans": [{"start": 0, "end": 9, "type": "X"}]}')
     result = runner.invoke(app, ["eval", "pii", str(bad)])
     assert result.exit_code == 1
     assert "cannot read" in result.output
+    assert "line 2: span 0..9 is empty or outside its text of 1 characters" in \
+        " ".join(result.output.split())
+
+
+def test_eval_pii_reads_rows_holding_a_line_separator(tmp_path: Path) -> None:
+    """U+2028 is valid inside a JSON string; rows end at newlines only (before 2026-11-28 the
+    command split at every line boundary ``str.splitlines`` knows, breaking such a row)."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"text": "a\u2028b x@y.example", "spans": [{"start": 4, "end": 15, '
+                    '"type": "EMAIL_ADDRESS"}]}\n', encoding="utf-8")
+    result = runner.invoke(app, ["eval", "pii", str(rows), "--json"])
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.output)["overall"]["overlap"]["recall"] == 1.0
+
+
+@pytest.mark.parametrize("command", ["pii", "shield"])
+def test_eval_refuses_a_file_without_rows(tmp_path: Path, command: str) -> None:
+    """Before 2026-11-28 an empty file gave a report of zeros."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n  \n")
+    result = runner.invoke(app, ["eval", command, str(empty), "--json"])
+    assert result.exit_code == 1
+    assert "holds no rows" in result.output

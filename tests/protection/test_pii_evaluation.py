@@ -84,11 +84,22 @@ def test_parse_rows() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ['{"spans": []}', "[1, 2]", '{"text": 3}', "not json", '{"text": "x", "spans": [{"end": 1}]}'],
+    ['{"spans": []}', "[1, 2]", '{"text": 3}', "not json", '{"text": "x", "spans": [{"end": 1}]}',
+     # accepted before 2026-11-28 (scored as given, or a Python error as the message)
+     '{"text": "a", "spans": [{"start": 0, "end": 5, "type": "EMAIL_ADDRESS"}]}',
+     '{"text": "abc", "spans": [{"start": 2, "end": 1, "type": "X"}]}',
+     '{"text": "abc", "spans": [{"start": 1, "end": 1, "type": "X"}]}',
+     '{"text": "abc", "spans": [{"start": -1, "end": 1, "type": "X"}]}',
+     '{"text": "abc", "spans": [{"start": "0", "end": 1, "type": "X"}]}',
+     '{"text": "abc", "spans": [{"start": 0.5, "end": 1, "type": "X"}]}',
+     '{"text": "abc", "spans": [{"start": 0, "end": true, "type": "X"}]}',
+     '{"text": "abc", "spans": [{"start": 0, "end": 1, "type": ""}]}',
+     '{"text": "abc", "spans": [{"start": 0, "end": 1}]}',
+     '{"text": "abc", "spans": "x"}', '{"text": "abc", "spans": ["x"]}'],
 )
-def test_malformed_rows_raise_value_error(line: str) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - json's own error is a ValueError too
-        parse_rows([line])
+def test_malformed_rows_raise_value_error_naming_the_line(line: str) -> None:
+    with pytest.raises(ValueError, match=r"^line 2: "):
+        parse_rows(['{"text": "ok"}', line])
 
 
 def test_fixture_scores() -> None:

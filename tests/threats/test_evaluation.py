@@ -107,7 +107,8 @@ def test_parse_row_defaults(obj: dict[str, object], expected: tuple[str, str, st
 
 @pytest.mark.parametrize("line", ['{"label": 1}', '{"text": "x", "label": 2}',
                                   '{"text": "x", "label": true}', '[1]',
-                                  '{"text": "x", "label": 0, "role": "system"}'])
+                                  '{"text": "x", "label": 0, "role": "system"}',
+                                  '{"text": "x", "label": 1, "context": 7}'])
 def test_parse_rows_rejects_bad_lines(line: str) -> None:
     with pytest.raises(ValueError, match="line 2"):
         ev.parse_rows(['{"text": "ok", "label": 0}', line])

@@ -75,9 +75,11 @@ def pii(
 ) -> None:
     """Precision, recall, F1 and F2 per type and overall (span rules: see the report)."""
     try:
-        rows = parse_rows(rows_file.read_text(encoding="utf-8").splitlines())
+        rows = parse_rows(rows_file.read_text(encoding="utf-8").split("\n"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         fail(f"cannot read {rows_file}: {exc}")
+    if not rows:
+        fail(f"{rows_file} holds no rows")
     report = evaluate(default_pii_detector(), rows)
     if as_json:
         sys.stdout.write(orjson.dumps(report).decode() + "\n")
@@ -122,6 +124,8 @@ def shield(
         fail(f"cannot read {rows_file}: {exc}")
     except ModelFileError as exc:
         fail(str(exc))
+    if not rows:
+        fail(f"{rows_file} holds no rows")
     scorers, defaults = _TIERS[tier](model)
     thresholds = {role: defaults[role] if threshold is None else threshold for role in defaults}
     report = shield_eval.report(shield_eval.score_rows(rows, scorers, time.perf_counter),

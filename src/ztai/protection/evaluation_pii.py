@@ -59,21 +59,42 @@ class Tally:
 
 
 def parse_rows(lines: Iterable[str]) -> list[Row]:
-    """One JSON object a line; blank lines skipped. Raises ``ValueError`` on a malformed row."""
-    return [_parse_row(line) for line in lines if line.strip()]
+    """One JSON object a line; blank lines skipped. Raises ``ValueError`` naming the first
+    malformed line: no string ``text``, ``spans`` not a list of ``{start, end, type}``, or a
+    span outside its text or empty (scored as given before 2026-11-28: a gold span past the
+    end of its text counted as missed)."""
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                rows.append(_parse_row(line))
+            except ValueError as exc:
+                raise ValueError(f"line {number}: {exc}") from exc
+    return rows
 
 
 def _parse_row(line: str) -> Row:
     data = json.loads(line)
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         raise ValueError("each row needs a string 'text'")
-    try:
-        spans = tuple(
-            Span(int(s["start"]), int(s["end"]), str(s["type"])) for s in data.get("spans", [])
-        )
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"malformed span: {error}") from error
-    return Row(data["text"], spans)
+    spans = data.get("spans", [])
+    if not isinstance(spans, list):
+        raise ValueError("'spans' must be a list of {start, end, type}")
+    return Row(data["text"], tuple(_span(s, len(data["text"])) for s in spans))
+
+
+def _span(item: object, length: int) -> Span:
+    if not isinstance(item, dict):
+        raise ValueError("each span must be an object {start, end, type}")
+    start, end, kind = item.get("start"), item.get("end"), item.get("type")
+    if type(start) is not int or type(end) is not int:  # not bool, not float, not "3"
+        raise ValueError(f"a span's start and end must be integers: {item}")
+    if not isinstance(kind, str) or not kind:
+        raise ValueError(f"a span needs a type name: {item}")
+    if not 0 <= start < end <= length:
+        raise ValueError(f"span {start}..{end} is empty or outside its text of {length} "
+                         "characters")
+    return Span(start, end, kind)
 
 
 def predict(detector: Detector, text: str) -> tuple[Span, ...]:

@@ -148,7 +148,8 @@ def load_detect_secrets_cases(path: Path) -> list[SecretCase]:
 
 def _rows(path: Path, keys: tuple[str, ...]) -> list[dict[str, object]]:
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    # lines end at newlines only: str.splitlines also splits at U+2028, which JSON strings hold
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
         if line.strip():
             rows.append(_row(line, keys, f"{path.name}:{number}"))
     return rows

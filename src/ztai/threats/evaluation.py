@@ -57,6 +57,8 @@ def parse_row(line: str) -> Row:
     if label not in (0, 1) or isinstance(label, bool):
         raise ValueError("a row needs 'label' 0 or 1")
     context = obj.get("context")
+    if context is not None and not isinstance(context, str):
+        raise ValueError("'context' must be a string (the document the text sits in)")
     text = context if isinstance(context, str) and context else obj["text"]
     default_kind = "benign" if label == 0 else "indirect" if text is context else "direct"
     kind, category = str(obj.get("kind") or default_kind), str(obj.get("category") or "")
