@@ -170,6 +170,16 @@ def test_a_bad_server_setting_stops_the_start_with_its_name(
     assert "Traceback" not in out
 
 
+@pytest.mark.parametrize("value", ["''", "'../oauth2/token'"])
+def test_the_token_endpoint_must_be_a_url(config: Path, value: str) -> None:
+    """Before 2026-11-28 an empty one ended the start in a traceback, a path was taken."""
+    config.write_text(config.read_text().replace(
+        "endpoint: http://127.0.0.1:8080/oauth2/token", f"endpoint: {value}"))
+    code, out = ztai(config, "keys", "list")
+    assert code == 1
+    assert "identity.tokens.endpoint: String should match pattern" in " ".join(out.split())
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "0.0.0.0", "localhost", "gw.corp.example",
                                   "gw.corp.example.", "xn--bcher-kva.example"])
 def test_addresses_and_host_names_are_bind_addresses(config: Path, host: str) -> None:

@@ -182,11 +182,12 @@ class TokenSettings(_Frozen):
     """ztai's own short-lived access tokens for agents. ``endpoint`` is the token endpoint's
     URL as agents see it: their client assertions must name it as audience."""
 
-    issuer: str = "urn:ztai"
-    audience: str = "ztai"
+    issuer: str = Field("urn:ztai", min_length=1)
+    audience: str = Field("ztai", min_length=1)
     signing_key: Path = Path("token-signing.key")
     ttl_s: int = Field(300, gt=0, le=3600)
-    endpoint: str = "http://127.0.0.1:8080/oauth2/token"
+    # empty: a traceback at start before 2026-11-28; a path: taken as given
+    endpoint: str = Field("http://127.0.0.1:8080/oauth2/token", pattern=r"^https?://[^/\s]+")
 
 
 class IdentitySettings(_Frozen):
