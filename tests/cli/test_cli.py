@@ -170,6 +170,48 @@ def test_a_bad_server_setting_stops_the_start_with_its_name(
     assert "Traceback" not in out
 
 
+@pytest.mark.parametrize(("added", "says"), [
+    # before 2026-11-28 the last of each won without a word
+    ("protection:\n  enabled: false\n", "key 'protection' is given twice"),
+    ("terms:\n  - {app: a, version: '1'}\n  - {app: a, version: '2'}\n",
+     "terms apps must be unique: 'a' is given twice"),
+    ("knowledge:\n  bases: [{name: kb, index: kb}]\n"
+     "  chat: [{model: demo-chat, base: kb}, {model: demo-chat, base: kb, k: 2}]\n",
+     "knowledge.chat models must be unique: 'demo-chat'"),
+])
+def test_what_is_given_twice_is_refused(config: Path, added: str, says: str) -> None:
+    text = config.read_text()
+    if added.startswith("terms:"):
+        text = text.replace("\nterms: []", "\n")
+    config.write_text(text + "\n" + added)
+    code, out = ztai(config, "keys", "list")
+    assert code == 1
+    assert says in " ".join(out.split())
+
+
+def test_a_fingerprint_id_given_twice_is_refused(config: Path) -> None:
+    text = config.read_text()
+    assert "  fingerprints: []" in text
+    config.write_text(text.replace("  fingerprints: []", "  fingerprints:\n"
+                                   "    - {id: plan, file: a.txt}\n    - {id: plan, file: b.txt}"))
+    code, out = ztai(config, "keys", "list")
+    assert code == 1
+    assert "protection.fingerprints ids must be unique: 'plan'" in " ".join(out.split())
+
+
+def test_yaml_merge_keys_still_work(config: Path) -> None:
+    text = config.read_text()
+    first = "  - {name: demo-chat, upstream: simulator, tier: internal}"
+    second = "  - {name: demo-consumer-chat, upstream: simulator, tier: consumer}"
+    assert first in text
+    assert second in text
+    config.write_text(text.replace(first, first.replace("- {", "- &chat {")).replace(
+        second, "  - {<<: *chat, name: demo-consumer-chat, tier: consumer}"))
+    model = load_settings(config).models[1]
+    assert (model.name, model.upstream, model.tier) == ("demo-consumer-chat", "simulator",
+                                                        "consumer")
+
+
 @pytest.mark.parametrize("value", ["''", "'../oauth2/token'"])
 def test_the_token_endpoint_must_be_a_url(config: Path, value: str) -> None:
     """Before 2026-11-28 an empty one ended the start in a traceback, a path was taken."""

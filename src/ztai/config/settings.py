@@ -464,23 +464,19 @@ class Settings(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        names = [u.name for u in self.upstreams]
-        if len(set(names)) != len(names):
-            raise ValueError("upstream names must be unique")
-        models = [m.name for m in self.models]
-        if len(set(models)) != len(models):
-            raise ValueError("model names must be unique")
-        bases = {b.name for b in self.knowledge.bases}
-        if len(bases) != len(self.knowledge.bases):
-            raise ValueError("knowledge base names must be unique")
+        names = _unique([u.name for u in self.upstreams], "upstream names")
+        models = _unique([m.name for m in self.models], "model names")
+        bases = _unique([b.name for b in self.knowledge.bases], "knowledge base names")
+        # a second entry of these replaced the first without a word before 2026-11-28
+        _unique([c.model for c in self.knowledge.chat], "knowledge.chat models")
+        _unique([f.id for f in self.protection.fingerprints], "protection.fingerprints ids")
+        _unique([t.app for t in self.terms], "terms apps")
         for chat in self.knowledge.chat:
             if chat.model not in models:
                 raise ValueError(f"knowledge.chat names unknown model {chat.model!r}")
             if chat.base not in bases:
                 raise ValueError(f"knowledge.chat names unknown knowledge base {chat.base!r}")
-        servers = [m.name for m in self.mcp.servers]
-        if len(set(servers)) != len(servers):
-            raise ValueError("mcp server names must be unique")
+        _unique([m.name for m in self.mcp.servers], "mcp server names")
         apps = {t.app for t in self.terms}
         for model in self.models:
             if model.upstream not in names:
@@ -494,10 +490,36 @@ class Settings(_Frozen):
         return relative if relative.is_absolute() else self.base_dir / relative
 
 
+def _unique(values: list[str], what: str) -> set[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what} must be unique: {value!r} is given twice")
+        seen.add(value)
+    return seen
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a mapping that names a key twice is an error: by default the
+    last one wins, so a second ``protection:`` section silently replaced the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # "<<: *base"; its keys may be restated
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings:
     """Read, override and validate; raises ``ConfigError`` naming the file and the field."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), _UniqueKeyLoader) or {}  # noqa: S506 -- a SafeLoader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
     if not isinstance(raw, dict):
