@@ -82,13 +82,18 @@ def test_policy_test_fails_on_a_wrong_expectation(config: Path, tmp_path: Path) 
     assert "4 passed, 1 failed" in result.output
 
 
-@pytest.mark.parametrize("bad", ["cases: 3", "[]", "cases:\n  - {name: x, action: fly}"])
+@pytest.mark.parametrize("bad", ["cases: 3", "[]", "cases:\n  - {name: x, action: fly}",
+                                 # the second expectation replaced the first before 2026-11-28
+                                 "cases:\n  - {name: x, principal: {id: alice, groups: [staff]},"
+                                 " action: invoke_model, resource: Model::demo-chat,"
+                                 " expect: deny, expect: allow}"])
 def test_policy_test_rejects_malformed_files(config: Path, tmp_path: Path, bad: str) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text(bad)
     result = runner.invoke(app, ["policy", "test", str(cases), "--config", str(config)])
     assert result.exit_code == 1
     assert "error" in result.output
+    assert "passed" not in result.output
 
 
 def test_a_misspelt_obligation_is_a_validation_error(config: Path) -> None:

@@ -10,6 +10,7 @@ import yaml
 
 from ztai.cli.context import ConfigOption, console, fail, settings_from
 from ztai.cli.keys import parse_attributes
+from ztai.config.settings import load_yaml
 from ztai.core.errors import ZtaiError
 from ztai.core.model import Action, Principal, PrincipalId, PrincipalKind, Resource, ResourceKind
 from ztai.gateway.build import load_authorizer, model_entities
@@ -42,7 +43,7 @@ def run_tests(
     """Run table-driven policy tests against the configured policies and models."""
     settings = settings_from(config)
     try:
-        document = yaml.safe_load(cases_file.read_text(encoding="utf-8"))
+        document = load_yaml(cases_file.read_text(encoding="utf-8"))
         cases = parse_cases(document)
         authorizer = load_authorizer(settings)
         results = run_cases(authorizer.snapshot.policies, model_entities(settings), cases)

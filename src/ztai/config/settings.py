@@ -499,6 +499,11 @@ def _unique(values: list[str], what: str) -> set[str]:
     return seen
 
 
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load``, but a key given twice in one mapping raises ``yaml.YAMLError``."""
+    return yaml.load(text, _UniqueKeyLoader)  # noqa: S506 -- a SafeLoader
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, but a mapping that names a key twice is an error: by default the
     last one wins, so a second ``protection:`` section silently replaced the first."""
@@ -519,7 +524,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def load_settings(path: Path, environ: dict[str, str] | None = None) -> Settings:
     """Read, override and validate; raises ``ConfigError`` naming the file and the field."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), _UniqueKeyLoader) or {}  # noqa: S506 -- a SafeLoader
+        raw = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read configuration: {exc}") from exc
     if not isinstance(raw, dict):
