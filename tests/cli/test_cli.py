@@ -155,6 +155,9 @@ def test_a_bad_config_names_the_field(config: Path) -> None:
     # a non-finite timeout was taken as "never"
     ("stage_timeout_s: .inf", "server.stage_timeout_s: Input should be a finite number"),
     ("stage_timeout_s: .nan", "server.stage_timeout_s: Input should be a finite number"),
+    # YAML's true / on / yes were taken for 1: a one-byte body limit
+    ("max_body_bytes: true", "server.max_body_bytes: Value error, a number is expected"),
+    ("stage_timeout_s: on", "server.stage_timeout_s: Value error, a number is expected"),
 ])
 def test_a_bad_server_setting_stops_the_start_with_its_name(
         config: Path, monkeypatch: pytest.MonkeyPatch, line: str, says: str) -> None:

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -32,7 +33,19 @@ class _Frozen(BaseModel):
     # a timeout, interval or threshold of .inf or .nan is a mistake, not "never"
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_flag_for_a_number(cls, value: object, info: ValidationInfo) -> object:
+        """YAML reads ``true``, ``on`` and ``yes`` as booleans, which pydantic took for 1
+        (``max_body_bytes: true`` was a one-byte limit)."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if annotation in _NUMBERS:
+                raise ValueError("a number is expected, not true or false")
+        return value
 
+
+_NUMBERS: tuple[object, ...] = (int, float, int | None, float | None)
 # a host name as RFC 1123 spells one: dot-separated labels of letters, digits and inner hyphens
 _HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
