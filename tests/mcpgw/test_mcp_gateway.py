@@ -20,6 +20,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import BlobResourceContents, EmbeddedResource, TextContent
 
 from tests.gateway.harness import Harness, Options, auth, harness
+from tests.gateway.test_failures import FailingAuditStore
 from tests.mcpgw.servers import (
     INJECTED,
     RUG_PULL,
@@ -280,10 +281,64 @@ async def test_a_session_belongs_to_its_principal(tmp_path: Path) -> None:
             "jsonrpc": "2.0", "id": 2, "method": "tools/list"},
             headers={**headers, **auth(h.keys["bob"]), "mcp-session-id": session})
         assert stolen.status_code == 404
+        refused = h.last_event()  # recorded since 2026-11-28
+        assert (refused["route"], refused["status"], refused["principal"]) == \
+            ("mcp.mail", 404, "bob")
+        assert "unknown MCP session for this caller" in refused["error"]
         made_up = await http.post(f"{base}/mcp/mail", json={
             "jsonrpc": "2.0", "id": 3, "method": "tools/list"},
             headers={**headers, "mcp-session-id": "0" * 32})
         assert made_up.status_code == 404
+        assert (h.last_event()["status"], h.last_event()["principal"]) == (404, "alice")
+
+
+MODERN = {"accept": "application/json, text/event-stream", "content-type": "application/json",
+          "mcp-protocol-version": "2026-07-28"}
+MODERN_META = {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+               "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+               "io.modelcontextprotocol/clientCapabilities": {}}
+
+
+async def test_a_request_the_sdk_server_refuses_is_recorded_then_answered_as_the_sdk_does(
+        tmp_path: Path) -> None:
+    """A read whose routing header disagrees with its params, and an unknown method, are
+    refused by the SDK's server before any operation runs; until 2026-11-28 no audit event
+    recorded such refusals."""
+    async with mail_gateway(tmp_path, None, MailState()) as (h, base, _), \
+            httpx2.AsyncClient() as http:
+        headers = {**auth(h.keys["alice"]), **MODERN}
+        bad = await http.post(f"{base}/mcp/mail", json={
+            "jsonrpc": "2.0", "id": 1, "method": "resources/read",
+            "params": {"uri": [], "_meta": MODERN_META}},
+            headers={**headers, "mcp-method": "resources/read"})
+        event = h.last_event()
+        unknown = await http.post(f"{base}/mcp/mail", json={
+            "jsonrpc": "2.0", "id": 2, "method": "completion/complete",
+            "params": {"_meta": MODERN_META}},
+            headers={**headers, "mcp-method": "completion/complete"})
+        events = h.events()
+    error = bad.json()["error"]  # the SDK's own JSON-RPC answer, unchanged
+    assert bad.status_code == 400
+    assert error["code"] < 0
+    assert (event["route"], event["status"], event["principal"]) == ("mcp.mail", 400, "alice")
+    assert event["error"] == \
+        f"protocol_error: the MCP server layer refused the request: {error['message']}"
+    message = unknown.json()["error"]["message"]
+    assert unknown.status_code in (400, 404)
+    assert (events[-1]["status"], events[-1]["error"]) == (
+        unknown.status_code, f"protocol_error: the MCP server layer refused the request: {message}")
+
+
+async def test_a_refusal_that_cannot_be_recorded_is_not_answered_as_the_sdk_does(
+        tmp_path: Path) -> None:
+    async with mail_gateway(tmp_path, None, MailState(), audit=FailingAuditStore()) as (
+            h, base, _), httpx2.AsyncClient() as http:
+        response = await http.post(f"{base}/mcp/mail", json={
+            "jsonrpc": "2.0", "id": 2, "method": "completion/complete",
+            "params": {"_meta": MODERN_META}},
+            headers={**auth(h.keys["alice"]), **MODERN, "mcp-method": "completion/complete"})
+    assert response.status_code == 503
+    assert "audit_unavailable" in response.text
 
 
 async def test_arguments_get_dlp_and_resources_and_prompts_are_governed(

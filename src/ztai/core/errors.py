@@ -34,6 +34,23 @@ class UnknownModel(BadRequest):
     code = "model_not_found"
 
 
+class NotFound(BadRequest):
+    """What the caller names does not exist for it (an MCP session of another principal)."""
+
+    code = "not_found"
+
+
+class ProtocolRefusal(BadRequest):
+    """A protocol layer ztai serves through (the MCP SDK's server) refused the request before
+    any operation ran: recorded as such, answered with that layer's own error."""
+
+    code = "protocol_error"
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class AuthenticationFailed(ZtaiError):
     """No credential, or one that is unknown, malformed, revoked or expired."""
 

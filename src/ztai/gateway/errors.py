@@ -8,7 +8,9 @@ from starlette.responses import Response
 from ztai.core.errors import (
     AuthenticationFailed,
     BadRequest,
+    NotFound,
     PayloadTooLarge,
+    ProtocolRefusal,
     UnknownModel,
     UpstreamError,
     ZtaiError,
@@ -28,8 +30,10 @@ def status_of(error: ZtaiError) -> int:
     match error:
         case PayloadTooLarge():
             return 413
-        case UnknownModel():
+        case UnknownModel() | NotFound():
             return 404
+        case ProtocolRefusal():
+            return error.status
         case BadRequest():
             return 400
         case AuthenticationFailed():

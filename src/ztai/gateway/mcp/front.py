@@ -31,11 +31,10 @@ from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
 from ztai.agents.taint import session_key
-from ztai.core.errors import AuthenticationFailed, ZtaiError
+from ztai.core.errors import AuthenticationFailed, NotFound, ProtocolRefusal, ZtaiError
 from ztai.core.model import ExchangeId, Principal
 from ztai.core.secret import Secret
 from ztai.gateway.clientinfo import MetaReader, agent_run
-from ztai.gateway.errors import error_body
 from ztai.gateway.fastpath import respond
 from ztai.gateway.mcp import hotpath
 from ztai.gateway.mcp.gate import Listing, McpGate
@@ -47,6 +46,7 @@ from ztai.identity.interface import Authenticator
 MAX_SESSIONS = 10_000
 POLICY_DENIED = -32003  # JSON-RPC server error range: ztai refused the operation
 SESSION_HEADER = "x-ztai-session"
+_OPERATIONS = "ztai_operations"  # pipeline exchanges run for this HTTP request
 
 Translate = Callable[[bytes, ExchangeId], Plan]
 
@@ -93,11 +93,13 @@ class McpFront:
         owner = f"{principal.kind.value}:{principal.id}"
         session = _header(scope, b"mcp-session-id")
         if session is not None and self._owners.get(session) != owner:  # unknown: refused too
-            await respond(Outcome(404, "", error_body(
-                404, "unknown MCP session for this caller", "session_not_found")),
+            await respond(await self._refuse(header, scope, principal, NotFound(
+                "unknown MCP session for this caller", code="session_not_found")),
                 scope, receive, send)
             return
-        scope.setdefault("state", {})["ztai_principal"] = principal
+        state = scope.setdefault("state", {})
+        state["ztai_principal"] = principal
+        state[_OPERATIONS] = 0
         if self.hot_calls:
             headers = Headers(scope=scope)
             if hotpath.candidate(scope, headers, self._max_body_bytes):
@@ -108,7 +110,29 @@ class McpFront:
                     await self._hot_call(call, Request(scope), send)
                     return
                 receive = hotpath.replay(messages, receive)
-        await self._manager.handle_request(scope, receive, self._owning(send, owner))
+        held = _HeldRefusal(self._owning(send, owner), state)
+        await self._manager.handle_request(scope, receive, held.send)
+        if held.status is not None:
+            outcome = await self._refuse(header, scope, principal, ProtocolRefusal(
+                f"the MCP server layer refused the request: {held.reason()}",
+                status=held.status))
+            if outcome.status == held.status:  # recorded: the client gets the SDK's answer
+                await held.release()
+            else:  # not recorded (the audit log failed): ztai's own error instead
+                await respond(outcome, scope, receive, send)
+
+    async def _refuse(self, header: str | None, scope: Scope, principal: Principal,
+                      error: ZtaiError) -> Outcome:
+        """A request refused before any MCP operation ran, recorded through the pipeline."""
+
+        async def authenticated() -> Principal:
+            return principal
+
+        def refused(body: bytes, exchange_id: ExchangeId) -> Plan:
+            raise error
+
+        return await self._pipeline.run(self._inbound(header, scope, _empty, authenticated),
+                                        refused)
 
     async def _hot_call(self, call: hotpath.HotCall, request: Request, send: Send) -> None:
         try:
@@ -212,7 +236,9 @@ class McpFront:
 
     async def _run_for(self, request: Request, read: Callable[[], Awaitable[bytes]],
                        translate: Translate) -> Outcome:
-        principal: Principal = request.scope["state"]["ztai_principal"]
+        state = request.scope["state"]
+        principal: Principal = state["ztai_principal"]
+        state[_OPERATIONS] = state.get(_OPERATIONS, 0) + 1
 
         async def authenticated() -> Principal:  # at this request's HTTP edge, just now
             return principal
@@ -227,6 +253,39 @@ class McpFront:
 
     def _session(self, ctx: ServerRequestContext[Any]) -> str:
         return _session_key(_request(ctx))
+
+
+class _HeldRefusal:
+    """Holds the SDK's answer to a request when it is an error and no MCP operation ran for
+    the request (malformed params, an unknown method): each such refusal is recorded in the
+    audit log before the client sees it, as every operation is (before 2026-11-28 none was,
+    nor a request naming another principal's session)."""
+
+    def __init__(self, send: Send, state: dict[str, Any]) -> None:
+        self._send, self._state = send, state
+        self.status: int | None = None
+        self._held: list[Message] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] >= 400 \
+                and not self._state.get(_OPERATIONS):
+            self.status = message["status"]
+        if self.status is None:
+            await self._send(message)
+        else:
+            self._held.append(message)
+
+    def reason(self) -> str:
+        body = b"".join(m.get("body", b"") for m in self._held
+                        if m["type"] == "http.response.body")
+        try:
+            return str(orjson.loads(body)["error"]["message"])[:500]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return f"status {self.status}"
+
+    async def release(self) -> None:
+        for message in self._held:
+            await self._send(message)
 
 
 def _session_key(request: Request) -> str:
