@@ -261,3 +261,40 @@ async def test_a_response_stage_can_deny(tmp_path: Path, stream: bool) -> None:
     assert events[-1]["status"] == 403
     if not stream:
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("method", "path", "status", "allow"), [
+    ("GET", "/v1/nope", 404, None),
+    ("POST", "/v2/chat/completions", 404, None),
+    ("GET", "/v1/chat/completions", 405, "POST"),
+    ("DELETE", "/v1/models", 405, "GET"),
+    ("POST", "/healthz", 405, "GET, HEAD"),
+    ("PUT", "/mcp/mail", 404, None),  # no such MCP server here
+])
+async def test_an_unserved_path_or_method_goes_through_the_pipeline(
+        tmp_path: Path, method: str, path: str, status: int, allow: str | None) -> None:
+    """Before 2026-11-28 Starlette answered these with a plain-text 404, unaudited."""
+    async with harness(tmp_path) as h:
+        anonymous = await h.client.request(method, path)
+        anonymous_event = h.last_event()
+        response = await h.client.request(method, path, headers=auth(h.keys["alice"]))
+        event = h.last_event()
+    assert anonymous.status_code == 401  # nothing said about which paths exist
+    assert (anonymous_event["route"], anonymous_event["status"]) == ("unknown", 401)
+    assert response.status_code == status
+    assert response.headers.get("allow") == allow
+    error = response.json()["error"]
+    assert error["code"] == ("not_found" if status == 404 else "method_not_allowed")
+    assert path in error["message"]
+    assert (event["route"], event["status"], event["principal"]) == ("unknown", status, "alice")
+    assert response.headers["x-ztai-exchange-id"] == event["id"]
+
+
+async def test_operational_routes_and_the_admin_api_keep_their_own_answers(
+        tmp_path: Path) -> None:
+    async with harness(tmp_path) as h:
+        health = await h.client.get("/healthz")
+        admin = await h.client.get("/admin/nope", headers=auth(h.keys["admin"]))
+    assert health.status_code == 200
+    assert admin.status_code == 400
+    assert "no admin endpoint GET /admin/nope" in admin.json()["error"]["message"]

@@ -40,6 +40,12 @@ class NotFound(BadRequest):
     code = "not_found"
 
 
+class MethodNotAllowed(BadRequest):
+    """The path exists, but not for this HTTP method."""
+
+    code = "method_not_allowed"
+
+
 class ProtocolRefusal(BadRequest):
     """A protocol layer ztai serves through (the MCP SDK's server) refused the request before
     any operation ran: recorded as such, answered with that layer's own error."""

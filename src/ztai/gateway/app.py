@@ -26,7 +26,7 @@ from ztai.gateway.admin import AdminServices, create_admin_app
 from ztai.gateway.answer import AnswerPolicy
 from ztai.gateway.catalog import Catalog
 from ztai.gateway.clientinfo import MetaReader
-from ztai.gateway.fastpath import FastPath, FastRoute
+from ztai.gateway.fastpath import FastPath, FastRoute, UnknownRoute
 from ztai.gateway.holds import Holds
 from ztai.gateway.mcp.front import McpFront, running
 from ztai.gateway.mcp.gate import McpGate
@@ -106,10 +106,19 @@ class Gateway(FastPath):
         lister = ModelLister(parts.catalog, parts.authorizer)
         self.mcp = [McpFront(gate, pipeline, parts.authenticator, parts.meta_reader,
                              parts.max_body_bytes) for gate in parts.mcp_gates]
-        self.starlette = Starlette(routes=[*_routes(parts, metrics, pipeline),
-                                           *(Route(f.path, f) for f in self.mcp)],
-                                   lifespan=_lifespan(parts, metrics, self.mcp))
         routes = {**openai_routes(parts.catalog, lister), **parts.extra_routes}
+        known: dict[str, tuple[str, ...]] = {}  # path -> methods, for 405s; filled below
+        self.starlette = Starlette(routes=[*_routes(parts, metrics, pipeline),
+                                           *(Route(f.path, f) for f in self.mcp),
+                                           Route("/{path:path}", UnknownRoute(
+                                               pipeline, known, parts.meta_reader))],
+                                   lifespan=_lifespan(parts, metrics, self.mcp))
+        for route in self.starlette.routes:
+            if isinstance(route, Route) and route.methods:
+                known[route.path] = tuple(sorted(route.methods))
+        for method, path in sorted(routes):
+            known[path] = (*known.get(path, ()), method)
+        known.update((front.path, ("DELETE", "GET", "POST")) for front in self.mcp)
         super().__init__(pipeline, routes, self.starlette, parts.max_body_bytes,
                          parts.meta_reader)
         self._mcp_paths = {front.path: front for front in self.mcp}

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from ztai.core.errors import (
     AuthenticationFailed,
     BadRequest,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     ProtocolRefusal,
@@ -21,6 +22,7 @@ _TYPES = {
     401: "authentication_error",
     403: "permission_error",
     404: "invalid_request_error",
+    405: "invalid_request_error",
     413: "invalid_request_error",
     429: "rate_limit_error",
 }
@@ -32,6 +34,8 @@ def status_of(error: ZtaiError) -> int:
             return 413
         case UnknownModel() | NotFound():
             return 404
+        case MethodNotAllowed():
+            return 405
         case ProtocolRefusal():
             return error.status
         case BadRequest():

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from starlette.responses import StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ztai.core.errors import BadRequest, PayloadTooLarge
-from ztai.core.model import Principal
+from ztai.core.errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge
+from ztai.core.model import ExchangeId, Principal
 from ztai.core.secret import Secret
 from ztai.gateway.clientinfo import MetaReader
 from ztai.gateway.pipeline import Inbound, Outcome, Pipeline, Translate
+from ztai.gateway.plan import Plan
 
 _JSON = (b"content-type", b"application/json")
 _CHALLENGE = (b"www-authenticate", b'Bearer realm="ztai"')
@@ -85,6 +86,41 @@ async def respond(outcome: Outcome, scope: Scope, receive: Receive, send: Send) 
     headers += [_JSON, (b"content-length", str(len(outcome.body)).encode())]
     await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
     await send({"type": "http.response.body", "body": outcome.body})
+
+
+class UnknownRoute:
+    """Every path and method no route serves: through the pipeline like any request, so the
+    caller is authenticated first (no credential: 401, and nothing said about which paths
+    exist), the refusal is audited and is an OpenAI error object — 405 naming the methods a
+    known path takes, else 404 (before 2026-11-28 Starlette answered a plain-text 404 that no
+    audit event recorded)."""
+
+    def __init__(self, pipeline: Pipeline, known: Mapping[str, tuple[str, ...]],
+                 meta: MetaReader) -> None:
+        """``known``: the methods each served path takes (read per request)."""
+        self._pipeline, self._known, self._meta = pipeline, known, meta
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method, path = scope.get("method", ""), scope.get("path", "")
+        allowed = self._known.get(path)
+        error: BadRequest = MethodNotAllowed(
+            f"{method} {path}: this path takes {', '.join(allowed)}") if allowed \
+            else NotFound(f"no route {method} {path[:200]}")
+
+        def refused(body: bytes, exchange_id: ExchangeId) -> Plan:
+            raise error
+
+        authorization = _header(scope, b"authorization")
+        outcome = await self._pipeline.run(Inbound(
+            "unknown", Secret(authorization) if authorization else None, _nothing,
+            self._meta.read(scope)), refused)
+        if allowed and outcome.status == 405:
+            outcome.headers["allow"] = ", ".join(allowed)
+        await respond(outcome, scope, receive, send)
+
+
+async def _nothing() -> bytes:
+    return b""
 
 
 def body_reader(scope: Scope, receive: Receive, limit: int) -> Callable[[], Awaitable[bytes]]:
