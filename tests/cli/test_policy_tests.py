@@ -102,3 +102,14 @@ def test_a_misspelt_obligation_is_a_validation_error(config: Path) -> None:
     result = runner.invoke(app, ["policy", "validate", "--config", str(config)])
     assert result.exit_code == 1
     assert "unknown @obligation 'stepup'" in result.output
+
+
+def test_validate_names_what_it_does_not_read(config: Path) -> None:
+    policies = config.parent / "policies"
+    (policies / "team-a").mkdir()
+    (policies / "90-deny.CEDAR").write_text("forbid(principal, action, resource);")
+    result = runner.invoke(app, ["policy", "validate", "--config", str(config)],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "90-deny.CEDAR: not read" in result.output
+    assert "team-a/: folders are not read" in result.output

@@ -77,3 +77,11 @@ def test_a_missing_upstream_key_stops_the_start(tmp_path: Path) -> None:
         "base_url: 'http://127.0.0.1:9/v1', api_key_env: ZTAI_TEST_UNSET_KEY}\n"))
     with pytest.raises(ConfigError, match="ZTAI_TEST_UNSET_KEY"):
         build_parts(load_settings(config))
+
+
+def test_start_up_warns_of_policies_it_does_not_read(tmp_path: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings(init_dir(tmp_path))
+    (tmp_path / "policies" / "team-a").mkdir()
+    build_parts(settings)
+    assert "team-a/: folders are not read" in caplog.text

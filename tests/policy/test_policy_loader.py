@@ -9,7 +9,7 @@ import pytest
 
 from ztai.policy.compiler import PolicyLoadError, compile_policies
 from ztai.policy.explain import validate_dir
-from ztai.policy.loader import MAX_FILE_BYTES, load_policies
+from ztai.policy.loader import MAX_FILE_BYTES, load_policies, not_loaded
 from ztai.policy.model import PolicyProblem
 
 from .support import PolicyDir
@@ -38,6 +38,21 @@ def test_only_visible_cedar_files_are_read(policy_dir: PolicyDir, schema: cedarp
     policy_dir.write("p.cedar.bak", "nor this")
     (policy_dir.path / "sub.cedar").mkdir()
     assert load_policies(policy_dir.path, schema).sources == {}
+
+
+def test_what_looks_meant_as_policy_but_is_not_read_is_named(policy_dir: PolicyDir) -> None:
+    """Before 2026-11-28 a policy in a folder or named in capitals was left out silently."""
+    policy_dir.write("notes.txt", "not cedar")
+    policy_dir.write("p.cedar.bak", "kept aside on purpose")
+    policy_dir.write("10-deny.CEDAR", PERMIT)
+    policy_dir.write("a.cedar", PERMIT)
+    (policy_dir.path / "team-a").mkdir()
+    (policy_dir.path / ".git").mkdir()
+    assert not_loaded(policy_dir.path) == [
+        "10-deny.CEDAR: not read; policy files end in '.cedar', lower case",
+        "team-a/: folders are not read; only the *.cedar files directly in the policy "
+        "directory are"]
+    assert not_loaded(policy_dir.path / "missing") == []
 
 
 def test_empty_directory_is_valid(policy_dir: PolicyDir, schema: cedarpy.Schema) -> None:

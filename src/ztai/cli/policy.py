@@ -17,6 +17,7 @@ from ztai.gateway.build import load_authorizer, model_entities
 from ztai.policy.explain import explain as explain_request
 from ztai.policy.explain import render, validate_dir
 from ztai.policy.interface import AuthzRequest
+from ztai.policy.loader import not_loaded
 from ztai.policy.testing import parse_cases, run_cases
 
 app = typer.Typer(help="Check and explain Cedar policies.", no_args_is_help=True)
@@ -28,6 +29,8 @@ def validate(config: ConfigOption = None) -> None:
     settings = settings_from(config)
     directory = settings.path(settings.policy.dir)
     problems = validate_dir(directory)
+    for note in not_loaded(directory):
+        console().print(f"[yellow]![/yellow] {note}", markup=True)
     for problem in problems:
         console().print(f"[red]✗[/red] {problem}")
     if problems:

@@ -42,7 +42,7 @@ from ztai.gateway.verify import SignalOptions, VerifyStage
 from ztai.policy.bundled import load_schema
 from ztai.policy.cedar import CedarAuthorizer
 from ztai.policy.compiler import PolicyLoadError
-from ztai.policy.loader import load_policies
+from ztai.policy.loader import load_policies, not_loaded
 from ztai.policy.model import ReloadStatus, ResourceEntity
 from ztai.policy.reload import PolicyReloader
 from ztai.storage.interface import TermsStore
@@ -179,8 +179,11 @@ def _policy_dir(settings: Settings) -> Path:
 
 def load_authorizer(settings: Settings) -> CedarAuthorizer:
     """The configured policies over the configured models; ``ConfigError`` if invalid."""
+    directory = _policy_dir(settings)
+    for note in not_loaded(directory):
+        log.warning("policy directory %s: %s", directory, note)
     try:
-        policies = load_policies(_policy_dir(settings), load_schema())
+        policies = load_policies(directory, load_schema())
     except PolicyLoadError as exc:
         raise ConfigError("invalid policies: " + "; ".join(str(p) for p in exc.problems)) from exc
     return CedarAuthorizer(policies, model_entities(settings))

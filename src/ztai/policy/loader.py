@@ -50,6 +50,29 @@ def load_policies(directory: Path, schema: cedarpy.Schema) -> LoadedPolicies:
     return dataclasses.replace(loaded, directory=directory, fingerprint=seen)
 
 
+def not_loaded(directory: Path) -> list[str]:
+    """What in ``directory`` looks meant as policy but is not read: folders (not descended
+    into) and names ending in ``.cedar`` in another case. Before 2026-11-28 a policy in a
+    subfolder or named ``deny.CEDAR`` was left out without a word. Other files (a README, a
+    ``.cedar.disabled`` copy) are left out on purpose and not listed."""
+    notes = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir():
+                    notes.append(f"{entry.name}/: folders are not read; only the *{POLICY_SUFFIX}"
+                                 " files directly in the policy directory are")
+                elif entry.name.lower().endswith(POLICY_SUFFIX) \
+                        and not _is_policy_name(entry.name):
+                    notes.append(f"{entry.name}: not read; policy files end in "
+                                 f"{POLICY_SUFFIX!r}, lower case")
+    except OSError:
+        return []  # load_policies reports an unreadable directory
+    return notes
+
+
 def _is_policy_name(name: str) -> bool:
     return name.endswith(POLICY_SUFFIX) and not name.startswith(".")
 
