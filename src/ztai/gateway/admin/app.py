@@ -4,9 +4,13 @@ through the pipeline and is audited."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from fastapi.security import HTTPBearer
+from pydantic import RootModel
 
 from ztai.core.errors import BadRequest
 from ztai.gateway.admin import (
@@ -36,17 +40,39 @@ def create_admin_app(pipeline: Pipeline, services: AdminServices, *,
     # The bearer scheme only documents the credential (and gives the docs page its Authorize
     # button); it never refuses: the pipeline authenticates, and audits the refusal.
     bearer = Depends(HTTPBearer(auto_error=False, description="A ztai API key"))
+    # No docs pages: FastAPI's load Swagger UI and ReDoc from a CDN into this origin, where an
+    # admin would paste a key (and they fail without internet). The OpenAPI document itself is
+    # an admin operation like any other (before 2026-11-28 FastAPI served all three itself,
+    # unauthenticated and unaudited).
     app = FastAPI(title="ztai admin API", version="1", description=_DESCRIPTION,
-                  dependencies=[bearer])
+                  dependencies=[bearer], openapi_url=None, docs_url=None, redoc_url=None)
     for module in (keys, agents, kill, revocations, risk, alerts, access, approvals, terms,
                    policies):
         app.include_router(module.routes(edge, services))
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_document(request: Request) -> Response:
+        return await edge.run(request, "openapi", lambda body: Operation(
+            lambda call: _Document(_openapi(app))))
 
     @app.api_route("/{path:path}", methods=METHODS, include_in_schema=False)
     async def unknown(path: str, request: Request) -> Response:
         return await edge.run(request, "unknown", lambda body: _unknown(request))
 
     return app
+
+
+class _Document(RootModel[dict[str, Any]]):
+    """The OpenAPI document as an admin answer."""
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document of ``app`` (built once, as ``app.openapi`` would), served at
+    ``/admin/openapi.json`` with paths under ``/admin``."""
+    if app.openapi_schema is None:
+        app.openapi_schema = get_openapi(title=app.title, version=app.version,
+                                         description=app.description, routes=app.routes)
+    return app.openapi_schema
 
 
 def _unknown(request: Request) -> Operation:
