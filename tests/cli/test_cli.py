@@ -215,6 +215,18 @@ def test_yaml_merge_keys_still_work(config: Path) -> None:
                                                         "consumer")
 
 
+@pytest.mark.parametrize("command", [("serve",), ("keys", "create", "--principal", "a")])
+def test_an_audit_signing_key_that_is_no_key_is_named(config: Path, command: tuple[str, ...],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before 2026-11-28 both ended in a traceback from the PEM parser."""
+    monkeypatch.setattr("ztai.cli.serve.uvicorn.run", lambda *a, **k: None)
+    (config.parent / "audit-signing.key").write_text("not a key\n")
+    code, out = ztai(config, *command)
+    assert code == 1
+    assert "audit.signing_key" in out
+    assert "Traceback" not in out
+
+
 @pytest.mark.parametrize("value", ["''", "'../oauth2/token'"])
 def test_the_token_endpoint_must_be_a_url(config: Path, value: str) -> None:
     """Before 2026-11-28 an empty one ended the start in a traceback, a path was taken."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import getpass
 
-from ztai.audit.signing import CheckpointSigner
 from ztai.audit.writer import AuditWriter
-from ztai.cli.context import audit_store
+from ztai.cli.context import audit_store, fail
 from ztai.config.settings import Settings
 from ztai.core.audit import AuditEvent
 from ztai.core.clock import SystemClock, new_id
+from ztai.core.errors import ZtaiError
 from ztai.core.model import Decision
+from ztai.gateway.build import audit_signer
 
 
 def operator() -> str:
@@ -24,7 +25,10 @@ def operator() -> str:
 
 def record(settings: Settings, event: AuditEvent) -> None:
     clock = SystemClock()
-    signer = CheckpointSigner.from_pem_file(settings.path(settings.audit.signing_key))
+    try:
+        signer = audit_signer(settings)
+    except ZtaiError as exc:
+        fail(exc.message)
     writer = AuditWriter(audit_store(settings), signer, clock)
     writer.start()
     try:

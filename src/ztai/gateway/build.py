@@ -101,7 +101,7 @@ def build_parts(settings: Settings, clock: Clock | None = None) -> Parts:
     shield = protection.detect.shield if protection and protection.detect else None
     reloader = PolicyReloader(authorizer, _policy_dir(settings))
     access = AccessService(control, clock)
-    writer = AuditWriter(audit, _signer(settings), clock, WriterOptions(
+    writer = AuditWriter(audit, audit_signer(settings), clock, WriterOptions(
         checkpoint_every=settings.audit.checkpoint_every,
         checkpoint_interval_s=settings.audit.checkpoint_interval_s,
         anchor_path=settings.path(settings.audit.anchor_file) if settings.audit.anchor_file
@@ -201,11 +201,16 @@ def model_entities(settings: Settings) -> list[ResourceEntity]:
     ]
 
 
-def _signer(settings: Settings) -> CheckpointSigner:
+def audit_signer(settings: Settings) -> CheckpointSigner:
+    """The audit log's checkpoint signer; ``ConfigError`` naming the file if it is missing or
+    holds no unencrypted Ed25519 key (before 2026-11-28 the second ended in a traceback)."""
     path = settings.path(settings.audit.signing_key)
     if not path.exists():
         raise ConfigError(f"audit signing key {path} is missing; 'ztai init' creates one")
-    return CheckpointSigner.from_pem_file(path)
+    try:
+        return CheckpointSigner.from_pem_file(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"audit.signing_key {path}: {exc}") from exc
 
 
 def _upstreams(settings: Settings) -> dict[str, Upstream]:
