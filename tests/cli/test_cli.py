@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from ztai.audit.signing import CheckpointSigner
 from ztai.audit.writer import AuditWriter
-from ztai.cli.main import app
+from ztai.cli.main import app, run
 from ztai.config.settings import check_host, load_settings
 from ztai.core.audit import AuditEvent
 from ztai.core.clock import SystemClock
@@ -318,3 +318,20 @@ def test_serve_freezes_what_start_up_built(config: Path, monkeypatch: pytest.Mon
     assert code == 0, out
     assert len(seen) == 1
     assert seen[0] > 0
+
+
+@pytest.mark.parametrize("command", [("keys", "list"), ("audit", "verify"), ("agents", "list"),
+                                     ("approvals", "list"), ("mcp", "pins")])
+def test_a_damaged_database_is_one_line_not_a_traceback(
+        config: Path, command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Through the console script (``run``), as a shell runs it; before 2026-11-28 every
+    command but ``serve`` ended in a traceback."""
+    (config.parent / "ztai.db").write_bytes(b"\x00not a database" * 64)
+    monkeypatch.setattr("sys.argv", ["ztai", *command, "--config", str(config)])
+    with pytest.raises(SystemExit) as exited:
+        run()
+    err = capsys.readouterr().err
+    assert exited.value.code == 1
+    assert "error: cannot open SQLite database" in " ".join(err.split())
+    assert "Traceback" not in err

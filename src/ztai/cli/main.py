@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from rich.console import Console
 
 from ztai.cli import (
     access,
@@ -19,6 +22,7 @@ from ztai.cli import (
     risk,
     serve,
 )
+from ztai.core.errors import ZtaiError
 
 app = typer.Typer(help="ztai: a Zero Trust gateway for AI.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
@@ -39,4 +43,11 @@ app.add_typer(risk.app, name="risk")
 
 
 def run() -> None:
-    app()
+    """The console script. A ztai error no command handled itself (the database unreadable or
+    locked, a key file that holds no key) is said in one line, exit status 1 — not a
+    traceback, as every command gave before 2026-11-28 for a damaged database."""
+    try:
+        app()
+    except ZtaiError as exc:  # outside click's main: its Exit would not be caught here
+        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {exc.message}")
+        sys.exit(1)
