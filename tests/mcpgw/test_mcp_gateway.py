@@ -329,6 +329,36 @@ async def test_a_request_the_sdk_server_refuses_is_recorded_then_answered_as_the
         unknown.status_code, f"protocol_error: the MCP server layer refused the request: {message}")
 
 
+async def test_a_legacy_session_s_json_rpc_errors_are_recorded_too(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A legacy (2025-06-18) session answers a refusal with status 200 and a JSON-RPC error;
+    an error the server itself answers (an unknown resource) is the server's answer, not
+    "internal error while deciding" (a 503 logged with a traceback before 2026-11-28)."""
+    async with mail_gateway(tmp_path, None, MailState()) as (h, base, _), \
+            httpx2.AsyncClient() as http:
+        headers = {**auth(h.keys["alice"]), "accept": "application/json, text/event-stream",
+                   "mcp-protocol-version": "2025-06-18"}
+        opened = await http.post(f"{base}/mcp/mail", headers=headers, json={
+            "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"}}})
+        headers["mcp-session-id"] = opened.headers["mcp-session-id"]
+        unknown = await http.post(f"{base}/mcp/mail", headers=headers, json={
+            "jsonrpc": "2.0", "id": 2, "method": "nope/nope"})
+        refused = h.last_event()
+        missing = await http.post(f"{base}/mcp/mail", headers=headers, json={
+            "jsonrpc": "2.0", "id": 3, "method": "resources/read",
+            "params": {"uri": "mail://nope"}})
+        failed = h.last_event()
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (200, -32601)
+    assert (refused["status"], refused["error"]) == (
+        400, "protocol_error: the MCP server layer refused the request: Method not found")
+    assert missing.json()["error"]["code"] == -32003  # ztai's refusal, naming the server's
+    assert "answered JSON-RPC error" in missing.json()["error"]["message"]
+    assert (failed["status"], failed["error"].split(":")[0]) == (502, "upstream_mcp_error")
+    assert "internal error while deciding" not in caplog.text
+
+
 async def test_a_refusal_that_cannot_be_recorded_is_not_answered_as_the_sdk_does(
         tmp_path: Path) -> None:
     async with mail_gateway(tmp_path, None, MailState(), audit=FailingAuditStore()) as (

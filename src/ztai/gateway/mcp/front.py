@@ -112,14 +112,15 @@ class McpFront:
                 receive = hotpath.replay(messages, receive)
         held = _HeldRefusal(self._owning(send, owner), state)
         await self._manager.handle_request(scope, receive, held.send)
-        if held.status is not None:
+        refusal = held.refusal()
+        if refusal is not None:
+            status, reason = refusal
             outcome = await self._refuse(header, scope, principal, ProtocolRefusal(
-                f"the MCP server layer refused the request: {held.reason()}",
-                status=held.status))
-            if outcome.status == held.status:  # recorded: the client gets the SDK's answer
-                await held.release()
-            else:  # not recorded (the audit log failed): ztai's own error instead
+                f"the MCP server layer refused the request: {reason}", status=status))
+            if outcome.status != status:  # not recorded (the audit log failed): ztai's error
                 await respond(outcome, scope, receive, send)
+                return
+        await held.release()  # recorded, or no refusal: the SDK's answer as it gave it
 
     async def _refuse(self, header: str | None, scope: Scope, principal: Principal,
                       error: ZtaiError) -> Outcome:
@@ -256,36 +257,52 @@ class McpFront:
 
 
 class _HeldRefusal:
-    """Holds the SDK's answer to a request when it is an error and no MCP operation ran for
-    the request (malformed params, an unknown method): each such refusal is recorded in the
-    audit log before the client sees it, as every operation is (before 2026-11-28 none was,
-    nor a request naming another principal's session)."""
+    """Holds the SDK's JSON answer to a request for which no MCP operation ran, until it is
+    known whether it is a refusal (an HTTP error, or a JSON-RPC error, which a legacy session
+    sends with status 200): each refusal is recorded in the audit log before the client sees
+    it, as every operation is (before 2026-11-28 none was, nor a request naming another
+    principal's session). Event streams are never held."""
 
     def __init__(self, send: Send, state: dict[str, Any]) -> None:
         self._send, self._state = send, state
-        self.status: int | None = None
+        self._holding = False
         self._held: list[Message] = []
 
     async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start" and message["status"] >= 400 \
-                and not self._state.get(_OPERATIONS):
-            self.status = message["status"]
-        if self.status is None:
-            await self._send(message)
-        else:
+        if message["type"] == "http.response.start":
+            self._holding = not self._state.get(_OPERATIONS) and _is_json(message)
+        if self._holding:
             self._held.append(message)
+        else:
+            await self._send(message)
 
-    def reason(self) -> str:
+    def refusal(self) -> tuple[int, str] | None:
+        """The status to record (the HTTP status, 400 for a JSON-RPC error sent with 200) and
+        the SDK's message, when the held answer refuses the request; None otherwise."""
+        if not self._held:
+            return None
+        status: int = self._held[0]["status"]
         body = b"".join(m.get("body", b"") for m in self._held
                         if m["type"] == "http.response.body")
         try:
-            return str(orjson.loads(body)["error"]["message"])[:500]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            return f"status {self.status}"
+            error = orjson.loads(body).get("error")
+        except (orjson.JSONDecodeError, AttributeError):
+            error = None
+        if status < 400 and not isinstance(error, dict):
+            return None
+        message = error.get("message") if isinstance(error, dict) else None
+        return (status if status >= 400 else 400,
+                str(message)[:500] if message is not None else f"status {status}")
 
     async def release(self) -> None:
         for message in self._held:
             await self._send(message)
+        self._held = []
+
+
+def _is_json(start: Message) -> bool:
+    return any(name.lower() == b"content-type" and value.lower().startswith(b"application/json")
+               for name, value in start.get("headers", ()))
 
 
 def _session_key(request: Request) -> str:

@@ -22,6 +22,7 @@ import mcp_types as types
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 from ztai.config.settings import ConfigError, McpServerSettings
 from ztai.core.errors import UpstreamError
@@ -108,6 +109,13 @@ class McpUpstream:
         except TimeoutError:
             raise UpstreamError(f"MCP server {self.name!r} did not answer in "
                                 f"{self._settings.timeout_s:g} s", status=504) from None
+        except MCPError as exc:  # the server's JSON-RPC error: its answer, not ztai's failure
+            # (before 2026-11-28 it became "internal error while deciding", 503, logged with a
+            # traceback); its message is text from the server, which nothing has judged: the
+            # caller gets the code only
+            raise UpstreamError(f"MCP server {self.name!r} answered JSON-RPC error "
+                                f"{exc.error.code} (its message is not passed on)",
+                                code="upstream_mcp_error") from None
         except HttpError as exc:  # the lean sender's own connection; the session is intact
             raise UpstreamError(f"MCP server {self.name!r}: connection lost "
                                 f"({type(exc).__name__})") from None
