@@ -6,6 +6,7 @@ trim by permission inside the search and by the label clearance policy decides."
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -207,3 +208,34 @@ def test_retrieved_titles_and_sources_are_read_by_the_answer_checks() -> None:
     assert HitsReader().pieces(body) == [
         ("data[0].text", "band 4"), ("data[0].title", "Salary of jane.doe@example.com"),
         ("data[0].source", "https://hr.corp.example/d1"), ("data[1].text", "x")]
+
+
+_ODD: list[Any] = [None, True, 0, -1, 2**70, 1.5, "", "Obsidian", "handbook", "\u0301\uff46",
+                   "a" * 3000, [], {}, ["handbook"], [5], {"x": 1}]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_random_knowledge_requests_are_answered_without_a_server_error(
+        tmp_path: Path, index: KnowledgeIndex, seed: int) -> None:
+    """Random fields of any type on /v1/retrieve, /v1/knowledge/authorize and a
+    knowledge-backed chat: each answered, never a 5xx, each refusal an error object, each
+    request one audit event (nothing found in 6 seeds on 2026-11-28)."""
+    rng = random.Random(seed)  # noqa: S311 -- reproducible test input
+    failed = []
+    async with harness(tmp_path, options(index, ScriptedUpstream())) as h:
+        olga = key(h, "olga", "staff", "obsidian")
+        for _ in range(120):
+            path, body = rng.choice([
+                ("/v1/retrieve", {"query": "Obsidian plan", "k": 3}),
+                ("/v1/knowledge/authorize", {"documents": ["handbook", "obsidian-plan"]}),
+                ("/v1/chat/completions", chat(text="What is in the Obsidian plan?"))])
+            for _ in range(rng.randint(1, 3)):
+                body[rng.choice(["query", "k", "documents", "base", "filter", "messages",
+                                 "model", "x"])] = rng.choice(_ODD)
+            before = len(h.events())
+            response = await h.client.post(path, headers=auth(olga), json=body)
+            new = len(h.events()) - before
+            if response.status_code >= 500 or new != 1 or (
+                    response.status_code >= 400 and "error" not in response.json()):
+                failed.append(f"{path} {body!r:.200} -> {response.status_code} ({new} events)")
+    assert not failed, "\n".join(failed[:8])
