@@ -264,19 +264,25 @@ async def test_unauthenticated_and_revoked_callers_are_refused_and_audited(
                 await client.list_tools()
 
 
+async def legacy_session(http: httpx2.AsyncClient, base: str, key: str) -> dict[str, str]:
+    """Open a 2025-06-18 session at /mcp/mail; the headers of the calls that use it."""
+    headers = {**auth(key), "accept": "application/json, text/event-stream",
+               "mcp-protocol-version": "2025-06-18"}
+    opened = await http.post(f"{base}/mcp/mail", headers=headers, json={
+        "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}}})
+    assert opened.status_code == 200
+    assert opened.headers.get("mcp-session-id")
+    return {**headers, "mcp-session-id": opened.headers["mcp-session-id"]}
+
+
 async def test_a_session_belongs_to_its_principal(tmp_path: Path) -> None:
     state = MailState()
     async with mail_gateway(tmp_path, None, state) as (h, base, _), \
             httpx2.AsyncClient() as http:
-        headers = {**auth(h.keys["alice"]), "accept": "application/json, text/event-stream",
-                   "mcp-protocol-version": "2025-06-18"}
-        opened = await http.post(f"{base}/mcp/mail", headers=headers, json={
-            "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-                "protocolVersion": "2025-06-18", "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"}}})
-        session = opened.headers.get("mcp-session-id")
-        assert opened.status_code == 200
-        assert session
+        headers = await legacy_session(http, base, h.keys["alice"])
+        session = headers.pop("mcp-session-id")
         stolen = await http.post(f"{base}/mcp/mail", json={
             "jsonrpc": "2.0", "id": 2, "method": "tools/list"},
             headers={**headers, **auth(h.keys["bob"]), "mcp-session-id": session})
@@ -336,13 +342,7 @@ async def test_a_legacy_session_s_json_rpc_errors_are_recorded_too(
     "internal error while deciding" (a 503 logged with a traceback before 2026-11-28)."""
     async with mail_gateway(tmp_path, None, MailState()) as (h, base, _), \
             httpx2.AsyncClient() as http:
-        headers = {**auth(h.keys["alice"]), "accept": "application/json, text/event-stream",
-                   "mcp-protocol-version": "2025-06-18"}
-        opened = await http.post(f"{base}/mcp/mail", headers=headers, json={
-            "jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-                "protocolVersion": "2025-06-18", "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"}}})
-        headers["mcp-session-id"] = opened.headers["mcp-session-id"]
+        headers = await legacy_session(http, base, h.keys["alice"])
         unknown = await http.post(f"{base}/mcp/mail", headers=headers, json={
             "jsonrpc": "2.0", "id": 2, "method": "nope/nope"})
         refused = h.last_event()

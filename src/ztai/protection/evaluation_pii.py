@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ztai.core.lines import parse_lines
 from ztai.protection.interface import Detector
 from ztai.protection.pii_kinds import PiiKind
 
@@ -63,14 +64,7 @@ def parse_rows(lines: Iterable[str]) -> list[Row]:
     malformed line: no string ``text``, ``spans`` not a list of ``{start, end, type}``, or a
     span outside its text or empty (scored as given before 2026-11-28: a gold span past the
     end of its text counted as missed)."""
-    rows = []
-    for number, line in enumerate(lines, 1):
-        if line.strip():
-            try:
-                rows.append(_parse_row(line))
-            except ValueError as exc:
-                raise ValueError(f"line {number}: {exc}") from exc
-    return rows
+    return parse_lines(lines, _parse_row)
 
 
 def _parse_row(line: str) -> Row:

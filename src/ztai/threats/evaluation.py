@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ztai.core.lines import parse_lines
 from ztai.core.scoring import Counts
 
 HARMFUL = "harmful_request"
@@ -71,14 +72,7 @@ def parse_row(line: str) -> Row:
 
 def parse_rows(lines: Iterable[str]) -> list[Row]:
     """Every non-blank line; ``ValueError`` naming the first bad line."""
-    rows = []
-    for number, line in enumerate(lines, 1):
-        if line.strip():
-            try:
-                rows.append(parse_row(line))
-            except ValueError as exc:
-                raise ValueError(f"line {number}: {exc}") from exc
-    return rows
+    return parse_lines(lines, parse_row)
 
 
 def score_rows(rows: Sequence[Row], scorers: Mapping[str, Callable[[str], float]],
