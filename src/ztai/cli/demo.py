@@ -119,7 +119,8 @@ def _demo_keys(settings: Settings) -> dict[str, str]:
 
 async def _run(settings: Settings, keys: dict[str, str], port: int, serve_after: bool) -> None:
     config = uvicorn.Config(create_app(build_parts(settings)), host="127.0.0.1", port=port,
-                            log_level="warning", access_log=False, http=http_protocol())
+                            log_level="warning", access_log=False, http=http_protocol(),
+                            server_header=False)  # as ztai serve: no server banner
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
