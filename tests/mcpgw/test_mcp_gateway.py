@@ -323,6 +323,9 @@ async def test_a_request_the_sdk_server_refuses_is_recorded_then_answered_as_the
             "params": {"_meta": MODERN_META}},
             headers={**headers, "mcp-method": "completion/complete"})
         events = h.events()
+        not_json = await http.post(f"{base}/mcp/mail", content=b"hello",
+                                   headers={**headers, "content-type": "text/plain"})
+        plain = h.last_event()
     error = bad.json()["error"]  # the SDK's own JSON-RPC answer, unchanged
     assert bad.status_code == 400
     assert error["code"] < 0
@@ -333,6 +336,10 @@ async def test_a_request_the_sdk_server_refuses_is_recorded_then_answered_as_the
     assert unknown.status_code in (400, 404)
     assert (events[-1]["status"], events[-1]["error"]) == (
         unknown.status_code, f"protocol_error: the MCP server layer refused the request: {message}")
+    # an error the SDK answers in plain text is held and recorded too
+    assert (not_json.status_code, not_json.text) == (400, "Invalid Content-Type header")
+    assert (plain["status"], plain["error"]) == (
+        400, "protocol_error: the MCP server layer refused the request: status 400")
 
 
 async def test_a_legacy_session_s_json_rpc_errors_are_recorded_too(

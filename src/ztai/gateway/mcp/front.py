@@ -261,7 +261,7 @@ class _HeldRefusal:
     known whether it is a refusal (an HTTP error, or a JSON-RPC error, which a legacy session
     sends with status 200): each refusal is recorded in the audit log before the client sees
     it, as every operation is (before 2026-11-28 none was, nor a request naming another
-    principal's session). Event streams are never held."""
+    principal's session). Event streams are never held; an HTTP error of any kind is."""
 
     def __init__(self, send: Send, state: dict[str, Any]) -> None:
         self._send, self._state = send, state
@@ -270,7 +270,8 @@ class _HeldRefusal:
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            self._holding = not self._state.get(_OPERATIONS) and _is_json(message)
+            self._holding = not self._state.get(_OPERATIONS) and (
+                message["status"] >= 400 or _is_json(message))
         if self._holding:
             self._held.append(message)
         else:
