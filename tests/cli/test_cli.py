@@ -238,7 +238,8 @@ def test_the_token_endpoint_must_be_a_url(config: Path, value: str) -> None:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "0.0.0.0", "localhost", "gw.corp.example",
-                                  "gw.corp.example.", "xn--bcher-kva.example"])
+                                  "gw.corp.example.", "xn--bcher-kva.example",
+                                  "ztai_gateway"])
 def test_addresses_and_host_names_are_bind_addresses(config: Path, host: str) -> None:
     assert check_host(host) == host
     config.write_text(config.read_text().replace("host: 127.0.0.1", f"host: '{host}'"))

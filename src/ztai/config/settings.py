@@ -46,8 +46,9 @@ class _Frozen(BaseModel):
 
 
 _NUMBERS: tuple[object, ...] = (int, float, int | None, float | None)
-# a host name as RFC 1123 spells one: dot-separated labels of letters, digits and inner hyphens
-_HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# a host name: dot-separated labels of letters, digits and inner hyphens (RFC 1123), and
+# underscores, which container networks' service names hold (``ztai_gateway``)
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 
 
 def check_host(host: str) -> str:
