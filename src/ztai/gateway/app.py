@@ -107,18 +107,10 @@ class Gateway(FastPath):
         self.mcp = [McpFront(gate, pipeline, parts.authenticator, parts.meta_reader,
                              parts.max_body_bytes) for gate in parts.mcp_gates]
         routes = {**openai_routes(parts.catalog, lister), **parts.extra_routes}
-        known: dict[str, tuple[str, ...]] = {}  # path -> methods, for 405s; filled below
-        self.starlette = Starlette(routes=[*_routes(parts, metrics, pipeline),
-                                           *(Route(f.path, f) for f in self.mcp),
-                                           Route("/{path:path}", UnknownRoute(
-                                               pipeline, known, parts.meta_reader))],
+        served = [*_routes(parts, metrics, pipeline), *(Route(f.path, f) for f in self.mcp)]
+        unknown = UnknownRoute(pipeline, _methods(served, routes, self.mcp), parts.meta_reader)
+        self.starlette = Starlette(routes=[*served, Route("/{path:path}", unknown)],
                                    lifespan=_lifespan(parts, metrics, self.mcp))
-        for route in self.starlette.routes:
-            if isinstance(route, Route) and route.methods:
-                known[route.path] = tuple(sorted(route.methods))
-        for method, path in sorted(routes):
-            known[path] = (*known.get(path, ()), method)
-        known.update((front.path, ("DELETE", "GET", "POST")) for front in self.mcp)
         super().__init__(pipeline, routes, self.starlette, parts.max_body_bytes,
                          parts.meta_reader)
         self._mcp_paths = {front.path: front for front in self.mcp}
@@ -133,6 +125,17 @@ class Gateway(FastPath):
     def lifespan(self) -> contextlib.AbstractAsyncContextManager[object]:
         """Start-up and shut-down, for running the app without a server (tests)."""
         return self.starlette.router.lifespan_context(self.starlette)
+
+
+def _methods(served: list[BaseRoute], routes: Mapping[tuple[str, str], object],
+             mcp: list[McpFront]) -> dict[str, tuple[str, ...]]:
+    """The methods each served path takes (for a 405's ``Allow``)."""
+    known = {route.path: tuple(sorted(route.methods)) for route in served
+             if isinstance(route, Route) and route.methods}
+    for method, path in sorted(routes):
+        known[path] = (*known.get(path, ()), method)
+    known.update((front.path, ("DELETE", "GET", "POST")) for front in mcp)
+    return known
 
 
 def create_app(parts: Parts) -> Gateway:

@@ -97,8 +97,8 @@ class UnknownRoute:
 
     def __init__(self, pipeline: Pipeline, known: Mapping[str, tuple[str, ...]],
                  meta: MetaReader) -> None:
-        """``known``: the methods each served path takes (read per request)."""
-        self._pipeline, self._known, self._meta = pipeline, known, meta
+        """``known``: the methods each served path takes."""
+        self._pipeline, self._known, self._meta = pipeline, dict(known), meta
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method, path = scope.get("method", ""), scope.get("path", "")
@@ -112,14 +112,15 @@ class UnknownRoute:
 
         authorization = _header(scope, b"authorization")
         outcome = await self._pipeline.run(Inbound(
-            "unknown", Secret(authorization) if authorization else None, _nothing,
+            "unknown", Secret(authorization) if authorization else None, no_body,
             self._meta.read(scope)), refused)
         if allowed and outcome.status == 405:
             outcome.headers["allow"] = ", ".join(allowed)
         await respond(outcome, scope, receive, send)
 
 
-async def _nothing() -> bytes:
+async def no_body() -> bytes:
+    """The body reader of a request whose body is never read."""
     return b""
 
 

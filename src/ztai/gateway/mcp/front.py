@@ -35,7 +35,7 @@ from ztai.core.errors import AuthenticationFailed, NotFound, ProtocolRefusal, Zt
 from ztai.core.model import ExchangeId, Principal
 from ztai.core.secret import Secret
 from ztai.gateway.clientinfo import MetaReader, agent_run
-from ztai.gateway.fastpath import respond
+from ztai.gateway.fastpath import no_body, respond
 from ztai.gateway.mcp import hotpath
 from ztai.gateway.mcp.gate import Listing, McpGate
 from ztai.gateway.pipeline import Inbound, Outcome, Pipeline
@@ -87,7 +87,7 @@ class McpFront:
         try:
             principal = await self._authenticator.authenticate(parse_authorization(header))
         except ZtaiError:
-            outcome = await self._pipeline.run(self._inbound(header, scope, _empty), _never)
+            outcome = await self._pipeline.run(self._inbound(header, scope, no_body), _never)
             await respond(outcome, scope, receive, send)
             return
         owner = f"{principal.kind.value}:{principal.id}"
@@ -132,7 +132,7 @@ class McpFront:
         def refused(body: bytes, exchange_id: ExchangeId) -> Plan:
             raise error
 
-        return await self._pipeline.run(self._inbound(header, scope, _empty, authenticated),
+        return await self._pipeline.run(self._inbound(header, scope, no_body, authenticated),
                                         refused)
 
     async def _hot_call(self, call: hotpath.HotCall, request: Request, send: Send) -> None:
@@ -163,7 +163,7 @@ class McpFront:
 
     async def _list_tools(self, ctx: ServerRequestContext[Any],
                           params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        outcome = await self._run(ctx, _empty, lambda _, exchange_id: self.gate.list_plan(
+        outcome = await self._run(ctx, no_body, lambda _, exchange_id: self.gate.list_plan(
             exchange_id))
         return types.ListToolsResult.model_validate(_answer(outcome))
 
@@ -198,14 +198,14 @@ class McpFront:
     async def _list_resources(self, ctx: ServerRequestContext[Any],
                               params: types.PaginatedRequestParams | None,
                               ) -> types.ListResourcesResult:
-        outcome = await self._run(ctx, _empty, self._listing_plan(
+        outcome = await self._run(ctx, no_body, self._listing_plan(
             "mcp.resources/list", self.gate.upstream.list_resources, "resources"))
         return types.ListResourcesResult.model_validate(_answer(outcome))
 
     async def _list_prompts(self, ctx: ServerRequestContext[Any],
                             params: types.PaginatedRequestParams | None,
                             ) -> types.ListPromptsResult:
-        outcome = await self._run(ctx, _empty, self._listing_plan(
+        outcome = await self._run(ctx, no_body, self._listing_plan(
             "mcp.prompts/list", self.gate.upstream.list_prompts, "prompts"))
         return types.ListPromptsResult.model_validate(_answer(outcome))
 
@@ -213,14 +213,14 @@ class McpFront:
                              params: types.ReadResourceRequestParams,
                              ) -> types.ReadResourceResult:
         session = self._session(ctx)
-        outcome = await self._run(ctx, _empty, lambda _, exchange_id: self.gate.resource_plan(
+        outcome = await self._run(ctx, no_body, lambda _, exchange_id: self.gate.resource_plan(
             params.uri, session, exchange_id))
         return types.ReadResourceResult.model_validate(_answer(outcome))
 
     async def _get_prompt(self, ctx: ServerRequestContext[Any],
                           params: types.GetPromptRequestParams) -> types.GetPromptResult:
         session = self._session(ctx)
-        outcome = await self._run(ctx, _empty, lambda _, exchange_id: self.gate.prompt_plan(
+        outcome = await self._run(ctx, no_body, lambda _, exchange_id: self.gate.prompt_plan(
             params, session, exchange_id))
         return types.GetPromptResult.model_validate(_answer(outcome))
 
@@ -346,10 +346,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
             decoded: str = value.decode("latin-1")
             return decoded
     return None
-
-
-async def _empty() -> bytes:
-    return b""
 
 
 def _never(body: bytes, exchange_id: ExchangeId) -> Plan:
