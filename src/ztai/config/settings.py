@@ -484,14 +484,13 @@ class Settings(_Frozen):
         # a second entry of these replaced the first without a word before 2026-11-28
         _unique([c.model for c in self.knowledge.chat], "knowledge.chat models")
         _unique([f.id for f in self.protection.fingerprints], "protection.fingerprints ids")
-        _unique([t.app for t in self.terms], "terms apps")
+        apps = _unique([t.app for t in self.terms], "terms apps")
         for chat in self.knowledge.chat:
             if chat.model not in models:
                 raise ValueError(f"knowledge.chat names unknown model {chat.model!r}")
             if chat.base not in bases:
                 raise ValueError(f"knowledge.chat names unknown knowledge base {chat.base!r}")
         _unique([m.name for m in self.mcp.servers], "mcp server names")
-        apps = {t.app for t in self.terms}
         for model in self.models:
             if model.upstream not in names:
                 raise ValueError(f"model {model.name!r} names unknown upstream {model.upstream!r}")
