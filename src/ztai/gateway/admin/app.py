@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from fastapi.security import HTTPBearer
 from pydantic import RootModel
@@ -37,8 +36,8 @@ def create_admin_app(pipeline: Pipeline, services: AdminServices, *,
                      meta: MetaReader | None = None, max_body_bytes: int = 65_536) -> FastAPI:
     """The admin API over ``pipeline``; ``meta`` reads client addresses as the gateway does."""
     edge = AdminEdge(pipeline, meta or MetaReader(), max_body_bytes)
-    # The bearer scheme only documents the credential (and gives the docs page its Authorize
-    # button); it never refuses: the pipeline authenticates, and audits the refusal.
+    # The bearer scheme only documents the credential in the OpenAPI document; it never
+    # refuses: the pipeline authenticates, and audits the refusal.
     bearer = Depends(HTTPBearer(auto_error=False, description="A ztai API key"))
     # No docs pages: FastAPI's load Swagger UI and ReDoc from a CDN into this origin, where an
     # admin would paste a key (and they fail without internet). The OpenAPI document itself is
@@ -53,7 +52,7 @@ def create_admin_app(pipeline: Pipeline, services: AdminServices, *,
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_document(request: Request) -> Response:
         return await edge.run(request, "openapi", lambda body: Operation(
-            lambda call: _Document(_openapi(app))))
+            lambda call: _Document(app.openapi())))
 
     @app.api_route("/{path:path}", methods=METHODS, include_in_schema=False)
     async def unknown(path: str, request: Request) -> Response:
@@ -64,15 +63,6 @@ def create_admin_app(pipeline: Pipeline, services: AdminServices, *,
 
 class _Document(RootModel[dict[str, Any]]):
     """The OpenAPI document as an admin answer."""
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document of ``app`` (built once, as ``app.openapi`` would), served at
-    ``/admin/openapi.json`` with paths under ``/admin``."""
-    if app.openapi_schema is None:
-        app.openapi_schema = get_openapi(title=app.title, version=app.version,
-                                         description=app.description, routes=app.routes)
-    return app.openapi_schema
 
 
 def _unknown(request: Request) -> Operation:
